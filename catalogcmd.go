@@ -1,0 +1,165 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/fwcheck/fwcheck/endpoints"
+)
+
+func catalogCommand(stdout io.Writer, code *int) *cli.Command {
+	catalogFlag := &cli.StringFlag{Name: "catalog", Usage: "a catalog file instead of the embedded one", EnvVars: []string{"FWCHECK_CATALOG"}}
+	return &cli.Command{
+		Name:  "catalog",
+		Usage: "list, show, export or validate the catalog of openings",
+		Subcommands: []*cli.Command{
+			{
+				Name:      "list",
+				Usage:     "list the regions and their locations",
+				UsageText: "fwcheck catalog list",
+				Flags:     []cli.Flag{catalogFlag},
+				Action: func(c *cli.Context) error {
+					cat, err := loadCatalog(c.String("catalog"))
+					if err != nil {
+						return err
+					}
+					return listCatalog(stdout, cat)
+				},
+			},
+			{
+				Name:      "show",
+				Usage:     "show the groups, hosts and locations of a region (all regions without one)",
+				ArgsUsage: "[REGION]",
+				UsageText: "fwcheck catalog show us-south",
+				Flags:     []cli.Flag{catalogFlag},
+				Action: func(c *cli.Context) error {
+					cat, err := loadCatalog(c.String("catalog"))
+					if err != nil {
+						return err
+					}
+					return showCatalog(stdout, cat, c.Args().First())
+				},
+			},
+			{
+				Name:      "export",
+				Usage:     "write the catalog in the format --catalog reads, to edit and use",
+				UsageText: "fwcheck catalog export > my-catalog.yaml",
+				Flags:     []cli.Flag{catalogFlag},
+				Action: func(c *cli.Context) error {
+					cat, err := loadCatalog(c.String("catalog"))
+					if err != nil {
+						return err
+					}
+					_, err = stdout.Write(cat.Raw)
+					return err
+				},
+			},
+			{
+				Name:      "validate",
+				Usage:     "check a catalog file and list every problem with its line",
+				ArgsUsage: "FILE",
+				UsageText: "fwcheck catalog validate my-catalog.yaml",
+				Action: func(c *cli.Context) error {
+					if c.NArg() != 1 {
+						return badInput("catalog validate takes one FILE")
+					}
+					file := c.Args().First()
+					data, err := os.ReadFile(file)
+					if err != nil {
+						return badInput("catalog validate: %v", err)
+					}
+					cat, err := endpoints.Parse(file, data)
+					var ve *endpoints.ValidationError
+					if errors.As(err, &ve) {
+						for _, p := range ve.Problems {
+							fmt.Fprintln(stdout, p)
+						}
+						fmt.Fprintf(stdout, "%s: %d problems\n", file, len(ve.Problems))
+						*code = exitBadRun
+						return nil
+					} else if err != nil {
+						return usageError{err}
+					}
+					locs := 0
+					for _, r := range cat.Regions {
+						locs += len(r.Locations)
+					}
+					_, err = fmt.Fprintf(stdout, "%s: valid (edition %s: %d groups, %d hosts, %d regions, %d locations)\n",
+						file, cat.Edition, len(cat.Groups), len(cat.Hosts), len(cat.Regions), locs)
+					return err
+				},
+			},
+		},
+	}
+}
+
+func listCatalog(w io.Writer, cat *endpoints.Catalog) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "REGION\tTITLE\tLOCATIONS\n")
+	for _, r := range cat.Regions {
+		var locs []string
+		for _, l := range r.Locations {
+			locs = append(locs, l.Name.V)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", r.Name.V, r.Title, strings.Join(locs, " "))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintf(w, "catalog edition %s (%s)\n", cat.Edition, cat.Name)
+	return err
+}
+
+func showCatalog(w io.Writer, cat *endpoints.Catalog, region string) error {
+	regions := cat.Regions
+	if region != "" {
+		r, err := cat.RegionByName(region)
+		if err != nil {
+			return usageError{err}
+		}
+		regions = []endpoints.Region{*r}
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "catalog edition %s: %s\n\ngroups:\n", cat.Edition, cat.Source)
+	for _, g := range cat.Groups {
+		req := "required"
+		if !g.Required {
+			req = "optional"
+		}
+		fmt.Fprintf(&b, "  %-13s %-19s %-8s %-7s %-12s %s\n", g.Name.V, g.Section, req, g.Protocol, g.Ports.V, g.Title)
+	}
+	fmt.Fprintf(&b, "\napi: https://%s:%d%s\n", cat.API.Host.V, cat.API.Port.V, cat.API.Path)
+	for _, r := range regions {
+		fmt.Fprintf(&b, "\n%s (%s)\n", r.Name.V, r.Title)
+		for _, h := range []string{cat.RegistryGlobal.V, r.Registry.V, r.Monitoring.V, r.Logging.V} {
+			if h == "" {
+				continue
+			}
+			var addrs []string
+			for _, p := range cat.Host(h).Prefixes() {
+				addrs = append(addrs, p.String())
+			}
+			fmt.Fprintf(&b, "  host %-36s %s\n", h, strings.Join(addrs, " "))
+		}
+		for _, l := range r.Locations {
+			fmt.Fprintf(&b, "  location %-6s master %s; front-end %s; back-end %s\n", l.Name.V,
+				joinPos(l.Master), joinPos(l.Frontend), joinPos(l.Backend))
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func joinPos(ps []endpoints.Pos[string]) string {
+	s := make([]string, len(ps))
+	for i, p := range ps {
+		s[i] = p.V
+	}
+	return strings.Join(s, " ")
+}

@@ -1,0 +1,483 @@
+package endpoints
+
+import (
+	"fmt"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/fwcheck/fwcheck/probe"
+)
+
+// Profile is who runs the check: it decides which openings apply.
+type Profile string
+
+const (
+	Workstation Profile = "workstation"
+	Worker      Profile = "worker"
+	Inbound     Profile = "inbound"
+	Adhoc       Profile = "probe"
+)
+
+// Facts are what the user told us about the cluster and the run, already parsed.
+type Facts struct {
+	Profile   Profile
+	Region    string
+	Locations []string
+	// Master is the master URL's host and port; Host is empty when unknown.
+	Master HostPort
+	Etcd   []HostPort
+	// NodeIPs × NodePorts, LoadBalancers and Ingress are the inbound targets.
+	NodeIPs       []HostPort // Port unused
+	NodePorts     []uint16
+	LoadBalancers []HostPort
+	Ingress       []HostPort // Port unused
+	// Private and PVC add the private-network and storage openings to a worker run.
+	Private, PVC bool
+	// Sweep dials every address of a documented range instead of reporting it unverified.
+	Sweep bool
+	// Skip leaves these groups out.
+	Skip []string
+	// Probes are the targets of `fwcheck probe`.
+	Probes []probe.Target
+}
+
+// Opening is one firewall opening the page asks for, with the targets that prove it.
+type Opening struct {
+	ID           string
+	Group        string
+	Section      string
+	Title        string
+	Reason       string
+	Direction    string
+	Protocol     string
+	Ports        string
+	Destinations []string
+	Required     bool
+	// Documented are the addresses and ranges the page gives for the destinations; an
+	// address a name resolves to outside them means the page has drifted.
+	Documented []netip.Prefix
+	Targets    []probe.Target
+	// Skip, if non-empty, is why the opening is not checked.
+	Skip string
+}
+
+// Plan is what a run will check.
+type Plan struct {
+	Profile Profile
+	Region  string
+	Edition string
+	// Notes are facts the user should know about the plan (an inferred region, a fact missing).
+	Notes    []string
+	Openings []Opening
+}
+
+// Targets counts the targets of every opening that is not skipped.
+func (p *Plan) Targets() int {
+	n := 0
+	for _, o := range p.Openings {
+		if o.Skip == "" {
+			n += len(o.Targets)
+		}
+	}
+	return n
+}
+
+// maxSweepAddrs bounds --sweep: a range larger than this (a /16) is reported unverified, since
+// dialing it would take longer than any firewall request is worth.
+const maxSweepAddrs = 1 << 16
+
+// BuildPlan turns a profile and the cluster facts into openings. Errors are bad input.
+func (c *Catalog) BuildPlan(f Facts) (*Plan, error) {
+	for _, g := range f.Skip {
+		if !slices.Contains(GroupNames, g) {
+			return nil, fmt.Errorf("--skip %q is not a group (valid: %s)", g, strings.Join(GroupNames, ", "))
+		}
+	}
+	p := &Plan{Profile: f.Profile, Edition: c.Edition}
+	region, locs, err := c.resolveRegion(f, p)
+	if err != nil {
+		return nil, err
+	}
+	b := &builder{c: c, f: f, p: p, region: region, locs: locs}
+	switch f.Profile {
+	case Workstation:
+		b.api()
+		b.master()
+		b.etcd()
+		if region != nil {
+			b.regionLocations()
+		}
+	case Worker:
+		if region == nil {
+			return nil, fmt.Errorf("worker needs --region (one of %s), or a --master-url whose IP the catalog lists", strings.Join(c.RegionNames(), ", "))
+		}
+		b.regionLocations()
+		b.workerMaster()
+		b.registry()
+		b.monitoring()
+		b.logging()
+		b.private()
+		b.pvc()
+	case Inbound:
+		if len(f.NodeIPs) == 0 && len(f.LoadBalancers) == 0 && len(f.Ingress) == 0 {
+			return nil, fmt.Errorf("inbound needs --node-ip with --nodeport, --lb IP:PORT or --ingress IP")
+		}
+		if (len(f.NodeIPs) == 0) != (len(f.NodePorts) == 0) {
+			return nil, fmt.Errorf("--node-ip and --nodeport go together: give both")
+		}
+		b.inbound()
+	case Adhoc:
+		if len(f.Probes) == 0 {
+			return nil, fmt.Errorf("probe needs at least one HOST:PORT or URL")
+		}
+		b.adhoc()
+	default:
+		return nil, fmt.Errorf("unknown profile %q", f.Profile)
+	}
+	for i := range p.Openings {
+		o := &p.Openings[i]
+		if slices.Contains(f.Skip, o.Group) {
+			o.Skip = "left out by --skip " + o.Group
+		}
+	}
+	return p, nil
+}
+
+// resolveRegion picks the region from --region, or from the master IP, and the locations.
+func (c *Catalog) resolveRegion(f Facts, p *Plan) (*Region, []*Location, error) {
+	var region *Region
+	if f.Region != "" {
+		r, err := c.RegionByName(f.Region)
+		if err != nil {
+			return nil, nil, fmt.Errorf("--region: %v", err)
+		}
+		region = r
+	} else if f.Master.Addr.IsValid() {
+		if r, l := c.LocateMaster(f.Master.Addr); r != nil {
+			region = r
+			p.Notes = append(p.Notes, fmt.Sprintf("region %s inferred from the master IP %s (location %s)", r.Name.V, f.Master.Addr, l.Name.V))
+		} else {
+			p.Notes = append(p.Notes, fmt.Sprintf("the master IP %s is in no region of the catalog (edition %s, which may be out of date): pass --region", f.Master.Addr, c.Edition))
+		}
+	}
+	if region == nil {
+		if len(f.Locations) > 0 {
+			return nil, nil, fmt.Errorf("--location needs a region: pass --region")
+		}
+		return nil, nil, nil
+	}
+	p.Region = region.Name.V
+	var locs []*Location
+	for _, name := range f.Locations {
+		l, err := region.LocationByName(name)
+		if err != nil {
+			return nil, nil, fmt.Errorf("--location: %v", err)
+		}
+		if !slices.Contains(locs, l) {
+			locs = append(locs, l)
+		}
+	}
+	if len(locs) == 0 {
+		for i := range region.Locations {
+			locs = append(locs, &region.Locations[i])
+		}
+	}
+	return region, locs, nil
+}
+
+type builder struct {
+	c      *Catalog
+	f      Facts
+	p      *Plan
+	region *Region
+	locs   []*Location
+}
+
+// opening starts an opening of group g with the group's catalog fields.
+func (b *builder) opening(id, g string) *Opening {
+	grp := b.c.Group(g)
+	dir := "outbound"
+	if grp.Section == "firewall_inbound" {
+		dir = "inbound"
+	}
+	b.p.Openings = append(b.p.Openings, Opening{
+		ID: id, Group: g, Section: grp.Section, Title: grp.Title, Reason: grp.Reason,
+		Direction: dir, Protocol: grp.Protocol, Ports: grp.Ports.V, Required: grp.Required,
+	})
+	return &b.p.Openings[len(b.p.Openings)-1]
+}
+
+func (b *builder) api() {
+	a := b.c.API
+	o := b.opening("api", "api")
+	o.Ports = strconv.Itoa(a.Port.V)
+	o.Destinations = []string{a.Host.V}
+	o.Targets = []probe.Target{{
+		Host: a.Host.V, Port: uint16(a.Port.V), Check: probe.CheckHTTPS, Path: a.Path,
+		Expect: probe.Expect{Status: []int{200}, Body: a.Expect},
+	}}
+}
+
+// masterTarget is the page's `curl --insecure <master_URL>/version` check.
+func masterTarget(m HostPort) probe.Target {
+	return probe.Target{
+		Host: m.Host, Addr: m.Addr, Port: m.Port, Check: probe.CheckHTTPS, Path: "/version",
+		Expect: probe.Expect{Status: []int{200}, JSONKey: "gitVersion"}, Insecure: true,
+	}
+}
+
+func (b *builder) master() {
+	o := b.opening("master", "master")
+	m := b.f.Master
+	if m.Host == "" {
+		o.Ports = b.c.MasterPorts.V
+		o.Destinations = []string{"<master IP>"}
+		o.Targets = []probe.Target{{Check: probe.CheckNone,
+			Note: "the master URL is unknown: pass --master-url (the Master URL of `bx cs cluster-get CLUSTER`)"}}
+		return
+	}
+	o.Ports = strconv.Itoa(int(m.Port))
+	o.Destinations = []string{m.Host}
+	o.Targets = []probe.Target{masterTarget(m)}
+}
+
+func (b *builder) etcd() {
+	o := b.opening("etcd", "etcd")
+	if len(b.f.Etcd) == 0 {
+		o.Destinations = []string{"<master IP>"}
+		if b.f.Master.Host != "" {
+			o.Destinations = []string{b.f.Master.Host}
+		}
+		o.Targets = []probe.Target{{Check: probe.CheckNone,
+			Note: "the etcd port is unknown: pass --etcd-endpoint HOST:PORT (etcd_endpoints of `kubectl get cm -n kube-system calico-config -o yaml`)"}}
+		return
+	}
+	var ports []string
+	for _, e := range b.f.Etcd {
+		o.Destinations = appendNew(o.Destinations, e.Host)
+		ports = appendNew(ports, strconv.Itoa(int(e.Port)))
+		o.Targets = append(o.Targets, probe.Target{Host: e.Host, Addr: e.Addr, Port: e.Port, Check: probe.CheckTCP})
+	}
+	o.Ports = strings.Join(ports, ",")
+}
+
+// regionLocations adds one opening per location: TCP 443 to each of its master IPs.
+func (b *builder) regionLocations() {
+	for _, l := range b.locs {
+		o := b.opening(fmt.Sprintf("region-%s-%s", b.region.Name.V, l.Name.V), "region")
+		o.Title = fmt.Sprintf("%s (%s %s)", o.Title, b.region.Title, l.Name.V)
+		for _, ip := range l.Master {
+			o.Destinations = append(o.Destinations, ip.V)
+			a := netip.MustParseAddr(ip.V)
+			o.Targets = append(o.Targets, probe.Target{Host: ip.V, Addr: a, Port: 443, Check: probe.CheckTCP})
+		}
+	}
+}
+
+// workerMaster is TCP/UDP 20000-32767 to every master IP of the region. Only the master URL's
+// port on the master IP has a listener to prove; the rest of the range is unverified.
+func (b *builder) workerMaster() {
+	o := b.opening("master-"+b.region.Name.V, "master")
+	o.Section = "firewall_outbound"
+	o.Title = "worker nodes to the cluster master ports of the region"
+	o.Reason = "workers reach the master on ports 20000-32767 (TCP and UDP) at the master IPs of every location"
+	o.Protocol = "tcp,udp"
+	o.Ports = b.c.MasterPorts.V
+	for _, l := range b.region.Locations {
+		o.Destinations = append(o.Destinations, values(l.Master)...)
+	}
+	if m := b.f.Master; m.Host != "" {
+		o.Targets = append(o.Targets, masterTarget(m))
+	}
+	note := fmt.Sprintf("ports %s (TCP and UDP) on %d master IPs: no listener is known on them, so no probe can prove them", o.Ports, len(o.Destinations))
+	if b.f.Master.Host == "" {
+		note += "; pass --master-url to prove the master's own port"
+	}
+	o.Targets = append(o.Targets, probe.Target{Check: probe.CheckNone, Note: note})
+}
+
+// hostTargets dials a service host: at its documented IPs when the page gives single IPs,
+// otherwise at every address its name resolves to.
+func (b *builder) hostTargets(o *Opening, host string, port uint16, check probe.Check, path string, expect probe.Expect) {
+	h := b.c.Host(host)
+	o.Destinations = appendNew(o.Destinations, host)
+	t := probe.Target{Host: host, Port: port, Check: check, Path: path, Expect: expect}
+	ips := h.SingleIPs()
+	if len(ips) == 0 {
+		o.Documented = appendPrefixes(o.Documented, h.Prefixes())
+		o.Targets = append(o.Targets, t)
+		return
+	}
+	for _, ip := range ips {
+		t.Addr = ip
+		o.Targets = append(o.Targets, t)
+	}
+}
+
+func appendPrefixes(list, add []netip.Prefix) []netip.Prefix {
+	for _, p := range add {
+		if !slices.Contains(list, p) {
+			list = append(list, p)
+		}
+	}
+	return list
+}
+
+func (b *builder) hostDestinations(o *Opening, host string) {
+	for _, p := range b.c.Host(host).Prefixes() {
+		o.Destinations = appendNew(o.Destinations, prefixString(p))
+	}
+}
+
+// registryExpect: the registry API answers /v2/ with 401 to an anonymous client, 200 when open.
+var registryExpect = probe.Expect{Status: []int{200, 401}}
+
+func (b *builder) registry() {
+	for _, r := range []struct{ id, host string }{
+		{"registry-global", b.c.RegistryGlobal.V},
+		{"registry-" + b.region.Name.V, b.region.Registry.V},
+	} {
+		o := b.opening(r.id, "registry")
+		b.hostTargets(o, r.host, 443, probe.CheckHTTPS, "/v2/", registryExpect)
+		b.hostDestinations(o, r.host)
+	}
+}
+
+func (b *builder) monitoring() {
+	host := b.region.Monitoring.V
+	if host == "" {
+		b.p.Notes = append(b.p.Notes, fmt.Sprintf("the page lists no monitoring host for %s", b.region.Title))
+		return
+	}
+	o := b.opening("monitoring-"+b.region.Name.V, "monitoring")
+	b.hostTargets(o, host, 443, probe.CheckTLS, "", probe.Expect{})
+	b.hostTargets(o, host, 9095, probe.CheckTCP, "", probe.Expect{})
+	b.hostDestinations(o, host)
+}
+
+func (b *builder) logging() {
+	host := b.region.Logging.V
+	if host == "" {
+		return
+	}
+	o := b.opening("logging-"+b.region.Name.V, "logging")
+	b.hostTargets(o, host, 443, probe.CheckTLS, "", probe.Expect{})
+	b.hostTargets(o, host, 9091, probe.CheckTCP, "", probe.Expect{})
+	b.hostDestinations(o, host)
+}
+
+// rangeTargets proves ranges with no known live address: unverified, or with --sweep one TCP
+// connect per address and port.
+func (b *builder) rangeTargets(o *Opening, ranges []string) {
+	ports, any, _ := ParsePorts(o.Ports)
+	o.Destinations = append(o.Destinations, ranges...)
+	for _, r := range ranges {
+		pfx, _ := parseAddrOrPrefix(r)
+		size := 1 << min(pfx.Addr().BitLen()-pfx.Bits(), 30)
+		switch {
+		case !b.f.Sweep:
+			o.Targets = append(o.Targets, probe.Target{Check: probe.CheckNone, Range: pfx,
+				Note: fmt.Sprintf("%s has no known live address to dial (--sweep dials every address)", r)})
+		case any:
+			o.Targets = append(o.Targets, probe.Target{Check: probe.CheckNone, Range: pfx,
+				Note: fmt.Sprintf("%s: the page names no port, so --sweep cannot prove it", r)})
+		case size > maxSweepAddrs:
+			o.Targets = append(o.Targets, probe.Target{Check: probe.CheckNone, Range: pfx,
+				Note: fmt.Sprintf("%s has %d addresses, more than --sweep dials (%d)", r, size, maxSweepAddrs)})
+		default:
+			for _, pr := range ports {
+				for port := int(pr.Lo); port <= int(pr.Hi); port++ {
+					for a := pfx.Addr(); pfx.Contains(a); a = a.Next() {
+						o.Targets = append(o.Targets, probe.Target{Host: a.String(), Addr: a,
+							Port: uint16(port), Check: probe.CheckTCP, Sample: true, Range: pfx})
+					}
+				}
+			}
+		}
+	}
+}
+
+func (b *builder) private() {
+	o := b.opening("private-"+b.region.Name.V, "private")
+	var ranges []string
+	for _, l := range b.locs {
+		ranges = appendNew(ranges, values(l.Backend)...)
+	}
+	for _, dc := range b.c.PrivateAlways {
+		ranges = appendNew(ranges, values(b.c.Place(dc.V).Backend)...)
+	}
+	ranges = appendNew(ranges, values(b.c.ServiceNetwork)...)
+	b.rangeTargets(o, ranges)
+	if !b.f.Private {
+		o.Skip = "pass --private to check the private network (a private firewall)"
+	}
+}
+
+func (b *builder) pvc() {
+	o := b.opening("pvc-"+b.region.Name.V, "pvc")
+	var ranges []string
+	for _, l := range b.locs {
+		ranges = appendNew(ranges, values(l.Frontend)...)
+		ranges = appendNew(ranges, values(l.Backend)...)
+	}
+	for _, dc := range b.c.PrivateAlways {
+		ranges = appendNew(ranges, values(b.c.Place(dc.V).Backend)...)
+	}
+	b.rangeTargets(o, ranges)
+	if !b.f.PVC {
+		o.Skip = "pass --pvc to check the storage ranges for persistent volume claims"
+	}
+}
+
+func (b *builder) inbound() {
+	for _, port := range b.f.NodePorts {
+		o := b.opening(fmt.Sprintf("nodeport-%d", port), "nodeport")
+		o.Ports = strconv.Itoa(int(port))
+		for _, n := range b.f.NodeIPs {
+			o.Destinations = appendNew(o.Destinations, n.Host)
+			o.Targets = append(o.Targets, probe.Target{Host: n.Host, Addr: n.Addr, Port: port, Check: probe.CheckTCP})
+		}
+	}
+	for _, lb := range b.f.LoadBalancers {
+		o := b.opening("loadbalancer-"+lb.String(), "loadbalancer")
+		o.Ports = strconv.Itoa(int(lb.Port))
+		o.Destinations = []string{lb.Host}
+		o.Targets = []probe.Target{{Host: lb.Host, Addr: lb.Addr, Port: lb.Port, Check: probe.CheckTCP}}
+	}
+	for _, in := range b.f.Ingress {
+		o := b.opening("ingress-"+in.Host, "ingress")
+		o.Destinations = []string{in.Host}
+		for _, port := range []uint16{80, 443} {
+			o.Targets = append(o.Targets, probe.Target{Host: in.Host, Addr: in.Addr, Port: port, Check: probe.CheckTCP})
+		}
+	}
+}
+
+func (b *builder) adhoc() {
+	for i, t := range b.f.Probes {
+		b.p.Openings = append(b.p.Openings, Opening{
+			ID: fmt.Sprintf("probe-%d", i+1), Group: "probe", Section: "adhoc",
+			Title: fmt.Sprintf("%s %s", t.Description(), t.HostPort()), Reason: "named on the command line",
+			Direction: "outbound", Protocol: t.Network(), Ports: strconv.Itoa(int(t.Port)),
+			Destinations: []string{t.Host}, Required: true, Targets: []probe.Target{t},
+		})
+	}
+}
+
+func prefixString(p netip.Prefix) string {
+	if p.IsSingleIP() {
+		return p.Addr().String()
+	}
+	return p.String()
+}
+
+func appendNew(list []string, add ...string) []string {
+	for _, s := range add {
+		if !slices.Contains(list, s) {
+			list = append(list, s)
+		}
+	}
+	return list
+}

@@ -1,0 +1,210 @@
+package endpoints
+
+import (
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+)
+
+// GroupNames is the closed set of opening groups, in the order reports list them.
+var GroupNames = []string{"api", "master", "etcd", "region", "registry", "monitoring", "logging",
+	"private", "pvc", "nodeport", "loadbalancer", "ingress"}
+
+// validate checks every field and builds the look-up maps. It lists every problem, not the first.
+func (c *Catalog) validate() []Problem {
+	var probs []Problem
+	bad := func(line int, format string, args ...any) {
+		probs = append(probs, Problem{File: c.Name, Line: line, Msg: fmt.Sprintf(format, args...)})
+	}
+	if strings.TrimSpace(c.Edition) == "" {
+		bad(0, "edition is missing: give the catalog an edition, such as the page's lastupdated date")
+	}
+
+	c.groups = map[string]*Group{}
+	for i := range c.Groups {
+		g := &c.Groups[i]
+		name := g.Name.V
+		switch {
+		case !slices.Contains(GroupNames, name):
+			bad(g.Line, "group %q is not one of %s", name, strings.Join(GroupNames, ", "))
+			continue
+		case c.groups[name] != nil:
+			bad(g.Line, "group %q is listed twice", name)
+			continue
+		}
+		c.groups[name] = g
+		if g.Section == "" || g.Title == "" || g.Reason == "" {
+			bad(g.Line, "group %q needs a section, a title and a reason", name)
+		}
+		if g.Protocol != "tcp" && g.Protocol != "udp" && g.Protocol != "tcp,udp" {
+			bad(g.Line, "group %q: protocol %q is not tcp, udp or tcp,udp", name, g.Protocol)
+		}
+		if _, _, err := ParsePorts(g.Ports.V); err != nil {
+			bad(g.Ports.Line, "group %q: ports: %v", name, err)
+		}
+	}
+	for _, name := range GroupNames {
+		if c.groups[name] == nil {
+			bad(0, "group %q is missing", name)
+		}
+	}
+
+	if !validHostname(c.API.Host.V) {
+		bad(c.API.Host.Line, "api.host %q is not a host name", c.API.Host.V)
+	}
+	if c.API.Port.V < 1 || c.API.Port.V > 65535 {
+		bad(c.API.Port.Line, "api.port %d is not a port from 1 to 65535", c.API.Port.V)
+	}
+	if !strings.HasPrefix(c.API.Path, "/") {
+		bad(c.API.Host.Line, "api.path %q must start with /", c.API.Path)
+	}
+	if r, any, err := ParsePorts(c.MasterPorts.V); err != nil || any || len(r) != 1 {
+		bad(c.MasterPorts.Line, "master_ports %q must be one range such as 20000-32767", c.MasterPorts.V)
+	}
+
+	c.hosts = map[string]*Host{}
+	for i := range c.Hosts {
+		h := &c.Hosts[i]
+		if !validHostname(h.Name.V) {
+			bad(h.Name.Line, "host %q is not a host name", h.Name.V)
+			continue
+		}
+		if c.hosts[h.Name.V] != nil {
+			bad(h.Line, "host %q is listed twice", h.Name.V)
+		}
+		c.hosts[h.Name.V] = h
+		if len(h.Addresses) == 0 {
+			bad(h.Line, "host %q has no addresses", h.Name.V)
+		}
+		h.prefixes = nil
+		for _, a := range h.Addresses {
+			p, err := parseAddrOrPrefix(a.V)
+			if err != nil {
+				bad(a.Line, "host %q: %v", h.Name.V, err)
+				continue
+			}
+			h.prefixes = append(h.prefixes, p)
+		}
+	}
+	if c.hosts[c.RegistryGlobal.V] == nil {
+		bad(c.RegistryGlobal.Line, "registry_global %q is not one of the hosts", c.RegistryGlobal.V)
+	}
+
+	c.regions = map[string]*Region{}
+	c.places = map[string]*Location{}
+	addPlace := func(l *Location, region string) {
+		l.Region = region
+		name := l.Name.V
+		if name == "" || strings.ContainsAny(name, " \t,") {
+			bad(l.Line, "location name %q is not a single word", name)
+			return
+		}
+		if c.places[name] != nil {
+			bad(l.Line, "location %q is listed twice", name)
+			return
+		}
+		c.places[name] = l
+		if region != "" && len(l.Master) == 0 {
+			bad(l.Line, "location %q has no master IPs", name)
+		}
+		for _, a := range l.Master {
+			if _, err := netip.ParseAddr(a.V); err != nil {
+				bad(a.Line, "location %q: master %q is not an IP address", name, a.V)
+			}
+		}
+		for _, list := range [][]Pos[string]{l.Frontend, l.Backend} {
+			for _, a := range list {
+				if _, err := parseAddrOrPrefix(a.V); err != nil {
+					bad(a.Line, "location %q: %v", name, err)
+				}
+			}
+		}
+	}
+	for i := range c.Regions {
+		r := &c.Regions[i]
+		name := r.Name.V
+		if name == "" || name != strings.ToLower(name) || strings.ContainsAny(name, " \t_") {
+			bad(r.Name.Line, "region name %q must be lower case words joined by -", name)
+			continue
+		}
+		if c.regions[name] != nil {
+			bad(r.Line, "region %q is listed twice", name)
+			continue
+		}
+		c.regions[name] = r
+		if r.Title == "" {
+			bad(r.Line, "region %q has no title", name)
+		}
+		for _, ref := range []struct {
+			what string
+			host Pos[string]
+			need bool
+		}{{"registry", r.Registry, true}, {"monitoring", r.Monitoring, false}, {"logging", r.Logging, false}} {
+			if ref.host.V == "" && !ref.need {
+				continue
+			}
+			if c.hosts[ref.host.V] == nil {
+				bad(max(ref.host.Line, r.Line), "region %q: %s host %q is not one of the hosts", name, ref.what, ref.host.V)
+			}
+		}
+		if len(r.Locations) == 0 {
+			bad(r.Line, "region %q has no locations", name)
+		}
+		for j := range r.Locations {
+			addPlace(&r.Locations[j], name)
+		}
+	}
+	for i := range c.Datacenters {
+		addPlace(&c.Datacenters[i], "")
+	}
+	for _, dc := range c.PrivateAlways {
+		if c.places[dc.V] == nil {
+			bad(dc.Line, "private_always: %q is not a location or data center", dc.V)
+		}
+	}
+	for _, n := range c.ServiceNetwork {
+		if _, err := parseAddrOrPrefix(n.V); err != nil {
+			bad(n.Line, "service_network: %v", err)
+		}
+	}
+	return probs
+}
+
+// parseAddrOrPrefix reads "1.2.3.4" or "1.2.3.0/24"; a range with host bits set is an error,
+// since the page has printed such ranges by mistake.
+func parseAddrOrPrefix(s string) (netip.Prefix, error) {
+	if !strings.Contains(s, "/") {
+		a, err := netip.ParseAddr(s)
+		if err != nil {
+			return netip.Prefix{}, fmt.Errorf("%q is not an IP address or CIDR", s)
+		}
+		return netip.PrefixFrom(a, a.BitLen()), nil
+	}
+	p, err := netip.ParsePrefix(s)
+	if err != nil {
+		return netip.Prefix{}, fmt.Errorf("%q is not an IP address or CIDR", s)
+	}
+	if p.Masked() != p {
+		return netip.Prefix{}, fmt.Errorf("%q has host bits set (did you mean %s?)", s, p.Masked())
+	}
+	return p, nil
+}
+
+// validHostname reports whether s is a DNS name (letters, digits, hyphens, dots).
+func validHostname(s string) bool {
+	if s == "" || len(s) > 253 || strings.HasPrefix(s, ".") || strings.HasSuffix(s, ".") {
+		return false
+	}
+	for _, label := range strings.Split(s, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for _, r := range label {
+			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-') {
+				return false
+			}
+		}
+	}
+	return true
+}

@@ -1,0 +1,213 @@
+package probe
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"runtime"
+	"syscall"
+)
+
+// Phase is the step of an attempt that was under way when it ended.
+type Phase string
+
+const (
+	PhaseResolve Phase = "resolve"
+	PhaseProxy   Phase = "proxy"
+	PhaseConnect Phase = "connect"
+	PhaseTLS     Phase = "tls"
+	PhaseHTTP    Phase = "http"
+	PhaseUDP     Phase = "udp"
+)
+
+// verdict is a state with its finer reason and the sentence behind it.
+type verdict struct {
+	state  State
+	reason string
+	detail string
+}
+
+func (v verdict) result(r *Result) {
+	r.State, r.Reason, r.Detail = v.state, v.reason, v.detail
+}
+
+// isLocalResource reports whether err is this machine running out of something (file
+// descriptors, ports, buffers, a usable source address): never a verdict on the path.
+func isLocalResource(err error) bool {
+	return errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) ||
+		errors.Is(err, syscall.EADDRNOTAVAIL) || errors.Is(err, syscall.ENOBUFS) ||
+		errors.Is(err, syscall.ENOMEM)
+}
+
+// isRefused reports whether the connection was refused: a reset to the SYN, or an ICMP
+// port-unreachable (which Linux reports the same way).
+func isRefused(err error) bool { return errors.Is(err, syscall.ECONNREFUSED) }
+
+// isReset reports whether an established connection was reset.
+func isReset(err error) bool {
+	return errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
+}
+
+// isHostUnreachable reports an ICMP host-unreachable or admin-prohibited answer.
+func isHostUnreachable(err error) bool { return errors.Is(err, syscall.EHOSTUNREACH) }
+
+// isNetUnreachable reports an ICMP net-unreachable answer, or no route at all.
+func isNetUnreachable(err error) bool { return errors.Is(err, syscall.ENETUNREACH) }
+
+// isLocalPolicy reports a refusal by this machine's own firewall (EPERM/EACCES).
+func isLocalPolicy(err error) bool { return errors.Is(err, os.ErrPermission) }
+
+// isTimeout reports whether err is a deadline: ours (context or conn deadline) or the kernel's.
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded) ||
+		errors.Is(err, syscall.ETIMEDOUT) || (errors.As(err, &ne) && ne.Timeout())
+}
+
+// isCanceled reports whether the run itself was canceled.
+func isCanceled(err error) bool { return errors.Is(err, context.Canceled) }
+
+// classify maps an error in a phase to a verdict. It is total: every error gets a state.
+func classify(err error, phase Phase, t Target) verdict {
+	var (
+		dnsErr    *net.DNSError
+		proxyErr  *ProxyFailure
+		recErr    tls.RecordHeaderError
+		unknownCA x509.UnknownAuthorityError
+		hostErr   x509.HostnameError
+		certErr   x509.CertificateInvalidError
+		alertErr  tls.AlertError
+	)
+	switch {
+	case err == nil:
+		return verdict{Open, "open", ""}
+	case errors.As(err, &proxyErr):
+		return proxyErr.verdict()
+	case isLocalResource(err):
+		return verdict{LocalError, "local-error", fmt.Sprintf("this machine could not make the probe: %v", errnoText(err))}
+	case isCanceled(err):
+		return verdict{LocalError, "aborted", "the run was canceled before this probe finished"}
+	case errors.As(err, &dnsErr):
+		return classifyDNS(dnsErr)
+	case phase == PhaseResolve && isTimeout(err):
+		return verdict{DNSError, "dns-timeout", "no DNS answer within the timeout"}
+	case isTimeout(err):
+		return timeoutVerdict(phase)
+	case isRefused(err) && phase == PhaseUDP:
+		return verdict{Refused, "closed", "ICMP port unreachable: the datagram reached the host and nothing listens on the port"}
+	case isRefused(err) && phase == PhaseConnect:
+		return verdict{Refused, "refused", "connection refused (TCP reset or ICMP port unreachable): nothing listens, or a firewall rejects with a reset"}
+	case isHostUnreachable(err):
+		return verdict{Unreachable, "unreachable:host", "host unreachable (ICMP host unreachable or administratively prohibited): a firewall or router rejects the path"}
+	case isNetUnreachable(err):
+		return verdict{Unreachable, "unreachable:net", "network unreachable: no route to the destination, or a router rejects it with ICMP net unreachable"}
+	case isLocalPolicy(err):
+		return verdict{Unreachable, "unreachable:local-policy", fmt.Sprintf("this machine's own firewall refused the packet (%v)", errnoText(err))}
+	case errors.As(err, &recErr) && phase == PhaseTLS:
+		return verdict{UnexpectedResponse, "unexpected-response:not-tls", "the port answered, but not with TLS (a plain-text service, or a proxy block page)"}
+	case errors.As(err, &unknownCA):
+		return verdict{TLSIntercepted, "tls-intercepted", fmt.Sprintf("certificate issued by %q, which no trusted root vouches for", issuerName(unknownCA.Cert))}
+	case errors.As(err, &hostErr):
+		return verdict{TLSError, "tls-name-mismatch", fmt.Sprintf("the certificate is not for %s: %v", t.Name(), hostErr)}
+	case errors.As(err, &certErr):
+		return verdict{TLSError, "tls-bad-certificate", fmt.Sprintf("certificate rejected: %v", certErr)}
+	case errors.As(err, &alertErr):
+		return verdict{TLSError, "tls-alert", fmt.Sprintf("the server aborted the TLS handshake: %v", alertErr)}
+	case (isReset(err) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)) && phase == PhaseTLS:
+		return verdict{TLSError, "tls-reset", fmt.Sprintf("the connection closed during the TLS handshake (%v)", errnoText(err))}
+	case isReset(err) && phase == PhaseHTTP:
+		return verdict{UnexpectedResponse, "unexpected-response:reset", "the connection was reset before an answer came"}
+	case phase == PhaseTLS:
+		return verdict{TLSError, "tls-error", fmt.Sprintf("TLS handshake failed: %v", err)}
+	default:
+		return verdict{LocalError, "local-error:unclassified", fmt.Sprintf("unclassified error in the %s phase: %v", phase, err)}
+	}
+}
+
+// timeoutVerdict names what a deadline means in each phase.
+func timeoutVerdict(phase Phase) verdict {
+	switch phase {
+	case PhaseResolve:
+		return verdict{DNSError, "dns-timeout", "no DNS answer within the timeout"}
+	case PhaseProxy:
+		return verdict{ProxyError, "proxy-timeout", "the proxy did not answer within the timeout"}
+	case PhaseTLS:
+		return verdict{TLSError, "tls-stall", "connected, but the TLS handshake did not finish within the timeout"}
+	case PhaseHTTP:
+		return verdict{Stalled, "app-timeout", "connected, but the service sent no complete answer within the timeout"}
+	case PhaseUDP:
+		return verdict{Unverified, "open|filtered", "no reply and no ICMP error: the port is open and silent, or a firewall drops the datagram"}
+	default:
+		d := "no answer to the connection attempt within the timeout: a firewall drops the packets"
+		if runtime.GOOS == "windows" {
+			d += " (Windows ignores ICMP errors while connecting, so a reject looks like a drop here)"
+		}
+		return verdict{Filtered, "filtered-timeout", d}
+	}
+}
+
+func classifyDNS(e *net.DNSError) verdict {
+	switch {
+	case e.IsNotFound:
+		return verdict{DNSError, "dns-nxdomain", fmt.Sprintf("%s does not resolve (no such host)", e.Name)}
+	case e.IsTimeout:
+		return verdict{DNSError, "dns-timeout", fmt.Sprintf("no DNS answer for %s within the timeout", e.Name)}
+	default:
+		return verdict{DNSError, "dns-error", fmt.Sprintf("DNS lookup of %s failed: %s", e.Name, e.Err)}
+	}
+}
+
+// errnoText names the errno behind err, if any, for details ("ECONNREFUSED: connection refused").
+func errnoText(err error) string {
+	var errno syscall.Errno
+	if errors.As(err, &errno) {
+		if name := errnoName(errno); name != "" {
+			return name + ": " + errno.Error()
+		}
+		return errno.Error()
+	}
+	return err.Error()
+}
+
+func errnoName(e syscall.Errno) string {
+	switch e {
+	case syscall.ECONNREFUSED:
+		return "ECONNREFUSED"
+	case syscall.ECONNRESET:
+		return "ECONNRESET"
+	case syscall.EHOSTUNREACH:
+		return "EHOSTUNREACH"
+	case syscall.ENETUNREACH:
+		return "ENETUNREACH"
+	case syscall.EPERM:
+		return "EPERM"
+	case syscall.EACCES:
+		return "EACCES"
+	case syscall.EMFILE:
+		return "EMFILE"
+	case syscall.ENFILE:
+		return "ENFILE"
+	case syscall.EADDRNOTAVAIL:
+		return "EADDRNOTAVAIL"
+	case syscall.ENOBUFS:
+		return "ENOBUFS"
+	case syscall.ETIMEDOUT:
+		return "ETIMEDOUT"
+	}
+	return ""
+}
+
+func issuerName(c *x509.Certificate) string {
+	if c == nil {
+		return "an unknown issuer"
+	}
+	if c.Issuer.CommonName != "" {
+		return c.Issuer.CommonName
+	}
+	return c.Issuer.String()
+}

@@ -1,0 +1,26 @@
+package probe
+
+// maxConcurrency caps in-flight probes whatever the fd limit: past it the kernel's SYN queue and
+// the machine's own links, not the prober, bound the speed.
+const maxConcurrency = 1024
+
+// fdHeadroom is kept free of probes for the resolver, TLS roots, output files and Go itself.
+const fdHeadroom = 64
+
+// fdsPerProbe: a probe holds its connection and, through a proxy or while resolving, a second.
+const fdsPerProbe = 2
+
+// DefaultConcurrency is the number of probes in flight the fd limit safely allows (Go raised
+// the soft limit to the hard one at start), at most maxConcurrency.
+func DefaultConcurrency() int { return concurrencyFor(fdLimit()) }
+
+// SafeConcurrency lowers n to what the fd limit allows, so that running out of descriptors
+// cannot turn into a false verdict.
+func SafeConcurrency(n int) int { return min(n, concurrencyFor(fdLimit())) }
+
+func concurrencyFor(limit uint64) int {
+	if limit <= fdHeadroom+fdsPerProbe {
+		return 1
+	}
+	return int(min(uint64(maxConcurrency), (limit-fdHeadroom)/fdsPerProbe))
+}

@@ -1,0 +1,271 @@
+// Package probe dials targets and says precisely what happened: open, refused, dropped,
+// unreachable, a DNS failure, a proxy's refusal, an intercepted or failed TLS handshake, a
+// service that stalls or answers wrongly. Failures are results, never errors.
+package probe
+
+import (
+	"context"
+	"crypto/x509"
+	"fmt"
+	"net"
+	"net/netip"
+	"net/url"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+)
+
+// UserAgent is sent on every HTTP request and CONNECT.
+var UserAgent = "fwcheck"
+
+// DialFunc dials a network address, bounded by ctx.
+type DialFunc func(ctx context.Context, network, address string) (net.Conn, error)
+
+// DefaultTimeout is the per-attempt budget: long enough for the kernel's SYN retransmits at
+// 1 s and 3 s to get an answer through a lossy path, short enough that a dropped port costs
+// seconds, not the kernel's two minutes.
+const DefaultTimeout = 5 * time.Second
+
+// Config holds what a Prober needs. The zero value of each field is documented.
+type Config struct {
+	// Timeout bounds one attempt, every phase included. If zero, DefaultTimeout is used.
+	Timeout time.Duration
+	// Retries is how many more attempts a target that got no answer gets.
+	Retries int
+	// Concurrency is how many targets are probed at once. If zero, DefaultConcurrency().
+	Concurrency int
+	// SourceIP, if valid, is the local address every probe leaves from.
+	SourceIP netip.Addr
+	// Pins send named targets to fixed addresses (--resolve).
+	Pins []Pin
+	// Proxy, if non-nil, picks a proxy per target.
+	Proxy *ProxyConfig
+	// Roots are the trusted roots. If nil, the system's pool is used (which SSL_CERT_FILE and
+	// SSL_CERT_DIR already change).
+	Roots *x509.CertPool
+	// ExtraRoots are roots the user added (--ca-file): a chain to one of them is accepted,
+	// and said to be inspected by its issuer.
+	ExtraRoots []*x509.Certificate
+	// Lookup resolves names. If nil, Go's own resolver is used.
+	Lookup LookupFunc
+	// Dial makes direct connections. If nil, a net.Dialer bound to SourceIP is used.
+	Dial DialFunc
+}
+
+// Prober runs targets. It is safe for concurrent use.
+type Prober struct {
+	cfg    Config
+	lookup LookupFunc
+	dial   DialFunc
+	roots  func() (*x509.CertPool, error)
+	extra  *x509.CertPool
+}
+
+// New returns a Prober for cfg.
+func New(cfg Config) *Prober {
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = DefaultTimeout
+	}
+	if cfg.Concurrency <= 0 {
+		cfg.Concurrency = DefaultConcurrency()
+	}
+	p := &Prober{cfg: cfg, lookup: cfg.Lookup, dial: cfg.Dial, extra: poolOf(cfg.ExtraRoots)}
+	if p.lookup == nil {
+		p.lookup = defaultLookup()
+	}
+	if p.dial == nil {
+		d := &net.Dialer{}
+		if cfg.SourceIP.IsValid() {
+			d.LocalAddr = &net.TCPAddr{IP: cfg.SourceIP.AsSlice()}
+		}
+		p.dial = d.DialContext
+	}
+	if cfg.Roots != nil {
+		p.roots = func() (*x509.CertPool, error) { return cfg.Roots, nil }
+	} else {
+		p.roots = sync.OnceValues(x509.SystemCertPool)
+	}
+	return p
+}
+
+// Concurrency is the number of targets probed at once.
+func (p *Prober) Concurrency() int { return p.cfg.Concurrency }
+
+// Run probes every target in parallel and returns, for each target in order, one result per
+// address it was dialed at. It returns when every probe has ended: within about
+// (Retries+1) × Timeout when the targets fit in Concurrency, whatever the network does.
+func (p *Prober) Run(ctx context.Context, targets []Target) [][]Result {
+	results := make([][]Result, len(targets))
+	var g errgroup.Group
+	g.SetLimit(p.cfg.Concurrency)
+	for i, t := range targets {
+		g.Go(func() error {
+			defer recoverInto(&results[i], t)
+			results[i] = p.probeTarget(ctx, t)
+			return nil // a failed probe is a result, never an errgroup error
+		})
+	}
+	_ = g.Wait()
+	return results
+}
+
+// recoverInto turns a panic in one probe into that target's local-error; the run goes on.
+func recoverInto(dst *[]Result, t Target) {
+	if r := recover(); r != nil {
+		*dst = []Result{{Target: t, Via: "direct", State: LocalError, Reason: "local-error:panic",
+			Detail: fmt.Sprintf("the probe panicked (a bug in fwcheck: please report it): %v\n%s", r, debug.Stack())}}
+	}
+}
+
+// probeTarget resolves t (unless a proxy will) and probes each address, all at once.
+func (p *Prober) probeTarget(ctx context.Context, t Target) []Result {
+	start := time.Now()
+	if t.Check == CheckNone {
+		return []Result{{Target: t, Via: "direct", State: Unverified, Reason: "unverified", Detail: t.Note}}
+	}
+	proxyURL, err := p.cfg.Proxy.For(t)
+	if err != nil {
+		return []Result{{Target: t, Via: "direct", State: LocalError, Reason: "local-error:proxy-config", Detail: err.Error()}}
+	}
+	// The first attempt's budget covers resolution too.
+	first, cancel := context.WithTimeout(ctx, p.cfg.Timeout)
+	defer cancel()
+	if proxyURL != nil && proxyResolves(proxyURL) && !t.Addr.IsValid() && !isIPLiteral(t.Host) {
+		return []Result{p.attempts(ctx, first, t, netip.Addr{}, proxyURL, start)}
+	}
+	addrs, err := p.resolve(first, t)
+	if err != nil {
+		r := Result{Target: t, Via: RedactURL(proxyURL), Elapsed: time.Since(start), Attempts: 1}
+		classify(err, PhaseResolve, t).result(&r)
+		return []Result{r}
+	}
+	if len(addrs) == 1 {
+		return []Result{p.attempts(ctx, first, t, addrs[0], proxyURL, start)}
+	}
+	out := make([]Result, len(addrs))
+	var wg sync.WaitGroup
+	for i, a := range addrs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() {
+				if r := recover(); r != nil {
+					out[i] = Result{Target: t, Address: a, Via: "direct", State: LocalError, Reason: "local-error:panic",
+						Detail: fmt.Sprintf("the probe panicked (a bug in fwcheck: please report it): %v", r)}
+				}
+			}()
+			out[i] = p.attempts(ctx, first, t, a, proxyURL, start)
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
+// proxyResolves reports whether names go to the proxy unresolved: HTTP CONNECT and socks5h.
+func proxyResolves(u *url.URL) bool { return u.Scheme != "socks5" }
+
+func isIPLiteral(s string) bool {
+	_, err := netip.ParseAddr(s)
+	return err == nil
+}
+
+// attempts makes the first attempt under the budget already running, then retries a result
+// that got no answer, each retry with a fresh budget.
+func (p *Prober) attempts(ctx, first context.Context, t Target, addr netip.Addr, proxyURL *url.URL, start time.Time) Result {
+	r := p.attempt(first, t, addr, proxyURL)
+	r.Attempts = 1
+	for r.State.NoAnswer() && r.Attempts <= p.cfg.Retries && ctx.Err() == nil {
+		actx, cancel := context.WithTimeout(ctx, p.cfg.Timeout)
+		r = p.attempt(actx, t, addr, proxyURL)
+		cancel()
+		r.Attempts++
+	}
+	if r.Attempts > 1 && r.State.NoAnswer() {
+		r.Detail += fmt.Sprintf(" (%d attempts)", r.Attempts)
+	}
+	r.Elapsed = time.Since(start)
+	return r
+}
+
+// attempt runs one attempt of t at addr (or by name through the proxy when addr is invalid).
+func (p *Prober) attempt(ctx context.Context, t Target, addr netip.Addr, proxyURL *url.URL) (r Result) {
+	r = Result{Target: t, Address: addr, Via: RedactURL(proxyURL)}
+	if t.Check == CheckUDP {
+		p.checkUDP(ctx, &r)
+		return r
+	}
+	dest := t.HostPort()
+	if addr.IsValid() {
+		dest = net.JoinHostPort(addr.String(), fmt.Sprint(t.Port))
+	}
+	phase := PhaseConnect
+	var conn net.Conn
+	var err error
+	if proxyURL != nil {
+		phase = PhaseProxy
+		conn, err = dialViaProxy(ctx, p.dial, proxyURL, dest, p.proxyTLS())
+	} else {
+		conn, err = p.dial(ctx, "tcp", dest)
+	}
+	if err != nil {
+		classify(err, phase, t).result(&r)
+		if proxyURL == nil && !isLocalResource(err) {
+			r.Source = p.routeSource(addr, t.Port)
+		}
+		return r
+	}
+	defer conn.Close()
+	if la, ok := conn.LocalAddr().(*net.TCPAddr); ok {
+		r.Source = la.AddrPort().Addr().Unmap()
+	}
+	stop := closeOnDone(ctx, conn)
+	defer stop()
+	if dl, ok := ctx.Deadline(); ok {
+		conn.SetDeadline(dl)
+	}
+	switch t.Check {
+	case CheckTCP:
+		r.State, r.Reason, r.Detail = Open, "open", "TCP handshake completed"
+	case CheckTLS:
+		p.checkTLS(ctx, conn, &r)
+	case CheckHTTPS:
+		if tc := p.checkTLS(ctx, conn, &r); tc != nil && r.OK() {
+			note := r.Detail
+			checkHTTP(ctx, tc, &r)
+			if r.State == Open && note != "" {
+				r.Detail = note + "; " + r.Detail
+			}
+		}
+	case CheckHTTP:
+		checkHTTP(ctx, conn, &r)
+	default:
+		r.State, r.Reason, r.Detail = LocalError, "local-error:check", fmt.Sprintf("unknown check %q", t.Check)
+	}
+	return r
+}
+
+// closeOnDone closes conn when ctx ends, so that no read or handshake outlives the budget
+// even where a deadline is not honoured; stop releases the watch.
+func closeOnDone(ctx context.Context, conn net.Conn) (stop func() bool) {
+	return context.AfterFunc(ctx, func() { conn.Close() })
+}
+
+// routeSource finds the local address the kernel would use towards addr, without sending
+// anything (a UDP connect only picks the route), so a rule can name the source even for a
+// probe that never connected.
+func (p *Prober) routeSource(addr netip.Addr, port uint16) netip.Addr {
+	if p.cfg.SourceIP.IsValid() {
+		return p.cfg.SourceIP
+	}
+	if !addr.IsValid() {
+		return netip.Addr{}
+	}
+	c, err := net.DialUDP("udp", nil, net.UDPAddrFromAddrPort(netip.AddrPortFrom(addr, max(port, 1))))
+	if err != nil {
+		return netip.Addr{}
+	}
+	defer c.Close()
+	return c.LocalAddr().(*net.UDPAddr).AddrPort().Addr().Unmap()
+}

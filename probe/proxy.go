@@ -1,0 +1,388 @@
+package probe
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"golang.org/x/net/http/httpproxy"
+	"golang.org/x/net/proxy"
+)
+
+// ProxyConfig says which proxy each target goes through. Build it once (from flags and the
+// environment in main) and pass it in: nothing here reads the environment.
+type ProxyConfig struct {
+	// HTTP is the HTTPS_PROXY / HTTP_PROXY / NO_PROXY part, read as Go and curl read it.
+	HTTP httpproxy.Config
+	// All is ALL_PROXY (often socks5://), used when HTTP names no proxy for a target.
+	All string
+	// Direct turns proxies off (--no-proxy).
+	Direct bool
+
+	pick func(*url.URL) (*url.URL, error)
+	all  func(*url.URL) (*url.URL, error)
+}
+
+// supportedProxySchemes are the proxy kinds fwcheck can speak.
+var supportedProxySchemes = []string{"http", "https", "socks5", "socks5h"}
+
+// ParseProxyURL reads a proxy URL as Go does (a bare host:port means http://) and rejects
+// what fwcheck cannot use, rather than falling back to a direct connection.
+func ParseProxyURL(s string) (*url.URL, error) {
+	if s == "" {
+		return nil, nil
+	}
+	u, err := url.Parse(s)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		u2, err2 := url.Parse("http://" + s)
+		if err2 != nil || u2.Host == "" {
+			return nil, fmt.Errorf("proxy URL %q does not parse", Redact(s))
+		}
+		u = u2
+	}
+	if !slices.Contains(supportedProxySchemes, u.Scheme) {
+		return nil, fmt.Errorf("proxy URL %q: scheme %q is not one of %s", Redact(s), u.Scheme, strings.Join(supportedProxySchemes, ", "))
+	}
+	if u.Port() == "" && (u.Scheme == "socks5" || u.Scheme == "socks5h") {
+		u.Host = net.JoinHostPort(u.Hostname(), "1080")
+	}
+	return u, nil
+}
+
+// Validate parses every proxy URL the config holds, so bad input fails before any dial.
+func (c *ProxyConfig) Validate() error {
+	for _, s := range []string{c.HTTP.HTTPSProxy, c.HTTP.HTTPProxy, c.All} {
+		if _, err := ParseProxyURL(s); err != nil {
+			return err
+		}
+	}
+	c.pick = c.HTTP.ProxyFunc()
+	c.all = (&httpproxy.Config{HTTPSProxy: c.All, HTTPProxy: c.All, NoProxy: c.HTTP.NoProxy}).ProxyFunc()
+	return nil
+}
+
+// For returns the proxy a target goes through, or nil for a direct connection. Every kind of
+// target goes the way an HTTPS client would (CONNECT tunnels plain TCP too), except a plain
+// HTTP check, which uses HTTP_PROXY's choice.
+func (c *ProxyConfig) For(t Target) (*url.URL, error) {
+	if c == nil || c.Direct || t.Check == CheckUDP || t.Check == CheckNone {
+		return nil, nil
+	}
+	if c.pick == nil {
+		if err := c.Validate(); err != nil {
+			return nil, err
+		}
+	}
+	scheme := "https"
+	if t.Check == CheckHTTP {
+		scheme = "http"
+	}
+	req := &url.URL{Scheme: scheme, Host: t.HostPort()}
+	if t.Addr.IsValid() && t.Host != t.Addr.String() {
+		// A named service dialed at a documented IP: NO_PROXY may name either.
+		req.Host = net.JoinHostPort(t.Host, fmt.Sprint(t.Port))
+	}
+	u, err := c.pick(req)
+	if err != nil {
+		return nil, err
+	}
+	if u == nil && c.All != "" {
+		if u, err = c.all(req); err != nil {
+			return nil, err
+		}
+	}
+	if u == nil {
+		return nil, nil
+	}
+	return ParseProxyURL(u.String())
+}
+
+// Redact hides the password of a URL's user info: http://user:***@proxy:3128.
+func Redact(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || u.User == nil {
+		if i := strings.LastIndex(s, "@"); i >= 0 {
+			// Not a URL we can parse: drop everything before the host.
+			return "***@" + s[i+1:]
+		}
+		return s
+	}
+	return RedactURL(u)
+}
+
+// RedactURL is Redact for a parsed URL.
+func RedactURL(u *url.URL) string {
+	if u == nil {
+		return "direct"
+	}
+	if u.User == nil {
+		return u.String()
+	}
+	c := *u
+	c.User = nil
+	user := u.User.Username()
+	if _, has := u.User.Password(); has {
+		user += ":***"
+	}
+	s := c.String()
+	i := strings.Index(s, "://")
+	return s[:i+3] + user + "@" + s[i+3:]
+}
+
+// ProxyFailure is a failure at or of the proxy, as opposed to the destination.
+type ProxyFailure struct {
+	Proxy string // redacted
+	// Status is the proxy's HTTP status for CONNECT, 0 when it never answered.
+	Status     int
+	StatusLine string
+	// Reason is the finer reason ("proxy-denied:policy", "proxy-unreachable:refused").
+	Reason string
+	Detail string
+	Err    error
+}
+
+func (e *ProxyFailure) Error() string {
+	if e.Err != nil {
+		return fmt.Sprintf("proxy %s: %s: %v", e.Proxy, e.Detail, e.Err)
+	}
+	return fmt.Sprintf("proxy %s: %s", e.Proxy, e.Detail)
+}
+
+func (e *ProxyFailure) Unwrap() error { return e.Err }
+
+func (e *ProxyFailure) verdict() verdict {
+	state := ProxyError
+	if strings.HasPrefix(e.Reason, "proxy-denied") {
+		state = ProxyDenied
+	}
+	return verdict{state, e.Reason, e.Detail}
+}
+
+// proxyUnreachable wraps a failure to reach the proxy itself.
+func proxyUnreachable(proxyName string, err error) *ProxyFailure {
+	v := classify(err, PhaseConnect, Target{})
+	reason := "proxy-unreachable"
+	var dnsErr *net.DNSError
+	switch {
+	case isLocalResource(err) || isCanceled(err):
+		return nil
+	case errors.As(err, &dnsErr):
+		reason += ":dns"
+	case isTimeout(err):
+		reason = "proxy-timeout"
+	case v.state == Refused:
+		reason += ":refused"
+	case v.state == Unreachable:
+		reason += ":unreachable"
+	}
+	return &ProxyFailure{Proxy: proxyName, Reason: reason, Err: err,
+		Detail: fmt.Sprintf("cannot reach the proxy %s (%s)", proxyName, errnoText(err))}
+}
+
+// maxConnectResponse bounds the CONNECT answer's status line and headers; a proxy that sends
+// more is broken or hostile, and memory must stay flat.
+const maxConnectResponse = 64 << 10
+
+// dialViaProxy opens a tunnel to target (host:port, a name or an IP) through proxyURL, dialing
+// the proxy with dial. Failures are *ProxyFailure, except local resource errors and cancelation.
+func dialViaProxy(ctx context.Context, dial DialFunc, proxyURL *url.URL, target string, tlsConf *tls.Config) (net.Conn, error) {
+	name := RedactURL(proxyURL)
+	switch proxyURL.Scheme {
+	case "socks5", "socks5h":
+		return dialSOCKS(ctx, dial, proxyURL, name, target)
+	}
+	conn, err := dial(ctx, "tcp", proxyURL.Host)
+	if err != nil {
+		if pe := proxyUnreachable(name, err); pe != nil {
+			return nil, pe
+		}
+		return nil, err
+	}
+	stop := closeOnDone(ctx, conn)
+	defer stop()
+	if proxyURL.Scheme == "https" {
+		tc := tls.Client(conn, tlsConfForProxy(tlsConf, proxyURL.Hostname()))
+		if err := tc.HandshakeContext(ctx); err != nil {
+			conn.Close()
+			v := classify(err, PhaseTLS, Target{Host: proxyURL.Hostname()})
+			return nil, &ProxyFailure{Proxy: name, Reason: "proxy-tls:" + v.reason, Err: err,
+				Detail: fmt.Sprintf("TLS to the proxy %s failed: %s", name, v.detail)}
+		}
+		conn = tc
+	}
+	if dl, ok := ctx.Deadline(); ok {
+		conn.SetDeadline(dl)
+	}
+	req := "CONNECT " + target + " HTTP/1.1\r\nHost: " + target + "\r\nUser-Agent: " + UserAgent + "\r\n"
+	if u := proxyURL.User; u != nil {
+		pw, _ := u.Password()
+		req += "Proxy-Authorization: Basic " + base64.StdEncoding.EncodeToString([]byte(u.Username()+":"+pw)) + "\r\n"
+	}
+	if _, err := io.WriteString(conn, req+"\r\n"); err != nil {
+		conn.Close()
+		return nil, proxyIOError(ctx, name, err)
+	}
+	lr := &io.LimitedReader{R: conn, N: maxConnectResponse}
+	br := bufio.NewReader(lr)
+	resp, err := http.ReadResponse(br, &http.Request{Method: http.MethodConnect})
+	if err != nil {
+		conn.Close()
+		if lr.N <= 0 {
+			return nil, &ProxyFailure{Proxy: name, Reason: "proxy-error:oversized", Err: err,
+				Detail: fmt.Sprintf("the proxy's answer to CONNECT is larger than %d KiB", maxConnectResponse>>10)}
+		}
+		return nil, proxyIOError(ctx, name, err)
+	}
+	if resp.StatusCode/100 != 2 {
+		conn.Close()
+		return nil, connectRefused(name, target, resp)
+	}
+	conn.SetDeadline(time.Time{})
+	if br.Buffered() > 0 {
+		// The proxy sent tunnel bytes along with its answer: hand them on first.
+		buf, _ := br.Peek(br.Buffered())
+		return &prefixConn{Conn: conn, prefix: slices.Clone(buf)}, nil
+	}
+	return conn, nil
+}
+
+// RFC 9110 lets any 2xx answer to CONNECT open the tunnel; Go's client accepts 200 only.
+// fwcheck follows the RFC: a proxy answering 204 does tunnel, and the tools the user runs
+// through it (curl among them) accept that too.
+
+func proxyIOError(ctx context.Context, name string, err error) error {
+	if isCanceled(err) || isLocalResource(err) {
+		return err
+	}
+	if isTimeout(err) || ctx.Err() != nil {
+		return &ProxyFailure{Proxy: name, Reason: "proxy-timeout", Err: err,
+			Detail: fmt.Sprintf("the proxy %s accepted the connection but did not answer CONNECT within the timeout", name)}
+	}
+	return &ProxyFailure{Proxy: name, Reason: "proxy-error:protocol", Err: err,
+		Detail: fmt.Sprintf("the proxy %s closed or garbled its answer to CONNECT", name)}
+}
+
+// connectRefused turns a non-2xx CONNECT answer into the verdict, keeping the status code.
+func connectRefused(name, target string, resp *http.Response) *ProxyFailure {
+	_, port, _ := net.SplitHostPort(target)
+	e := &ProxyFailure{Proxy: name, Status: resp.StatusCode, StatusLine: resp.Proto + " " + resp.Status}
+	switch {
+	case resp.StatusCode == http.StatusProxyAuthRequired:
+		e.Reason = "proxy-denied:auth-required"
+		offered := resp.Header.Values("Proxy-Authenticate")
+		var schemes []string
+		for _, o := range offered {
+			s, _, _ := strings.Cut(strings.TrimSpace(o), " ")
+			schemes = append(schemes, s)
+		}
+		e.Detail = fmt.Sprintf("the proxy %s requires authentication (%s); it offers %s; fwcheck supports Basic: put user:password in the proxy URL",
+			name, e.StatusLine, orNone(strings.Join(schemes, ", ")))
+		if len(schemes) > 0 && !slices.ContainsFunc(schemes, func(s string) bool { return strings.EqualFold(s, "Basic") }) {
+			e.Detail += " (this proxy does not offer Basic: ask for an exemption for this host, or run fwcheck where the proxy lets it through)"
+		}
+	case resp.StatusCode >= 500 && resp.StatusCode != http.StatusNotImplemented:
+		e.Reason = "proxy-upstream-failure"
+		e.Detail = fmt.Sprintf("the proxy %s could not reach %s (%s): a firewall beyond the proxy, or DNS at the proxy", name, target, e.StatusLine)
+	default:
+		e.Reason = "proxy-denied:policy"
+		e.Detail = fmt.Sprintf("the proxy %s refused CONNECT to %s (%s)", name, target, e.StatusLine)
+		if port != "443" {
+			e.Detail += fmt.Sprintf(": the proxy's policy, not a firewall, refuses port %s; ask the proxy team to allow CONNECT to port %s for this host", port, port)
+		}
+	}
+	return e
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "no scheme"
+	}
+	return s
+}
+
+func tlsConfForProxy(base *tls.Config, host string) *tls.Config {
+	c := &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12}
+	if base != nil {
+		c.RootCAs = base.RootCAs
+	}
+	return c
+}
+
+// dialSOCKS tunnels through a SOCKS5 proxy. With socks5:// the target must already be an
+// address (resolved here); with socks5h:// the proxy resolves the name.
+func dialSOCKS(ctx context.Context, dial DialFunc, proxyURL *url.URL, name, target string) (net.Conn, error) {
+	var auth *proxy.Auth
+	if u := proxyURL.User; u != nil {
+		pw, _ := u.Password()
+		auth = &proxy.Auth{User: u.Username(), Password: pw}
+	}
+	reached := false
+	fwd := contextDialer(func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := dial(ctx, network, addr)
+		if err != nil {
+			if pe := proxyUnreachable(name, err); pe != nil {
+				return nil, pe
+			}
+			return nil, err
+		}
+		reached = true
+		return c, nil
+	})
+	d, err := proxy.SOCKS5("tcp", proxyURL.Host, auth, fwd)
+	if err != nil {
+		return nil, &ProxyFailure{Proxy: name, Reason: "proxy-error:config", Err: err, Detail: "bad SOCKS5 proxy"}
+	}
+	conn, err := d.(proxy.ContextDialer).DialContext(ctx, "tcp", target)
+	if err == nil {
+		return conn, nil
+	}
+	var pe *ProxyFailure
+	switch {
+	case errors.As(err, &pe), isCanceled(err), isLocalResource(err):
+		return nil, err
+	case !reached:
+		return nil, err
+	case isTimeout(err) || ctx.Err() != nil:
+		return nil, &ProxyFailure{Proxy: name, Reason: "proxy-timeout", Err: err,
+			Detail: fmt.Sprintf("the SOCKS5 proxy %s did not finish the handshake within the timeout", name)}
+	default:
+		// x/net's SOCKS client reports the proxy's reply code only as text.
+		return nil, &ProxyFailure{Proxy: name, Reason: "proxy-error:socks", Err: err,
+			Detail: fmt.Sprintf("the SOCKS5 proxy %s could not open %s", name, target)}
+	}
+}
+
+type contextDialer func(ctx context.Context, network, addr string) (net.Conn, error)
+
+func (f contextDialer) Dial(network, addr string) (net.Conn, error) {
+	return f(context.Background(), network, addr)
+}
+
+func (f contextDialer) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	return f(ctx, network, addr)
+}
+
+// prefixConn replays bytes read past the proxy's answer before reading the connection.
+type prefixConn struct {
+	net.Conn
+	prefix []byte
+}
+
+func (c *prefixConn) Read(p []byte) (int, error) {
+	if len(c.prefix) > 0 {
+		n := copy(p, c.prefix)
+		c.prefix = c.prefix[n:]
+		return n, nil
+	}
+	return c.Conn.Read(p)
+}

@@ -1,0 +1,94 @@
+package probe
+
+import (
+	"context"
+	"net"
+	"net/netip"
+	"slices"
+	"strings"
+)
+
+// LookupFunc resolves a host name to its addresses, both families.
+type LookupFunc func(ctx context.Context, host string) ([]netip.Addr, error)
+
+// Pin sends connections for Host:Port to Addr instead of resolving Host (--resolve).
+type Pin struct {
+	Host string
+	Port uint16
+	Addr netip.Addr
+}
+
+// maxAddrsPerName bounds the addresses probed for one name; a name with more is a load
+// balancer pool, and the first ones say what the path does.
+const maxAddrsPerName = 16
+
+// defaultLookup uses Go's own resolver, so that resolution honours the context deadline and
+// running out of file descriptors is never mistaken for "no such host" (the cgo resolver
+// reports EMFILE that way).
+func defaultLookup() LookupFunc {
+	r := &net.Resolver{PreferGo: true}
+	return func(ctx context.Context, host string) ([]netip.Addr, error) {
+		return r.LookupNetIP(ctx, "ip", host)
+	}
+}
+
+// ResolverLookup adapts a *net.Resolver (tests point its Dial at a fake DNS server).
+func ResolverLookup(r *net.Resolver) LookupFunc {
+	return func(ctx context.Context, host string) ([]netip.Addr, error) {
+		return r.LookupNetIP(ctx, "ip", host)
+	}
+}
+
+// resolve finds the addresses to dial for t: its own address, a --resolve pin, or DNS.
+// Names under .invalid never resolve (RFC 6761), so none is sent to a server.
+func (p *Prober) resolve(ctx context.Context, t Target) ([]netip.Addr, error) {
+	if t.Addr.IsValid() {
+		return []netip.Addr{t.Addr}, nil
+	}
+	if a, err := netip.ParseAddr(t.Host); err == nil {
+		return []netip.Addr{a.Unmap()}, nil
+	}
+	host := strings.ToLower(strings.TrimSuffix(t.Host, "."))
+	var pinned []netip.Addr
+	for _, pin := range p.cfg.Pins {
+		if pin.Host == host && pin.Port == t.Port {
+			pinned = append(pinned, pin.Addr)
+		}
+	}
+	if len(pinned) > 0 {
+		return pinned, nil
+	}
+	if host == "invalid" || strings.HasSuffix(host, ".invalid") {
+		return nil, &net.DNSError{Err: "no such host (.invalid names never resolve, RFC 6761)", Name: t.Host, IsNotFound: true}
+	}
+	addrs, err := p.lookup(ctx, host)
+	if err != nil {
+		return nil, err
+	}
+	seen := map[netip.Addr]bool{}
+	out := addrs[:0:0]
+	for _, a := range addrs {
+		a = a.Unmap()
+		if !seen[a] {
+			seen[a] = true
+			out = append(out, a)
+		}
+	}
+	// IPv4 first, as most firewall rules are written, then IPv6; stable for reports.
+	slices.SortStableFunc(out, func(a, b netip.Addr) int {
+		if a.Is4() != b.Is4() {
+			if a.Is4() {
+				return -1
+			}
+			return 1
+		}
+		return a.Compare(b)
+	})
+	if len(out) > maxAddrsPerName {
+		out = out[:maxAddrsPerName]
+	}
+	if len(out) == 0 {
+		return nil, &net.DNSError{Err: "no addresses", Name: t.Host, IsNotFound: true}
+	}
+	return out, nil
+}

@@ -1,0 +1,63 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"strings"
+)
+
+// writeMarkdown writes a report for a ticket or a pull-request comment: the rules to request
+// in a code block, then a table of every opening.
+func writeMarkdown(w io.Writer, r *Report) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "## fwcheck %s", r.Profile)
+	if r.Region != "" {
+		fmt.Fprintf(&b, " · %s", r.Region)
+	}
+	fmt.Fprintf(&b, "\n\n%s. Via %s; catalog %s.\n", summaryLine(r), mdCell(r.Via), mdCell(r.Tool.Catalog))
+	if len(r.Source.Addresses) > 0 {
+		fmt.Fprintf(&b, "Probes left from %s.\n", mdCell(strings.Join(r.Source.Addresses, ", ")))
+	}
+	var rules []string
+	for _, o := range r.Openings {
+		if o.Status == Missing && o.Rule != "" {
+			rules = append(rules, o.Rule+"  # "+o.ID)
+		}
+	}
+	if len(rules) > 0 {
+		fmt.Fprintf(&b, "\n### Rules to request\n\n```\n%s\n```\n", strings.ReplaceAll(strings.Join(rules, "\n"), "```", "'''"))
+	}
+	b.WriteString("\n| status | opening | section | destinations | ports | finding |\n|---|---|---|---|---|---|\n")
+	for _, o := range r.Openings {
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", o.Status, mdCell(o.ID), mdCell(o.Section),
+			mdCell(strings.Join(o.Destinations, ", ")), mdCell(o.Protocol+" "+o.Ports), mdCell(finding(o)))
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// finding is the one-line reason behind an opening's status.
+func finding(o Opening) string {
+	if o.Status == Skipped {
+		return o.Note
+	}
+	var parts []string
+	for _, p := range o.Probes {
+		if p.OK && p.Warning == "" && o.Status != Verified {
+			continue
+		}
+		s := fmt.Sprintf("%s %s", probeTarget(p), p.State)
+		if p.Warning != "" {
+			s += " (drift: " + p.Address + ")"
+		}
+		parts = append(parts, s)
+	}
+	return strings.Join(parts, "; ")
+}
+
+// mdCell escapes text for a Markdown table cell: pipes, backticks, markup and line breaks.
+func mdCell(s string) string {
+	s = terminalSafe(s)
+	r := strings.NewReplacer("|", "\\|", "`", "\\`", "*", "\\*", "_", "\\_", "<", "&lt;", ">", "&gt;", "[", "\\[", "]", "\\]")
+	return r.Replace(s)
+}

@@ -1,0 +1,328 @@
+// Package report turns a plan and its probe results into what they mean (which openings are
+// verified, missing or in doubt, and the firewall rules to request) and writes that as text,
+// JSON, JUnit, Markdown or bare rules.
+package report
+
+import (
+	"cmp"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/fwcheck/fwcheck/endpoints"
+	"github.com/fwcheck/fwcheck/probe"
+)
+
+// Schema names the JSON report format; it changes only with an incompatible change.
+const Schema = "fwcheck.report/v1"
+
+// Opening statuses.
+const (
+	Verified = "verified"
+	Missing  = "missing"
+	Warning  = "warning"
+	Skipped  = "skipped"
+)
+
+// Report is the whole result of a run; its JSON form is schema fwcheck.report/v1.
+type Report struct {
+	Schema    string    `json:"schema"`
+	Tool      Tool      `json:"tool"`
+	Profile   string    `json:"profile"`
+	Region    string    `json:"region"`
+	Started   time.Time `json:"started"`
+	ElapsedMS int64     `json:"elapsed_ms"`
+	Via       string    `json:"via"`
+	Source    Source    `json:"source"`
+	DryRun    bool      `json:"dry_run,omitempty"`
+	Notes     []string  `json:"notes,omitempty"`
+	Summary   Summary   `json:"summary"`
+	Openings  []Opening `json:"openings"`
+}
+
+// Tool names the fwcheck build and catalog edition that made the report.
+type Tool struct {
+	Version string `json:"version"`
+	Catalog string `json:"catalog"`
+}
+
+// Source is where the probes left from.
+type Source struct {
+	Hostname  string   `json:"hostname"`
+	Addresses []string `json:"addresses"`
+}
+
+// Summary counts openings by status, computed once when the report is built.
+type Summary struct {
+	Openings int `json:"openings"`
+	Verified int `json:"verified"`
+	Missing  int `json:"missing"`
+	Warnings int `json:"warnings"`
+	Skipped  int `json:"skipped"`
+	Probes   int `json:"probes"`
+}
+
+// Opening is one opening of the plan with its verdict.
+type Opening struct {
+	ID           string   `json:"id"`
+	Section      string   `json:"section"`
+	Title        string   `json:"title"`
+	Reason       string   `json:"reason,omitempty"`
+	Direction    string   `json:"direction"`
+	Protocol     string   `json:"protocol"`
+	Ports        string   `json:"ports"`
+	Destinations []string `json:"destinations"`
+	Required     bool     `json:"required"`
+	Status       string   `json:"status"`
+	// Rule is the firewall rule to request: only what failed, from the source this machine
+	// used. Empty for a verified opening.
+	Rule   string  `json:"rule"`
+	Note   string  `json:"note,omitempty"`
+	Probes []Probe `json:"probes"`
+
+	// planned is true when the opening is (or, in a dry run, would be) probed.
+	planned bool
+}
+
+// Probe is one probe's outcome.
+type Probe struct {
+	Host      string  `json:"host"`
+	Address   string  `json:"address"`
+	Port      int     `json:"port"`
+	Protocol  string  `json:"protocol"`
+	Via       string  `json:"via"`
+	Check     string  `json:"check"`
+	State     string  `json:"state"`
+	OK        bool    `json:"ok"`
+	Reason    string  `json:"reason,omitempty"`
+	Detail    string  `json:"detail"`
+	Warning   string  `json:"warning,omitempty"`
+	ElapsedMS float64 `json:"elapsed_ms"`
+
+	severity probe.Severity
+	source   string
+}
+
+// Meta is what the report needs besides the plan and the results.
+type Meta struct {
+	Version  string
+	Started  time.Time
+	Elapsed  time.Duration
+	Via      string
+	Hostname string
+	DryRun   bool
+}
+
+// Build judges every opening of plan from results, where results[i][j] holds the results of
+// target j of opening i (nil for an opening not run).
+func Build(plan *endpoints.Plan, results [][][]probe.Result, m Meta) *Report {
+	r := &Report{
+		Schema: Schema, Tool: Tool{Version: m.Version, Catalog: plan.Edition},
+		Profile: string(plan.Profile), Region: plan.Region, Started: m.Started.UTC(),
+		ElapsedMS: m.Elapsed.Milliseconds(), Via: cmp.Or(m.Via, "direct"), DryRun: m.DryRun,
+		Source: Source{Hostname: m.Hostname, Addresses: []string{}}, Notes: plan.Notes,
+	}
+	for i, po := range plan.Openings {
+		var res [][]probe.Result
+		if i < len(results) {
+			res = results[i]
+		}
+		o := judge(po, res, m.DryRun)
+		for _, p := range o.Probes {
+			if p.source != "" && !slices.Contains(r.Source.Addresses, p.source) {
+				r.Source.Addresses = append(r.Source.Addresses, p.source)
+			}
+		}
+		r.Openings = append(r.Openings, o)
+	}
+	slices.Sort(r.Source.Addresses)
+	r.Summary = summarize(r.Openings)
+	return r
+}
+
+func summarize(openings []Opening) Summary {
+	s := Summary{Openings: len(openings)}
+	for _, o := range openings {
+		switch o.Status {
+		case Verified:
+			s.Verified++
+		case Missing:
+			s.Missing++
+		case Warning:
+			s.Warnings++
+		case Skipped:
+			s.Skipped++
+		}
+		if o.planned {
+			s.Probes += len(o.Probes)
+		}
+	}
+	return s
+}
+
+// ExitCode is 0 when every required opening is verified (warnings too under strict), else 1.
+func (r *Report) ExitCode(strict bool) int {
+	if r.Summary.Missing > 0 || strict && r.Summary.Warnings > 0 {
+		return 1
+	}
+	return 0
+}
+
+func judge(po endpoints.Opening, res [][]probe.Result, dryRun bool) Opening {
+	o := Opening{
+		ID: po.ID, Section: po.Section, Title: po.Title, Reason: po.Reason, Direction: po.Direction,
+		Protocol: po.Protocol, Ports: po.Ports, Destinations: po.Destinations, Required: po.Required,
+		Probes: []Probe{}, planned: po.Skip == "",
+	}
+	if o.Destinations == nil {
+		o.Destinations = []string{}
+	}
+	if po.Skip != "" || dryRun || res == nil {
+		o.Status, o.Note = Skipped, po.Skip
+		if dryRun && po.Skip == "" {
+			o.Note = "dry run: nothing dialed"
+		}
+		for _, t := range po.Targets {
+			o.Probes = append(o.Probes, plannedProbe(t))
+		}
+		o.Probes = collapsePlannedSweeps(o.Probes, po.Targets)
+		if po.Skip == "" {
+			o.Rule = rule(o.Protocol, "<this host>", o.Destinations, o.Ports)
+		}
+		return o
+	}
+	var flat []probe.Result
+	for _, rs := range res {
+		flat = append(flat, rs...)
+	}
+	for _, pr := range aggregateSweeps(flat) {
+		p := toProbe(pr)
+		if len(po.Documented) > 0 && pr.Address.IsValid() && !inAny(pr.Address, po.Documented) {
+			p.Warning = fmt.Sprintf("%s resolves to %s, outside the addresses the page documents for it (%s): the page has drifted; request %s too",
+				pr.Target.Host, pr.Address, prefixList(po.Documented), pr.Address)
+			if p.severity == probe.Pass {
+				p.severity = probe.Warn
+			}
+		}
+		o.Probes = append(o.Probes, p)
+	}
+	o.Status = status(o)
+	if o.Status != Verified {
+		o.Rule = failedRule(o)
+	}
+	return o
+}
+
+func status(o Opening) string {
+	worst := probe.Pass
+	for _, p := range o.Probes {
+		worst = max(worst, p.severity)
+	}
+	switch {
+	case worst == probe.Fail && o.Required:
+		return Missing
+	case worst == probe.Fail || worst == probe.Warn:
+		return Warning
+	case worst == probe.NotRun:
+		return Skipped
+	default:
+		return Verified
+	}
+}
+
+func toProbe(pr probe.Result) Probe {
+	t := pr.Target
+	p := Probe{
+		Host: t.Name(), Port: int(t.Port), Protocol: t.Network(), Via: cmp.Or(pr.Via, "direct"),
+		Check: t.Description(), State: string(pr.State), OK: pr.OK(), Reason: pr.Reason,
+		Detail:    pr.Detail,
+		ElapsedMS: float64(pr.Elapsed.Microseconds()) / 1000,
+		severity:  pr.State.Severity(t.Sample),
+	}
+	if pr.Address.IsValid() {
+		p.Address = pr.Address.String()
+	}
+	if pr.Source.IsValid() {
+		p.source = pr.Source.String()
+	}
+	if t.Check == probe.CheckNone {
+		p.Host, p.Protocol = rangeName(t), ""
+	}
+	return p
+}
+
+func plannedProbe(t probe.Target) Probe {
+	p := toProbe(probe.Result{Target: t, Address: t.Addr, State: probe.Skipped, Reason: "skipped", Detail: t.Note})
+	if t.Check == probe.CheckNone {
+		p.Detail = t.Note
+	}
+	return p
+}
+
+func rangeName(t probe.Target) string {
+	if t.Range.IsValid() {
+		return t.Range.String()
+	}
+	return t.Host
+}
+
+// failedRule names only the destinations and ports that failed (or could not be proven),
+// from the source addresses this machine used.
+func failedRule(o Opening) string {
+	var dests, ports, sources []string
+	for _, p := range o.Probes {
+		if p.severity == probe.Pass {
+			continue
+		}
+		if p.Check == "none" {
+			// An unprovable range stands for the opening's whole port list.
+			dests = appendNew(dests, cmp.Or(p.Host, strings.Join(o.Destinations, ", ")))
+			ports = appendNew(ports, o.Ports)
+			continue
+		}
+		dests = appendNew(dests, cmp.Or(p.Address, p.Host))
+		ports = appendNew(ports, fmt.Sprint(p.Port))
+		if p.source != "" {
+			sources = appendNew(sources, p.source)
+		}
+	}
+	if len(dests) == 0 {
+		return ""
+	}
+	src := "<this host>"
+	if len(sources) > 0 {
+		src = strings.Join(sources, ", ")
+	}
+	proto := o.Protocol
+	return rule(proto, src, dests, strings.Join(ports, ","))
+}
+
+func rule(proto, src string, dests []string, ports string) string {
+	proto = strings.ReplaceAll(proto, ",", "/")
+	r := fmt.Sprintf("allow %s from %s to %s", proto, src, strings.Join(dests, ", "))
+	if ports != "" && ports != "any" {
+		r += " port " + ports
+	}
+	return r
+}
+
+func inAny(a netip.Addr, ps []netip.Prefix) bool {
+	return slices.ContainsFunc(ps, func(p netip.Prefix) bool { return p.Contains(a) })
+}
+
+func prefixList(ps []netip.Prefix) string {
+	s := make([]string, len(ps))
+	for i, p := range ps {
+		s[i] = p.String()
+	}
+	return strings.Join(s, ", ")
+}
+
+func appendNew(list []string, s string) []string {
+	if slices.Contains(list, s) {
+		return list
+	}
+	return append(list, s)
+}

@@ -1,0 +1,38 @@
+package report
+
+import (
+	"fmt"
+	"io"
+)
+
+// writeRules prints one firewall rule per missing opening, ready for a firewall request; the
+// rules of warnings follow as comments.
+func writeRules(w io.Writer, r *Report) error {
+	for _, status := range []string{Missing, Warning} {
+		for _, o := range r.Openings {
+			if o.Status != status || o.Rule == "" {
+				continue
+			}
+			var err error
+			if status == Missing {
+				_, err = fmt.Fprintf(w, "%s  # %s %s\n", o.Rule, o.ID, o.Section)
+			} else {
+				_, err = fmt.Fprintf(w, "# warning: %s  # %s %s\n", o.Rule, o.ID, o.Section)
+			}
+			if err != nil {
+				return err
+			}
+		}
+	}
+	if r.DryRun {
+		for _, o := range r.Openings {
+			if o.Rule == "" {
+				continue
+			}
+			if _, err := fmt.Fprintf(w, "%s  # %s %s (planned)\n", o.Rule, o.ID, o.Section); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,94 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"unicode"
+)
+
+// Writer writes a report in one format. It returns write errors; it never prints elsewhere.
+type Writer interface {
+	Write(w io.Writer, r *Report) error
+}
+
+// WriterFunc adapts a function to a Writer.
+type WriterFunc func(w io.Writer, r *Report) error
+
+func (f WriterFunc) Write(w io.Writer, r *Report) error { return f(w, r) }
+
+// Options shape the human formats.
+type Options struct {
+	// Color turns on ANSI colour in the text format; decide it once per destination.
+	Color bool
+	// Verbose lists every probe of every opening, passing ones too.
+	Verbose bool
+	// Quiet prints only the missing openings and the summary.
+	Quiet bool
+}
+
+var formats = map[string]func(Options) Writer{
+	"text":     func(o Options) Writer { return &textWriter{opts: o} },
+	"json":     func(Options) Writer { return WriterFunc(writeJSON) },
+	"junit":    func(Options) Writer { return WriterFunc(writeJUnit) },
+	"markdown": func(Options) Writer { return WriterFunc(writeMarkdown) },
+	"rules":    func(Options) Writer { return WriterFunc(writeRules) },
+}
+
+// Formats lists the format names, sorted, for help text and errors.
+func Formats() []string {
+	names := make([]string, 0, len(formats))
+	for n := range formats {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// New returns the writer for a format name.
+func New(format string, o Options) (Writer, error) {
+	f, ok := formats[format]
+	if !ok {
+		return nil, fmt.Errorf("unknown output format %q (valid: %s)", format, strings.Join(Formats(), ", "))
+	}
+	return f(o), nil
+}
+
+// terminalSafe strips what could drive a terminal (escape sequences, control characters) from
+// untrusted text: server bodies, proxy pages, error strings.
+func terminalSafe(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r == '\t':
+			return ' '
+		case r == '\n' || r == '\r':
+			return ' '
+		case unicode.IsControl(r) || r == '\u2028' || r == '\u2029' || unicode.Is(unicode.Bidi_Control, r):
+			return '?'
+		}
+		return r
+	}, s)
+}
+
+// groupByStatus lists openings in report order: missing, warnings, verified, skipped.
+func groupByStatus(r *Report) map[string][]Opening {
+	g := map[string][]Opening{}
+	for _, o := range r.Openings {
+		g[o.Status] = append(g[o.Status], o)
+	}
+	return g
+}
+
+var statusOrder = []string{Missing, Warning, Verified, Skipped}
+
+// summaryLine is the one-line verdict every human format ends with.
+func summaryLine(r *Report) string {
+	s := r.Summary
+	line := fmt.Sprintf("%d openings: %d verified, %d missing, %d warnings, %d skipped; %d probes",
+		s.Openings, s.Verified, s.Missing, s.Warnings, s.Skipped, s.Probes)
+	if r.DryRun {
+		return line + " planned (dry run: nothing dialed)"
+	}
+	return line + fmt.Sprintf(" in %.1fs", float64(r.ElapsedMS)/1000)
+}
