@@ -82,10 +82,13 @@ func classify(err error, phase Phase, t Target) verdict {
 		hostErr   x509.HostnameError
 		certErr   x509.CertificateInvalidError
 		alertErr  tls.AlertError
+		panicked  *panicError
 	)
 	switch {
 	case err == nil:
 		return verdict{Open, "open", ""}
+	case errors.As(err, &panicked):
+		return verdict{LocalError, "local-error:panic", panicked.Error()}
 	case errors.As(err, &proxyErr):
 		return proxyErr.verdict()
 	case isLocalResource(err):
@@ -102,6 +105,8 @@ func classify(err error, phase Phase, t Target) verdict {
 		return verdict{Refused, "closed", "ICMP port unreachable: the datagram reached the host and nothing listens on the port"}
 	case isRefused(err) && phase == PhaseConnect:
 		return verdict{Refused, "refused", "connection refused (TCP reset or ICMP port unreachable): nothing listens, or a firewall rejects with a reset"}
+	case isReset(err) && phase == PhaseConnect:
+		return verdict{Refused, "reset", "the connection was reset as it opened: something answered, then refused it"}
 	case isHostUnreachable(err):
 		return verdict{Unreachable, "unreachable:host", "host unreachable (ICMP host unreachable or administratively prohibited): a firewall or router rejects the path"}
 	case isNetUnreachable(err):

@@ -72,15 +72,14 @@ func New(cfg Config) *Prober {
 		cfg.Concurrency = DefaultConcurrency()
 	}
 	p := &Prober{cfg: cfg, lookup: cfg.Lookup, dial: cfg.Dial, extra: poolOf(cfg.ExtraRoots)}
-	if p.lookup == nil {
-		p.lookup = defaultLookup()
-	}
 	if p.dial == nil {
-		d := &net.Dialer{}
-		if cfg.SourceIP.IsValid() {
-			d.LocalAddr = &net.TCPAddr{IP: cfg.SourceIP.AsSlice()}
-		}
-		p.dial = d.DialContext
+		p.dial = sourceDialer(cfg.SourceIP)
+	} else {
+		p.dial = bounded(p.dial)
+	}
+	if p.lookup == nil {
+		var plain net.Dialer
+		p.lookup = defaultLookup(plain.DialContext)
 	}
 	if cfg.Roots != nil {
 		p.roots = func() (*x509.CertPool, error) { return cfg.Roots, nil }
@@ -175,15 +174,16 @@ func isIPLiteral(s string) bool {
 // that got no answer, each retry with a fresh budget.
 func (p *Prober) attempts(ctx, first context.Context, t Target, addr netip.Addr, proxyURL *url.URL, start time.Time) Result {
 	r := p.attempt(first, t, addr, proxyURL)
-	r.Attempts = 1
-	for r.State.NoAnswer() && r.Attempts <= p.cfg.Retries && ctx.Err() == nil {
+	n := 1
+	for r.State.NoAnswer() && n <= p.cfg.Retries && ctx.Err() == nil {
 		actx, cancel := context.WithTimeout(ctx, p.cfg.Timeout)
 		r = p.attempt(actx, t, addr, proxyURL)
 		cancel()
-		r.Attempts++
+		n++
 	}
-	if r.Attempts > 1 && r.State.NoAnswer() {
-		r.Detail += fmt.Sprintf(" (%d attempts)", r.Attempts)
+	r.Attempts = n
+	if n > 1 && r.State.NoAnswer() {
+		r.Detail += fmt.Sprintf(" (%d attempts)", n)
 	}
 	r.Elapsed = time.Since(start)
 	return r
@@ -232,10 +232,10 @@ func (p *Prober) attempt(ctx context.Context, t Target, addr netip.Addr, proxyUR
 		p.checkTLS(ctx, conn, &r)
 	case CheckHTTPS:
 		if tc := p.checkTLS(ctx, conn, &r); tc != nil && r.OK() {
-			note := r.Detail
+			note, reason := r.Detail, r.Reason
 			checkHTTP(ctx, tc, &r)
-			if r.State == Open && note != "" {
-				r.Detail = note + "; " + r.Detail
+			if r.State == Open {
+				r.Detail, r.Reason = note+"; "+r.Detail, reason
 			}
 		}
 	case CheckHTTP:
@@ -268,4 +268,59 @@ func (p *Prober) routeSource(addr netip.Addr, port uint16) netip.Addr {
 	}
 	defer c.Close()
 	return c.LocalAddr().(*net.UDPAddr).AddrPort().Addr().Unmap()
+}
+
+// sourceDialer dials from src when it is valid, picking the TCP or UDP form of the address.
+func sourceDialer(src netip.Addr) DialFunc {
+	if !src.IsValid() {
+		var d net.Dialer
+		return d.DialContext
+	}
+	tcp := &net.Dialer{LocalAddr: &net.TCPAddr{IP: src.AsSlice()}}
+	udp := &net.Dialer{LocalAddr: &net.UDPAddr{IP: src.AsSlice()}}
+	return func(ctx context.Context, network, address string) (net.Conn, error) {
+		if len(network) >= 3 && network[:3] == "udp" {
+			return udp.DialContext(ctx, network, address)
+		}
+		return tcp.DialContext(ctx, network, address)
+	}
+}
+
+// bounded makes an injected dialer honour ctx even if it ignores it: the probe returns at its
+// budget, and a connection that arrives later is closed.
+func bounded(d DialFunc) DialFunc {
+	type dialed struct {
+		c   net.Conn
+		err error
+	}
+	return func(ctx context.Context, network, address string) (net.Conn, error) {
+		ch := make(chan dialed, 1)
+		go func() {
+			defer func() {
+				if v := recover(); v != nil {
+					ch <- dialed{nil, &panicError{v}}
+				}
+			}()
+			c, err := d(ctx, network, address)
+			ch <- dialed{c, err}
+		}()
+		select {
+		case r := <-ch:
+			return r.c, r.err
+		case <-ctx.Done():
+			go func() {
+				if r := <-ch; r.c != nil {
+					r.c.Close()
+				}
+			}()
+			return nil, &net.OpError{Op: "dial", Net: network, Err: ctx.Err()}
+		}
+	}
+}
+
+// panicError carries a panic out of a goroutine that cannot recover into the result itself.
+type panicError struct{ v any }
+
+func (e *panicError) Error() string {
+	return fmt.Sprintf("the probe panicked (a bug in fwcheck: please report it): %v", e.v)
 }

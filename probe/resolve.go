@@ -2,10 +2,12 @@ package probe
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"net/netip"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // LookupFunc resolves a host name to its addresses, both families.
@@ -25,11 +27,50 @@ const maxAddrsPerName = 16
 // defaultLookup uses Go's own resolver, so that resolution honours the context deadline and
 // running out of file descriptors is never mistaken for "no such host" (the cgo resolver
 // reports EMFILE that way).
-func defaultLookup() LookupFunc {
-	r := &net.Resolver{PreferGo: true}
+func defaultLookup(dial DialFunc) LookupFunc {
+	r := &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, network, server string) (net.Conn, error) {
+		c, err := dial(ctx, network, server)
+		if err != nil && isLocalResource(err) {
+			// Go's resolver flattens this into a DNSError that reads like a failed lookup;
+			// keep the real cause for the caller.
+			if h, ok := ctx.Value(localErrKey{}).(*localErrHolder); ok {
+				h.set(err)
+			}
+		}
+		return c, err
+	}}
 	return func(ctx context.Context, host string) ([]netip.Addr, error) {
-		return r.LookupNetIP(ctx, "ip", host)
+		h := &localErrHolder{}
+		addrs, err := r.LookupNetIP(context.WithValue(ctx, localErrKey{}, h), "ip", host)
+		if err != nil {
+			if lerr := h.get(); lerr != nil {
+				return nil, fmt.Errorf("resolving %s: %w", host, lerr)
+			}
+		}
+		return addrs, err
 	}
+}
+
+type localErrKey struct{}
+
+// localErrHolder keeps the first local resource error met while resolving one name.
+type localErrHolder struct {
+	mu  sync.Mutex // guards err
+	err error
+}
+
+func (h *localErrHolder) set(err error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.err == nil {
+		h.err = err
+	}
+}
+
+func (h *localErrHolder) get() error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.err
 }
 
 // ResolverLookup adapts a *net.Resolver (tests point its Dial at a fake DNS server).

@@ -73,7 +73,7 @@ func (p *Prober) checkTLS(ctx context.Context, conn net.Conn, r *Result) *tls.Co
 		if chains, err := leaf.Verify(opts); err == nil {
 			root := chains[0][len(chains[0])-1]
 			r.State, r.Reason = Open, "open:inspected"
-			r.Detail = fmt.Sprintf("TLS handshake completed; the certificate chains to %q from --ca-file, not to a public root: the connection is inspected by %q (or the service uses a private CA)", root.Subject.CommonName, r.Issuer)
+			r.Detail = fmt.Sprintf("TLS handshake completed; the certificate chains to %q from --ca-file, not to a public root: the connection is inspected by %q (or the service uses a private CA)", subjectName(root), r.Issuer)
 			return tc
 		}
 	}
@@ -83,4 +83,11 @@ func (p *Prober) checkTLS(ctx context.Context, conn net.Conn, r *Result) *tls.Co
 	}
 	v.result(r)
 	return nil
+}
+
+func subjectName(c *x509.Certificate) string {
+	if c.Subject.CommonName != "" {
+		return c.Subject.CommonName
+	}
+	return c.Subject.String()
 }
