@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -167,12 +166,10 @@ func TestRetries(t *testing.T) {
 // TestDeadlineLessDialer: a dialer that ignores its context (as a kernel connect with no
 // deadline would, for two minutes) still ends at the prober's budget.
 func TestDeadlineLessDialer(t *testing.T) {
-	release := make(chan struct{})
-	var wg sync.WaitGroup
-	t.Cleanup(func() { close(release); wg.Wait() })
+	release, returned := make(chan struct{}), make(chan struct{}, 1)
+	t.Cleanup(func() { close(release); <-returned })
 	cfg := probe.Config{Timeout: 300 * time.Millisecond, Dial: func(ctx context.Context, network, addr string) (net.Conn, error) {
-		wg.Add(1)
-		defer wg.Done()
+		defer func() { returned <- struct{}{} }()
 		<-release
 		return nil, errors.New("released")
 	}}

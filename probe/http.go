@@ -58,9 +58,16 @@ func checkHTTP(ctx context.Context, conn net.Conn, r *Result) {
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
-	if err != nil && ctx.Err() != nil {
+	switch {
+	case err == nil, lr.N <= 0:
+		// All of it, or as much as we read of any answer: judge that.
+	case isTimeout(err) || ctx.Err() != nil:
 		classify(withCtx(ctx, err), PhaseHTTP, t).result(r)
 		r.Detail = fmt.Sprintf("%s %s came, but the body did not finish within the timeout", resp.Proto, resp.Status)
+		return
+	default:
+		r.State, r.Reason = UnexpectedResponse, "unexpected-response:truncated"
+		r.Detail = fmt.Sprintf("%s %s came, but the body broke off: %v", resp.Proto, resp.Status, err)
 		return
 	}
 	judge(resp, body, r)

@@ -101,7 +101,10 @@ func TestStates(t *testing.T) {
 		},
 		{
 			name: "trusted through --ca-file: open, inspection named", target: apiTarget(apiPort),
-			cfg:   func(c *probe.Config) { c.Roots = x509.NewCertPool(); c.ExtraRoots = []*x509.Certificate{apiSrv.Certificate()} },
+			cfg: func(c *probe.Config) {
+				c.Roots = x509.NewCertPool()
+				c.ExtraRoots = []*x509.Certificate{apiSrv.Certificate()}
+			},
 			state: probe.Open, reason: "open:inspected", detail: "--ca-file",
 		},
 		{name: "insecure master check", target: probe.Target{Host: "127.0.0.1", Port: apiPort, Check: probe.CheckHTTPS, Path: "/version", Insecure: true, Expect: probe.Expect{JSONKey: "gitVersion"}},
@@ -138,4 +141,3 @@ func TestStates(t *testing.T) {
 		})
 	}
 }
-
