@@ -45,7 +45,7 @@ func childMain() bool {
 		{Host: "example.com", Addr: loopback, Port: uint16(port), Check: probe.CheckHTTPS},
 		{Host: "name.example", Port: uint16(port), Check: probe.CheckTCP},
 	}
-	res := probe.New(probe.Config{Timeout: time.Second, Concurrency: 3}).Run(context.Background(), targets)
+	res := probe.New(probe.Config{Timeout: time.Second, Concurrency: 3, DNSServer: "127.0.0.1:1"}).Run(context.Background(), targets)
 	var out []string
 	for _, rs := range res {
 		for _, r := range rs {

@@ -50,6 +50,9 @@ type Config struct {
 	ExtraRoots []*x509.Certificate
 	// Lookup resolves names. If nil, Go's own resolver is used.
 	Lookup LookupFunc
+	// DNSServer, if non-empty (host:port), is where Go's own resolver sends its queries
+	// instead of the system's servers. Unused when Lookup is set.
+	DNSServer string
 	// Dial makes direct connections. If nil, a net.Dialer bound to SourceIP is used.
 	Dial DialFunc
 }
@@ -79,7 +82,13 @@ func New(cfg Config) *Prober {
 	}
 	if p.lookup == nil {
 		var plain net.Dialer
-		p.lookup = defaultLookup(plain.DialContext)
+		dial := plain.DialContext
+		if server := cfg.DNSServer; server != "" {
+			dial = func(ctx context.Context, network, _ string) (net.Conn, error) {
+				return plain.DialContext(ctx, network, server)
+			}
+		}
+		p.lookup = defaultLookup(dial)
 	}
 	if cfg.Roots != nil {
 		p.roots = func() (*x509.CertPool, error) { return cfg.Roots, nil }
@@ -205,7 +214,7 @@ func (p *Prober) attempt(ctx context.Context, t Target, addr netip.Addr, proxyUR
 	var err error
 	if proxyURL != nil {
 		phase = PhaseProxy
-		conn, err = dialViaProxy(ctx, p.dial, proxyURL, dest, p.proxyTLS())
+		conn, err = dialViaProxy(ctx, p.dialByName, proxyURL, dest, p.proxyTLS())
 	} else {
 		conn, err = p.dial(ctx, "tcp", dest)
 	}
@@ -323,4 +332,33 @@ type panicError struct{ v any }
 
 func (e *panicError) Error() string {
 	return fmt.Sprintf("the probe panicked (a bug in fwcheck: please report it): %v", e.v)
+}
+
+// dialByName dials host:port, resolving host through the prober (pins, .invalid, the injected
+// resolver) and trying each address in turn: used to reach a proxy.
+func (p *Prober) dialByName(ctx context.Context, network, address string) (net.Conn, error) {
+	host, portStr, err := net.SplitHostPort(address)
+	if err != nil {
+		return nil, err
+	}
+	var port uint16
+	fmt.Sscan(portStr, &port)
+	addrs, err := p.resolve(ctx, Target{Host: host, Port: port})
+	if err != nil {
+		return nil, err
+	}
+	var first error
+	for _, a := range addrs {
+		c, err := p.dial(ctx, network, netip.AddrPortFrom(a, port).String())
+		if err == nil {
+			return c, nil
+		}
+		if first == nil {
+			first = err
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	return nil, first
 }

@@ -43,12 +43,15 @@ func ParseProxyURL(s string) (*url.URL, error) {
 		return nil, nil
 	}
 	u, err := url.Parse(s)
-	if err != nil || u.Scheme == "" || u.Host == "" {
+	if !strings.Contains(s, "://") && (err != nil || u.Scheme == "" || u.Host == "") {
 		u2, err2 := url.Parse("http://" + s)
 		if err2 != nil || u2.Host == "" {
 			return nil, fmt.Errorf("proxy URL %q does not parse", Redact(s))
 		}
-		u = u2
+		u, err = u2, nil
+	}
+	if err != nil || u.Host == "" {
+		return nil, fmt.Errorf("proxy URL %q does not parse", Redact(s))
 	}
 	if !slices.Contains(supportedProxySchemes, u.Scheme) {
 		return nil, fmt.Errorf("proxy URL %q: scheme %q is not one of %s", Redact(s), u.Scheme, strings.Join(supportedProxySchemes, ", "))
@@ -196,6 +199,7 @@ const maxConnectResponse = 64 << 10
 // dialViaProxy opens a tunnel to target (host:port, a name or an IP) through proxyURL, dialing
 // the proxy with dial. Failures are *ProxyFailure, except local resource errors and cancelation.
 func dialViaProxy(ctx context.Context, dial DialFunc, proxyURL *url.URL, target string, tlsConf *tls.Config) (net.Conn, error) {
+	// dial reaches the proxy itself; it resolves the proxy's name through the prober.
 	name := RedactURL(proxyURL)
 	switch proxyURL.Scheme {
 	case "socks5", "socks5h":
