@@ -121,11 +121,11 @@ func (c *Catalog) BuildPlan(f Facts) (*Plan, error) {
 		b.private()
 		b.pvc()
 	case Inbound:
-		if len(f.NodeIPs) == 0 && len(f.LoadBalancers) == 0 && len(f.Ingress) == 0 {
-			return nil, fmt.Errorf("inbound needs --node-ip with --nodeport, --lb IP:PORT or --ingress IP")
-		}
 		if (len(f.NodeIPs) == 0) != (len(f.NodePorts) == 0) {
 			return nil, fmt.Errorf("--node-ip and --nodeport go together: give both")
+		}
+		if len(f.NodeIPs) == 0 && len(f.LoadBalancers) == 0 && len(f.Ingress) == 0 {
+			return nil, fmt.Errorf("inbound needs --node-ip with --nodeport, --lb IP:PORT or --ingress IP")
 		}
 		b.inbound()
 	case Adhoc:

@@ -1,0 +1,171 @@
+package endpoints
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/fwcheck/fwcheck/probe"
+)
+
+func mustPlan(t *testing.T, f Facts) *Plan {
+	t.Helper()
+	c, err := Embedded()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := c.BuildPlan(f)
+	if err != nil {
+		t.Fatalf("BuildPlan: %v", err)
+	}
+	return p
+}
+
+func ids(p *Plan) []string {
+	var out []string
+	for _, o := range p.Openings {
+		out = append(out, o.ID)
+	}
+	return out
+}
+
+func opening(t *testing.T, p *Plan, id string) Opening {
+	t.Helper()
+	for _, o := range p.Openings {
+		if o.ID == id {
+			return o
+		}
+	}
+	t.Fatalf("no opening %q in %v", id, ids(p))
+	return Opening{}
+}
+
+func TestWorkerPlan(t *testing.T) {
+	master, _ := ParseMasterURL("https://169.46.7.238:31142")
+	p := mustPlan(t, Facts{Profile: Worker, Master: master, Private: true})
+	if p.Region != "us-south" || !strings.Contains(strings.Join(p.Notes, " "), "inferred from the master IP 169.46.7.238") {
+		t.Errorf("region = %q, notes = %q", p.Region, p.Notes)
+	}
+	want := []string{"region-us-south-dal10", "region-us-south-dal12", "region-us-south-dal13", "region-us-south-hou02",
+		"region-us-south-sao01", "master-us-south", "registry-global", "registry-us-south", "monitoring-us-south",
+		"logging-us-south", "private-us-south", "pvc-us-south"}
+	if got := ids(p); !slices.Equal(got, want) {
+		t.Fatalf("openings = %v\nwant %v", got, want)
+	}
+	dal10 := opening(t, p, "region-us-south-dal10")
+	if len(dal10.Targets) != 2 || dal10.Targets[1].Addr.String() != "169.46.7.238" || dal10.Targets[1].Port != 443 {
+		t.Errorf("dal10 targets = %+v", dal10.Targets)
+	}
+	m := opening(t, p, "master-us-south")
+	if m.Targets[0].Port != 31142 || m.Targets[0].Check != probe.CheckHTTPS || m.Targets[1].Check != probe.CheckNone {
+		t.Errorf("master targets = %+v", m.Targets)
+	}
+	reg := opening(t, p, "registry-us-south")
+	if reg.Targets[0].Host != "registry.ng.bluemix.net" || reg.Targets[0].Addr.IsValid() || len(reg.Documented) != 3 {
+		t.Errorf("registry: a CIDR-only host is resolved and checked against its ranges: %+v", reg)
+	}
+	logging := opening(t, p, "logging-us-south")
+	if len(logging.Targets) != 4 || logging.Targets[0].Addr.String() != "169.48.79.236" || logging.Targets[0].Name() != "ingest.logging.ng.bluemix.net" || logging.Required {
+		t.Errorf("logging: documented IPs are dialed with the name as SNI, optional: %+v", logging)
+	}
+	priv := opening(t, p, "private-us-south")
+	if priv.Skip != "" || !slices.Contains(priv.Destinations, "10.0.64.0/19") || !slices.Contains(priv.Destinations, "161.26.0.0/16") {
+		t.Errorf("private: dal01 and the service network belong in it: %+v", priv.Destinations)
+	}
+	if pvc := opening(t, p, "pvc-us-south"); pvc.Skip == "" {
+		t.Error("pvc was not asked for and must be skipped")
+	}
+}
+
+func TestWorkerLocationsAndSkip(t *testing.T) {
+	p := mustPlan(t, Facts{Profile: Worker, Region: "US South", Locations: []string{"dal12"}, Skip: []string{"monitoring"}, PVC: true})
+	var regionIDs []string
+	for _, o := range p.Openings {
+		if o.Group == "region" {
+			regionIDs = append(regionIDs, o.ID)
+		}
+		if o.Group == "monitoring" && o.Skip == "" {
+			t.Error("--skip monitoring did not skip it")
+		}
+	}
+	if !slices.Equal(regionIDs, []string{"region-us-south-dal12"}) {
+		t.Errorf("--location dal12 gave %v", regionIDs)
+	}
+	pvc := opening(t, p, "pvc-us-south")
+	if !slices.Equal(pvc.Destinations, []string{"169.47.118.0/23", "10.200.112.0/20", "10.0.64.0/19"}) {
+		t.Errorf("pvc destinations = %v", pvc.Destinations)
+	}
+}
+
+func TestSweepTargets(t *testing.T) {
+	c, _ := Embedded()
+	p, err := c.BuildPlan(Facts{Profile: Worker, Region: "us-south", Locations: []string{"dal13"}, PVC: true, Private: true, Sweep: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	priv := opening(t, p, "private-us-south")
+	// dal13's /20 on two ports is swept; 161.26.0.0/16 is larger than a sweep dials.
+	n := 0
+	for _, tg := range priv.Targets {
+		if tg.Check == probe.CheckTCP && tg.Range.String() == "10.200.128.0/20" {
+			n++
+		}
+	}
+	if n != 2*4096 {
+		t.Errorf("sweep of 10.200.128.0/20 on 80,443 = %d targets; want 8192", n)
+	}
+}
+
+func TestWorkstationPlan(t *testing.T) {
+	p := mustPlan(t, Facts{Profile: Workstation})
+	if got := ids(p); !slices.Equal(got, []string{"api", "master", "etcd"}) {
+		t.Fatalf("openings = %v", got)
+	}
+	api := opening(t, p, "api")
+	if tg := api.Targets[0]; tg.Host != "containers.bluemix.net" || tg.Path != "/v1/" || tg.Expect.Body == "" {
+		t.Errorf("api target = %+v", tg)
+	}
+	if m := opening(t, p, "master"); m.Targets[0].Check != probe.CheckNone || !strings.Contains(m.Targets[0].Note, "--master-url") {
+		t.Errorf("without a master URL the master opening names the flag: %+v", m.Targets)
+	}
+	etcd, _ := ParseEtcdEndpoints("https://169.46.7.238:31234,169.46.7.238:31235")
+	master, _ := ParseMasterURL("https://169.46.7.238:31142")
+	p = mustPlan(t, Facts{Profile: Workstation, Master: master, Etcd: etcd, Region: "us-south"})
+	if e := opening(t, p, "etcd"); len(e.Targets) != 2 || e.Ports != "31234,31235" {
+		t.Errorf("etcd = %+v", e)
+	}
+	if len(p.Openings) != 3+5 {
+		t.Errorf("--region adds the region's locations: %v", ids(p))
+	}
+}
+
+func TestPlanErrors(t *testing.T) {
+	c, _ := Embedded()
+	cases := []struct {
+		f    Facts
+		want string
+	}{
+		{Facts{Profile: Worker}, "worker needs --region"},
+		{Facts{Profile: Worker, Region: "mars"}, `--region: unknown region "mars"`},
+		{Facts{Profile: Worker, Region: "us-south", Locations: []string{"lon02"}}, `unknown location "lon02" in region us-south`},
+		{Facts{Profile: Worker, Region: "us-south", Skip: []string{"dns"}}, `--skip "dns" is not a group`},
+		{Facts{Profile: Inbound}, "inbound needs"},
+		{Facts{Profile: Inbound, NodePorts: []uint16{30080}}, "--node-ip and --nodeport go together"},
+		{Facts{Profile: Adhoc}, "probe needs at least one"},
+		{Facts{Profile: Workstation, Locations: []string{"dal10"}}, "--location needs a region"},
+	}
+	for _, tc := range cases {
+		_, err := c.BuildPlan(tc.f)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("BuildPlan(%+v) = %v; want %q", tc.f, err, tc.want)
+		}
+	}
+}
+
+func TestMasterOutsideCatalog(t *testing.T) {
+	master, _ := ParseMasterURL("https://198.51.100.7:31142")
+	p := mustPlan(t, Facts{Profile: Workstation, Master: master})
+	if p.Region != "" || !strings.Contains(strings.Join(p.Notes, " "), "in no region of the catalog") {
+		t.Errorf("region = %q, notes = %q", p.Region, p.Notes)
+	}
+}
