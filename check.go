@@ -59,7 +59,7 @@ func check(ctx context.Context, o *options, stdout, stderr io.Writer) (int, erro
 	v, _ := versionString()
 	rep := report.Build(plan, results, report.Meta{
 		Version: v, Started: started, Elapsed: time.Since(started), Via: o.via(),
-		Hostname: host, DryRun: o.dryRun,
+		Hostname: host, DryRun: o.dryRun, ViaFor: o.viaFor,
 	})
 	for _, s := range sinks {
 		if err := s.writer.Write(s.w, rep); err != nil {

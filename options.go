@@ -228,6 +228,15 @@ func proxyConfig(c *cli.Context, getenv func(string) string) (*probe.ProxyConfig
 	return px, nil
 }
 
+// viaFor names the way one target goes: direct or the redacted proxy.
+func (o *options) viaFor(t probe.Target) string {
+	u, err := o.proxy.For(t)
+	if err != nil {
+		return "direct"
+	}
+	return probe.RedactURL(u)
+}
+
 // via names the proxy most targets go through, for the report header.
 func (o *options) via() string {
 	if o.proxy == nil || o.proxy.Direct {

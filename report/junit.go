@@ -102,6 +102,9 @@ func probeLines(o Opening) string {
 // probeTarget names a probe's destination as host (address):port.
 func probeTarget(p Probe) string {
 	if p.Check == "none" {
+		if p.Host == "" {
+			return "(not dialed)"
+		}
 		return p.Host
 	}
 	s := p.Host

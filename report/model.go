@@ -113,6 +113,9 @@ type Meta struct {
 	Via      string
 	Hostname string
 	DryRun   bool
+	// ViaFor, if non-nil, names the way a planned target would go (a dry run dials nothing,
+	// so no result says it).
+	ViaFor func(probe.Target) string
 }
 
 // Build judges every opening of plan from results, where results[i][j] holds the results of
@@ -129,7 +132,7 @@ func Build(plan *endpoints.Plan, results [][][]probe.Result, m Meta) *Report {
 		if i < len(results) {
 			res = results[i]
 		}
-		o := judge(po, res, m.DryRun)
+		o := judge(po, res, m)
 		for _, p := range o.Probes {
 			if p.source != "" && !slices.Contains(r.Source.Addresses, p.source) {
 				r.Source.Addresses = append(r.Source.Addresses, p.source)
@@ -170,7 +173,8 @@ func (r *Report) ExitCode(strict bool) int {
 	return 0
 }
 
-func judge(po endpoints.Opening, res [][]probe.Result, dryRun bool) Opening {
+func judge(po endpoints.Opening, res [][]probe.Result, m Meta) Opening {
+	dryRun := m.DryRun
 	o := Opening{
 		ID: po.ID, Section: po.Section, Title: po.Title, Reason: po.Reason, Direction: po.Direction,
 		Protocol: po.Protocol, Ports: po.Ports, Destinations: po.Destinations, Required: po.Required,
@@ -185,7 +189,11 @@ func judge(po endpoints.Opening, res [][]probe.Result, dryRun bool) Opening {
 			o.Note = "dry run: nothing dialed"
 		}
 		for _, t := range po.Targets {
-			o.Probes = append(o.Probes, plannedProbe(t))
+			p := plannedProbe(t)
+			if m.ViaFor != nil && t.Check != probe.CheckNone {
+				p.Via = m.ViaFor(t)
+			}
+			o.Probes = append(o.Probes, p)
 		}
 		o.Probes = collapsePlannedSweeps(o.Probes, po.Targets)
 		if po.Skip == "" {
