@@ -107,6 +107,17 @@ func newApp(stdout, stderr io.Writer, getenv func(string) string, code *int) *cl
 		}
 	}
 	common := commonFlags(env)
+	defer func() {
+		// Bad flags are bad input on every command: one line on stderr, no help dump.
+		var walk func([]*cli.Command)
+		walk = func(cmds []*cli.Command) {
+			for _, c := range cmds {
+				c.OnUsageError = app.OnUsageError
+				walk(c.Subcommands)
+			}
+		}
+		walk(app.Commands)
+	}()
 	app.Commands = []*cli.Command{
 		{
 			Name:  "workstation",

@@ -17,9 +17,9 @@ func commonFlags(env func(string) []string) []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "region", Usage: "the cluster's region (ap-north, ap-south, eu-central, uk-south, us-east, us-south); inferred from the master IP when not given", EnvVars: env("region")},
 		&cli.StringSliceFlag{Name: "location", Usage: "narrow to these locations of the region (repeatable)", EnvVars: env("location")},
-		&cli.StringFlag{Name: "master-url", Usage: "the cluster's Master URL (https://IP:PORT, from `bx cs cluster-get`)", EnvVars: env("master-url")},
+		&cli.StringFlag{Name: "master-url", Usage: "the cluster's Master URL (https://IP:PORT, from 'bx cs cluster-get')", EnvVars: env("master-url")},
 		&cli.StringSliceFlag{Name: "etcd-endpoint", Usage: "the etcd endpoint HOST:PORT (etcd_endpoints of the calico-config ConfigMap; repeatable)", EnvVars: env("etcd-endpoint")},
-		&cli.StringFlag{Name: "catalog", Usage: "use this catalog file instead of the embedded one (format of `fwcheck catalog export`)", EnvVars: env("catalog")},
+		&cli.StringFlag{Name: "catalog", Usage: "use this catalog file instead of the embedded one (the format of 'fwcheck catalog export')", EnvVars: env("catalog")},
 		&cli.DurationFlag{Name: "timeout", Value: probe.DefaultTimeout, Usage: "per-probe budget for one attempt, every phase included (resolve, proxy, connect, TLS, HTTP)", EnvVars: env("timeout")},
 		&cli.IntFlag{Name: "retries", Usage: "extra attempts for a probe that got no answer", EnvVars: env("retries")},
 		&cli.IntFlag{Name: "concurrency", Usage: "probes in flight (default: as many as the fd limit safely allows, at most 1024)", EnvVars: env("concurrency")},

@@ -224,7 +224,14 @@ func Parse(name string, data []byte) (*Catalog, error) {
 		return nil, &ValidationError{Problems: yamlProblems(name, err)}
 	}
 	if probs := c.validate(); len(probs) > 0 {
-		sort.SliceStable(probs, func(i, j int) bool { return probs[i].Line < probs[j].Line })
+		// By line; problems of the whole file (line 0) last.
+		key := func(p Problem) int {
+			if p.Line == 0 {
+				return 1 << 30
+			}
+			return p.Line
+		}
+		sort.SliceStable(probs, func(i, j int) bool { return key(probs[i]) < key(probs[j]) })
 		return nil, &ValidationError{Problems: probs}
 	}
 	return c, nil

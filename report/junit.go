@@ -68,6 +68,9 @@ func writeJUnit(w io.Writer, r *Report) error {
 			suite.Fail++
 		case Skipped:
 			c.Skipped = &junitSkipped{Message: o.Note}
+			if r.DryRun {
+				c.SystemOut = "planned: " + o.Rule + "\n" + probeLines(o)
+			}
 			suite.Skip++
 		case Warning:
 			c.SystemOut = "warning: " + o.Rule + "\n" + probeLines(o)

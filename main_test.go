@@ -1,0 +1,329 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// fwcheck runs the CLI in-process with a clean environment plus env.
+func fwcheck(t *testing.T, env map[string]string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	getenv := func(k string) string { return env[k] }
+	code = run(t.Context(), append([]string{"fwcheck"}, args...), &out, &errb, getenv)
+	return code, out.String(), errb.String()
+}
+
+func TestBadInputExits2(t *testing.T) {
+	bad := filepath.Join(t.TempDir(), "bad.yaml")
+	os.WriteFile(bad, []byte("edition: x\ngroups:\n  - name: nope\n"), 0o644)
+	cases := []struct {
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{[]string{"worker", "--regoin", "us-south"}, nil, "flag provided but not defined: -regoin"},
+		{[]string{"frobnicate"}, nil, `unknown command "frobnicate"`},
+		{[]string{"worker", "--region", "mars"}, nil, `unknown region "mars"`},
+		{[]string{"worker", "--region", "us-south", "--location", "lon02"}, nil, `unknown location "lon02"`},
+		{[]string{"worker", "--region", "us-south", "--timeout", "0s"}, nil, "--timeout 0s must be more than zero"},
+		{[]string{"worker", "--region", "us-south", "--concurrency", "0"}, nil, "--concurrency 0 must be at least 1"},
+		{[]string{"workstation", "--master-url", "http://1.2.3.4:31142"}, nil, "--master-url"},
+		{[]string{"probe", "127.0.0.1"}, nil, `"127.0.0.1" is not HOST:PORT`},
+		{[]string{"probe"}, nil, "probe needs at least one"},
+		{[]string{"worker", "--region", "us-south", "--catalog", "/nonexistent/c.yaml"}, nil, "--catalog: open /nonexistent/c.yaml"},
+		{[]string{"worker", "--region", "us-south", "--catalog", bad}, nil, bad + ":3: group \"nope\" is not one of"},
+		{[]string{"worker", "--region", "us-south", "--proxy", "ftp://p:21"}, nil, `scheme "ftp"`},
+		{[]string{"worker", "--region", "us-south"}, map[string]string{"HTTPS_PROXY": "gopher://p:70"}, `scheme "gopher"`},
+		{[]string{"worker", "--region", "us-south", "-o", "yaml"}, nil, `unknown format "yaml"`},
+		{[]string{"worker", "--region", "us-south", "--skip", "dns"}, nil, `--skip "dns" is not a group`},
+		{[]string{"worker", "--region", "us-south", "--resolve", "x:443"}, nil, "--resolve"},
+		{[]string{"worker", "--region", "us-south", "--source-ip", "nope"}, nil, "--source-ip"},
+		{[]string{"inbound", "--node-ip", "1.2.3.4"}, nil, "--node-ip and --nodeport go together"},
+		{[]string{"catalog", "validate", bad}, nil, ""},
+	}
+	for _, tc := range cases {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			code, out, errOut := fwcheck(t, tc.env, append(tc.args, "--dry-run")[:len(tc.args)]...)
+			if code != exitBadRun {
+				t.Fatalf("exit %d; want 2 (stdout %q, stderr %q)", code, out, errOut)
+			}
+			if tc.want == "" {
+				return // catalog validate lists its problems on stdout
+			}
+			if out != "" {
+				t.Errorf("a report was printed on bad input: %q", out)
+			}
+			if strings.Count(strings.TrimSpace(errOut), "\n") != 0 || !strings.Contains(errOut, tc.want) {
+				t.Errorf("stderr = %q; want one line containing %q", errOut, tc.want)
+			}
+		})
+	}
+}
+
+func TestDryRunEveryFormat(t *testing.T) {
+	for _, format := range []string{"text", "json", "junit", "markdown", "rules"} {
+		code, out, errOut := fwcheck(t, nil, "worker", "--region", "us-south", "--dry-run", "-o", format)
+		if code != 0 || out == "" || errOut != "" {
+			t.Errorf("%s: exit %d, stdout %d bytes, stderr %q", format, code, len(out), errOut)
+		}
+		if !strings.Contains(out, "169.46.7.238") {
+			t.Errorf("%s: the plan lacks the dal10 master IP", format)
+		}
+	}
+}
+
+func TestCatalogExportValidate(t *testing.T) {
+	code, exported, _ := fwcheck(t, nil, "catalog", "export")
+	if code != 0 {
+		t.Fatalf("export exit %d", code)
+	}
+	file := filepath.Join(t.TempDir(), "catalog.yaml")
+	os.WriteFile(file, []byte(exported), 0o644)
+	code, out, _ := fwcheck(t, nil, "catalog", "validate", file)
+	if code != 0 || !strings.Contains(out, "valid (edition 2018-04-18") {
+		t.Fatalf("validate: exit %d, %q", code, out)
+	}
+	// The exported file is what --catalog reads.
+	code, out, _ = fwcheck(t, nil, "worker", "--region", "eu-central", "--catalog", file, "--dry-run", "-o", "rules")
+	if code != 0 || !strings.Contains(out, "169.50.56.174") {
+		t.Fatalf("--catalog exported: exit %d, %q", code, out)
+	}
+	code, out, _ = fwcheck(t, nil, "catalog", "list")
+	if code != 0 || !strings.Contains(strings.Join(strings.Fields(out), " "), "us-south US South dal10 dal12 dal13 hou02 sao01") {
+		t.Errorf("catalog list: %q", out)
+	}
+	code, out, _ = fwcheck(t, nil, "catalog", "show", "uk-south")
+	if code != 0 || !strings.Contains(out, "lon04") || strings.Contains(out, "dal10") {
+		t.Errorf("catalog show uk-south: %q", out)
+	}
+	code, out, _ = fwcheck(t, nil, "version")
+	if code != 0 || !strings.Contains(out, "catalog edition 2018-04-18") {
+		t.Errorf("version: %q", out)
+	}
+}
+
+// silentServer accepts connections and never answers until the test ends.
+func silentServer(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var conns []net.Conn
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		wg.Wait()
+		mu.Lock()
+		for _, c := range conns {
+			c.Close()
+		}
+		mu.Unlock()
+	})
+	return ln.Addr().String()
+}
+
+// TestParallel: 200 targets, 50 of which accept and never answer, finish in about one
+// timeout, not 50.
+func TestParallel(t *testing.T) {
+	open := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }))
+	t.Cleanup(open.Close)
+	silent := silentServer(t)
+	args := []string{"probe", "--timeout", "1s", "--retries", "0", "-o", "json"}
+	for i := 0; i < 150; i++ {
+		args = append(args, open.URL+"/"+strconv.Itoa(i))
+	}
+	for i := 0; i < 50; i++ {
+		args = append(args, "http://"+silent+"/"+strconv.Itoa(i))
+	}
+	start := time.Now()
+	code, out, errOut := fwcheck(t, nil, args...)
+	elapsed := time.Since(start)
+	if code != 1 {
+		t.Fatalf("exit %d (stderr %q); want 1 (50 stalled)", code, errOut)
+	}
+	var rep struct {
+		Summary struct{ Verified, Missing int }
+		Openings []struct{ Probes []struct{ State string } }
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Summary.Verified != 150 || rep.Summary.Missing != 50 {
+		t.Errorf("summary = %+v; want 150 verified, 50 missing", rep.Summary)
+	}
+	for _, o := range rep.Openings[150:] {
+		if o.Probes[0].State != "stalled" {
+			t.Fatalf("silent target state = %s; want stalled", o.Probes[0].State)
+		}
+	}
+	if elapsed > 3*time.Second {
+		t.Errorf("200 targets took %v; a parallel run takes about one timeout (1s)", elapsed)
+	}
+}
+
+// connectProxy answers CONNECT to port 443 by tunnelling to backend, and 403 otherwise;
+// it requires Basic alice:s3cret.
+type connectProxy struct{ backend string }
+
+func (p connectProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Header.Get("Proxy-Authorization") != "Basic YWxpY2U6czNjcmV0" {
+		w.Header().Set("Proxy-Authenticate", `Basic realm="corp"`)
+		w.WriteHeader(http.StatusProxyAuthRequired)
+		return
+	}
+	if !strings.HasSuffix(r.Host, ":443") {
+		w.WriteHeader(http.StatusForbidden)
+		return
+	}
+	up, err := net.Dial("tcp", p.backend)
+	if err != nil {
+		w.WriteHeader(http.StatusBadGateway)
+		return
+	}
+	w.WriteHeader(http.StatusOK)
+	c, brw, _ := http.NewResponseController(w).Hijack()
+	go func() { io.Copy(up, brw); up.Close() }()
+	io.Copy(c, up)
+	c.Close()
+}
+
+// TestWorkstationBehindProxy runs the workstation profile through a proxy that allows 443
+// only, with names nobody here can resolve: the API is open, the master and etcd ports are
+// refused by the proxy's policy, exit 1; and no credential appears in any output.
+func TestWorkstationBehindProxy(t *testing.T) {
+	api := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, "   )___(\n~~~~~~~~~~~~~~~~~~~~~~~~\n")
+	}))
+	t.Cleanup(api.Close)
+	proxy := httptest.NewServer(connectProxy{backend: api.Listener.Addr().String()})
+	t.Cleanup(proxy.Close)
+	dir := t.TempDir()
+	ca := filepath.Join(dir, "ca.pem")
+	os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: api.Certificate().Raw}), 0o644)
+
+	// The test server's certificate is for example.com: a catalog whose API host is that.
+	_, exported, _ := fwcheck(t, nil, "catalog", "export")
+	catalog := filepath.Join(dir, "catalog.yaml")
+	os.WriteFile(catalog, []byte(strings.Replace(exported, "host: containers.bluemix.net", "host: example.com", 1)), 0o644)
+
+	proxyURL := strings.Replace(proxy.URL, "http://", "http://alice:s3cret@", 1)
+	outs := map[string]string{}
+	args := []string{"workstation", "--catalog", catalog, "--ca-file", ca, "-v", "--timeout", "2s",
+		"--master-url", "https://master.example.com:31142", "--etcd-endpoint", "master.example.com:31234"}
+	for _, f := range []string{"json", "junit", "markdown", "rules"} {
+		outs[f] = filepath.Join(dir, "report."+f)
+		args = append(args, "-o", f+"="+outs[f])
+	}
+	args = append(args, "-o", "text")
+	code, stdout, stderr := fwcheck(t, map[string]string{"HTTPS_PROXY": proxyURL, "NO_PROXY": "internal.example"}, args...)
+	if code != 1 {
+		t.Fatalf("exit %d; want 1\n%s\n%s", code, stdout, stderr)
+	}
+	var rep struct {
+		Via      string
+		Openings []struct {
+			ID     string
+			Status string
+			Probes []struct{ State, Address, Via, Detail string }
+		}
+	}
+	data, _ := os.ReadFile(outs["json"])
+	if err := json.Unmarshal(data, &rep); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"api": "open", "master": "proxy-denied", "etcd": "proxy-denied"}
+	for _, o := range rep.Openings {
+		p := o.Probes[0]
+		if p.State != want[o.ID] {
+			t.Errorf("%s: %s (%s); want %s", o.ID, p.State, p.Detail, want[o.ID])
+		}
+		if p.Address != "" || !strings.HasPrefix(p.Via, "http://alice:***@127.0.0.1:") {
+			t.Errorf("%s: address %q via %q; the proxy resolves, credentials redacted", o.ID, p.Address, p.Via)
+		}
+	}
+	all := stdout + stderr
+	for _, f := range outs {
+		b, _ := os.ReadFile(f)
+		all += string(b)
+	}
+	if strings.Contains(all, "s3cret") {
+		t.Error("the proxy password appears in a report")
+	}
+	if !strings.Contains(stdout, "MISSING (2)") || !strings.Contains(stdout, "policy, not a firewall, refuses port 31142") {
+		t.Errorf("text report:\n%s", stdout)
+	}
+}
+
+// TestEnvFlags: every flag also reads FWCHECK_<NAME> (urfave reads the process environment).
+func TestEnvFlags(t *testing.T) {
+	t.Setenv("FWCHECK_REGION", "uk-south")
+	t.Setenv("FWCHECK_DRY_RUN", "true")
+	t.Setenv("FWCHECK_OUTPUT", "rules")
+	code, out, _ := fwcheck(t, nil, "worker")
+	if code != 0 || !strings.Contains(out, "158.175.65.170") {
+		t.Fatalf("exit %d: %q", code, out)
+	}
+	t.Setenv("FWCHECK_REGION", "mars")
+	if code, _, errOut := fwcheck(t, nil, "worker"); code != 2 || !strings.Contains(errOut, `unknown region "mars"`) {
+		t.Fatalf("FWCHECK_REGION=mars: exit %d, %q", code, errOut)
+	}
+}
+
+func TestProbeExitCodes(t *testing.T) {
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	closed, _ := net.Listen("tcp", "127.0.0.1:0")
+	closedAddr := closed.Addr().String()
+	closed.Close()
+	if code, out, _ := fwcheck(t, nil, "probe", ln.Addr().String()); code != 0 {
+		t.Errorf("open: exit %d\n%s", code, out)
+	}
+	code, out, _ := fwcheck(t, nil, "probe", "-o", "rules", ln.Addr().String(), closedAddr)
+	if code != 1 || !strings.Contains(out, "allow tcp from 127.0.0.1 to 127.0.0.1 port "+closedAddr[strings.LastIndex(closedAddr, ":")+1:]) {
+		t.Errorf("refused: exit %d\n%s", code, out)
+	}
+	_ = context.Background
+}
