@@ -176,7 +176,7 @@ func TestParallel(t *testing.T) {
 		t.Fatalf("exit %d (stderr %q); want 1 (50 stalled)", code, errOut)
 	}
 	var rep struct {
-		Summary struct{ Verified, Missing int }
+		Summary  struct{ Verified, Missing int }
 		Openings []struct{ Probes []struct{ State string } }
 	}
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {

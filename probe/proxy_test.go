@@ -398,4 +398,3 @@ func TestRedact(t *testing.T) {
 		t.Error("RedactURL leaks the password")
 	}
 }
-
