@@ -113,9 +113,9 @@ func (t *textWriter) opening(b *strings.Builder, o Opening, dryRun bool) {
 		if dryRun {
 			state = "planned"
 		}
-		line := fmt.Sprintf("%-34s %-15s %s", terminalSafe(probeTarget(p)), state, terminalSafe(p.Detail))
+		line := fmt.Sprintf("%-34s %-19s %s", terminalSafe(probeTarget(p)), state, terminalSafe(p.Detail))
 		if dryRun && p.Detail == "" {
-			line = fmt.Sprintf("%-34s %-15s ", terminalSafe(probeTarget(p)), state)
+			line = fmt.Sprintf("%-34s %-19s ", terminalSafe(probeTarget(p)), state)
 		}
 		if !dryRun && p.Check != "none" {
 			line += fmt.Sprintf(" (%s, %s, %.0f ms)", p.Check, terminalSafe(p.Via), p.ElapsedMS)
