@@ -21,7 +21,18 @@ import (
 	"go.uber.org/goleak"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	if dir := os.Getenv(labServerEnv); dir != "" {
+		labServe(dir)
+		return
+	}
+	goleak.VerifyTestMain(m, goleak.Cleanup(func(code int) {
+		if theLab != nil {
+			theLab.stop()
+		}
+		os.Exit(code)
+	}))
+}
 
 // fwcheck runs the CLI in-process with a clean environment plus env.
 func fwcheck(t *testing.T, env map[string]string, args ...string) (code int, stdout, stderr string) {

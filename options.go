@@ -115,6 +115,9 @@ func optionsFrom(c *cli.Context, p endpoints.Profile, getenv func(string) string
 	}
 	if p == endpoints.Adhoc {
 		for _, a := range c.Args().Slice() {
+			if strings.HasPrefix(a, "-") {
+				return nil, badInput("flag %s after the targets: flags go first (fwcheck probe [flags] TARGET...)", a)
+			}
 			t, err := endpoints.ParseProbeTarget(a)
 			if err != nil {
 				return nil, usageError{err}

@@ -1,0 +1,260 @@
+package main
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+const labTimeout = 2 * time.Second
+
+// checkStates asserts each listed probe's state; keys are "opening address:port".
+func checkStates(t *testing.T, rep labReport, want map[string]string) {
+	t.Helper()
+	got := rep.states()
+	for k, w := range want {
+		if got[k] != w {
+			t.Errorf("%s = %q; want %q", k, got[k], w)
+		}
+	}
+	if t.Failed() {
+		t.Logf("all states: %v", got)
+	}
+}
+
+func checkRun(t *testing.T, code, wantCode int, el time.Duration, retries int, stderr string) {
+	t.Helper()
+	if code != wantCode {
+		t.Errorf("exit %d; want %d (stderr %q)", code, wantCode, stderr)
+	}
+	if b := bound(labTimeout, retries); el > b {
+		t.Errorf("took %v; the bound is %v", el, b)
+	}
+}
+
+func TestLabWorkstationDirect(t *testing.T) {
+	l := needLab(t)
+	master := l.addr(t, "169.46.7.238")
+	code, rep, el, stderr := l.run(t, nsClient, nil, "workstation", "--catalog", l.catalog, "--timeout", labTimeout.String(),
+		"--master-url", "https://"+master+":31142", "--etcd-endpoint", master+":31234", "--region", "us-south")
+	checkRun(t, code, 0, el, 0, stderr)
+	if len(rep.missing()) != 0 || rep.Summary.Verified != 8 {
+		t.Errorf("summary %+v, missing %v; want all 8 verified", rep.Summary, rep.missing())
+	}
+	checkStates(t, rep, map[string]string{
+		"api 198.18.129.1:443":                     "open",
+		"master " + master + ":31142":              "open",
+		"etcd " + master + ":31234":                "open",
+		"region-us-south-dal10 " + master + ":443": "open",
+	})
+}
+
+// TestLabWorkstationBehindSquid: squid with its stock policy is the only way out, and the
+// client has no DNS.
+func TestLabWorkstationBehindSquid(t *testing.T) {
+	l := needLab(t)
+	nft(t, nsRouter, "onlyproxy", `chain forward_filter { type filter hook forward priority 0; policy accept;
+		ip saddr `+clientAddr+` ip daddr != `+proxyAddr+` drop
+	}`)
+	master := l.addr(t, "169.46.7.238")
+	code, rep, el, stderr := l.run(t, nsClient, []string{"HTTPS_PROXY=http://" + proxyAddr + ":3128"}, "workstation",
+		"--catalog", l.catalog, "--timeout", labTimeout.String(),
+		"--master-url", "https://"+master+":31142", "--etcd-endpoint", master+":31234")
+	checkRun(t, code, 1, el, 0, stderr)
+	checkStates(t, rep, map[string]string{
+		"api containers.bluemix.net:443": "open",
+		"master " + master + ":31142":    "proxy-denied",
+		"etcd " + master + ":31234":      "proxy-denied",
+	})
+	if got := rep.missing(); !slices.Equal(got, []string{"etcd", "master"}) {
+		t.Errorf("missing = %v; want etcd and master", got)
+	}
+}
+
+// TestLabWorker: a firewall in front of a worker in us-south.
+func TestLabWorker(t *testing.T) {
+	l := needLab(t)
+	dal10a, dal10b := l.addr(t, "169.47.234.18"), l.addr(t, "169.46.7.238")
+	logging := l.addr(t, "169.48.79.236")
+	registryNG := l.addr(t, "169.55.39.112/28")
+	metrics := l.names["metrics.ng.bluemix.net"]
+	nft(t, nsRouter, "worker", fmt.Sprintf(`chain forward_filter { type filter hook forward priority 0; policy accept;
+		ip daddr { %s, %s } tcp dport 443 drop
+		ip daddr %s tcp dport 9095 reject with tcp reset
+		ip daddr %s reject with icmp type admin-prohibited
+		ip daddr %s drop
+	}`, dal10a, dal10b, metrics, logging, registryNG))
+	code, rep, el, stderr := l.run(t, nsClient, nil, "worker", "--region", "us-south", "--catalog", l.catalog, "--timeout", labTimeout.String())
+	checkRun(t, code, 1, el, 0, stderr)
+	checkStates(t, rep, map[string]string{
+		"region-us-south-dal10 " + dal10a + ":443":                         "filtered",
+		"region-us-south-dal10 " + dal10b + ":443":                         "filtered",
+		"region-us-south-dal12 " + l.addr(t, "169.47.70.10") + ":443":      "open",
+		"monitoring-us-south " + metrics + ":9095":                         "refused",
+		"monitoring-us-south " + metrics + ":443":                          "open",
+		"logging-us-south " + logging + ":443":                             "unreachable",
+		"logging-us-south " + logging + ":9091":                            "unreachable",
+		"registry-us-south " + l.names["registry.ng.bluemix.net"] + ":443": "filtered",
+		"registry-global " + l.names["registry.bluemix.net"] + ":443":      "open",
+	})
+	if got := rep.missing(); !slices.Equal(got, []string{"region-us-south-dal10", "registry-us-south"}) {
+		t.Errorf("missing = %v; want dal10 and the regional registry (monitoring and logging are optional)", got)
+	}
+}
+
+func TestLabInbound(t *testing.T) {
+	l := needLab(t)
+	nodeA, nodeB, lb, ingress := "198.18.140.1", "198.18.140.2", "198.18.140.10", "198.18.140.20"
+	nft(t, nsRouter, "inbound", `chain forward_filter { type filter hook forward priority 0; policy accept;
+		ip daddr `+nodeB+` tcp dport 30080 drop
+	}`)
+	code, rep, el, stderr := l.run(t, nsClient, nil, "inbound", "--catalog", l.catalog, "--timeout", labTimeout.String(),
+		"--node-ip", nodeA, "--node-ip", nodeB, "--nodeport", "30080", "--lb", lb+":8443", "--ingress", ingress)
+	checkRun(t, code, 1, el, 0, stderr)
+	checkStates(t, rep, map[string]string{
+		"nodeport-30080 " + nodeA + ":30080":           "open",
+		"nodeport-30080 " + nodeB + ":30080":           "filtered",
+		"loadbalancer-" + lb + ":8443 " + lb + ":8443": "open",
+		"ingress-" + ingress + " " + ingress + ":80":   "open",
+		"ingress-" + ingress + " " + ingress + ":443":  "open",
+	})
+	for _, o := range rep.Openings {
+		if o.ID == "nodeport-30080" && o.Rule != "allow tcp from "+clientAddr+" to "+nodeB+" port 30080" {
+			t.Errorf("rule = %q; it names only the dropped node, from the client's address", o.Rule)
+		}
+	}
+}
+
+// TestLabBlockPageAndStall: an API answering with a policy page, a master that never speaks.
+func TestLabBlockPageAndStall(t *testing.T) {
+	l := needLab(t)
+	master := l.addr(t, "169.46.7.238")
+	code, rep, el, stderr := l.run(t, nsClient, nil, "workstation", "--catalog", l.catalog, "--timeout", labTimeout.String(),
+		"--resolve", "containers.bluemix.net:443:"+blockPageIP, "--master-url", fmt.Sprintf("https://%s:%d", master, stallPort),
+		"--etcd-endpoint", master+":31234")
+	checkRun(t, code, 1, el, 0, stderr)
+	checkStates(t, rep, map[string]string{
+		"api " + blockPageIP + ":443":                  "unexpected-response",
+		fmt.Sprintf("master %s:%d", master, stallPort): "stalled",
+		"etcd " + master + ":31234":                    "open",
+	})
+}
+
+func TestLabDNS(t *testing.T) {
+	l := needLab(t)
+	code, rep, el, stderr := l.run(t, nsClient, nil, "probe", "--timeout", labTimeout.String(), "tcp://nothere.bluemix.net:443", "tls://registry.bluemix.net:443")
+	checkRun(t, code, 1, el, 0, stderr)
+	checkStates(t, rep, map[string]string{"probe-1 nothere.bluemix.net:443": "dns-error", "probe-2 " + l.names["registry.bluemix.net"] + ":443": "open"})
+	// DNS blackholed by the firewall: a timeout within our budget, not the resolver's.
+	nft(t, nsRouter, "nodns", `chain forward_filter { type filter hook forward priority 0; policy accept; udp dport 53 drop
+		tcp dport 53 drop
+	}`)
+	code, rep, el, stderr = l.run(t, nsClient, nil, "probe", "--timeout", labTimeout.String(), "tls://registry.bluemix.net:443")
+	checkRun(t, code, 1, el, 0, stderr)
+	if p := rep.Openings[0].Probes[0]; p.State != "dns-error" || p.Reason != "dns-timeout" {
+		t.Errorf("blackholed DNS: %s (%s); want dns-error dns-timeout", p.State, p.Reason)
+	}
+}
+
+// TestLabFirewallVariants: each router REJECT gives its errno at once; DROP takes the budget.
+func TestLabFirewallVariants(t *testing.T) {
+	l := needLab(t)
+	nft(t, nsRouter, "variants", `chain forward_filter { type filter hook forward priority 0; policy accept;
+		ip daddr 198.18.160.1 drop
+		ip daddr 198.18.160.2 reject with icmp type port-unreachable
+		ip daddr 198.18.160.3 meta l4proto tcp reject with tcp reset
+		ip daddr 198.18.160.4 reject with icmp type admin-prohibited
+		ip daddr 198.18.160.5 reject with icmp type host-unreachable
+		ip daddr 198.18.160.6 reject with icmp type net-unreachable
+		ip daddr 198.18.160.8 udp dport 30000 drop
+	}`)
+	nft(t, nsClient, "egress", `chain output_filter { type filter hook output priority 0; policy accept;
+		ip daddr 198.18.160.7 drop
+	}`)
+	want := map[string]string{
+		"198.18.160.1:443": "filtered", "198.18.160.2:443": "refused", "198.18.160.3:443": "refused",
+		"198.18.160.4:443": "unreachable", "198.18.160.5:443": "unreachable", "198.18.160.6:443": "unreachable",
+		"198.18.160.7:443": "filtered", "198.18.160.7:30000": "unreachable",
+		"198.18.160.9:30001": "refused", "198.18.160.8:30000": "unverified",
+	}
+	var args []string
+	for k := range want {
+		scheme := "tcp://"
+		if strings.HasSuffix(k, ":30000") || strings.HasSuffix(k, ":30001") {
+			scheme = "udp://"
+		}
+		args = append(args, scheme+k)
+	}
+	slices.Sort(args)
+	code, rep, el, stderr := l.run(t, nsClient, nil, append([]string{"probe", "--timeout", labTimeout.String()}, args...)...)
+	checkRun(t, code, 1, el, 0, stderr)
+	for _, o := range rep.Openings {
+		p := o.Probes[0]
+		k := fmt.Sprintf("%s:%d", p.Address, p.Port)
+		if p.State != want[k] {
+			t.Errorf("%s = %s (%s: %s); want %s", k, p.State, p.Reason, p.Detail, want[k])
+		}
+	}
+	// A REJECT answers at once: no variant waits out the timeout. (elapsed_ms in the report.)
+	code, rep, el, _ = l.run(t, nsClient, nil, "probe", "--timeout", "10s",
+		"198.18.160.2:443", "198.18.160.3:443", "198.18.160.4:443", "198.18.160.5:443", "198.18.160.6:443")
+	if code != 1 || el > 3*time.Second {
+		t.Errorf("REJECT variants took %v with a 10s timeout (exit %d); they answer at once", el, code)
+	}
+}
+
+// TestLabIPv6NoRoute: an IPv6 target from a client without IPv6 is unreachable at once.
+func TestLabIPv6NoRoute(t *testing.T) {
+	l := needLab(t)
+	code, rep, el, stderr := l.run(t, nsClient, nil, "probe", "--timeout", "10s", "[2001:db8::1]:443")
+	if code != 1 || el > 3*time.Second {
+		t.Errorf("exit %d after %v (%s)", code, el, stderr)
+	}
+	if p := rep.Openings[0].Probes[0]; p.State != "unreachable" || p.Reason != "unreachable:net" {
+		t.Errorf("state = %s (%s); want unreachable (ENETUNREACH)", p.State, p.Reason)
+	}
+}
+
+// TestLabEphemeralPorts: with two local ports, the third connection to one destination cannot
+// be made: local-error, never unreachable.
+func TestLabEphemeralPorts(t *testing.T) {
+	l := needLab(t)
+	old, _ := inNS(nsClient, "sysctl", "-n", "net.ipv4.ip_local_port_range")
+	if _, err := inNS(nsClient, "sysctl", "-qw", "net.ipv4.ip_local_port_range=40000 40001"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { inNS(nsClient, "sysctl", "-qw", "net.ipv4.ip_local_port_range="+strings.TrimSpace(old)) })
+	var args []string
+	for i := 0; i < 5; i++ {
+		args = append(args, fmt.Sprintf("http://198.18.141.1:9091/%d", i)) // held open by a silent port
+	}
+	_, rep, _, _ := l.run(t, nsClient, nil, append([]string{"probe", "--timeout", "1s"}, args...)...)
+	counts := map[string]int{}
+	for _, o := range rep.Openings {
+		counts[o.Probes[0].State]++
+	}
+	if counts["local-error"] < 3 || counts["unreachable"] != 0 || counts["stalled"] > 2 {
+		t.Errorf("states = %v; want at most 2 stalled and the rest local-error", counts)
+	}
+}
+
+// TestLabUDPRateLimit: 50 closed UDP ports on one host probed at once. Linux rate-limits its
+// port-unreachables, so some stay silent: they may be unverified, never open.
+func TestLabUDPRateLimit(t *testing.T) {
+	l := needLab(t)
+	args := []string{"probe", "--timeout", "1s"}
+	for p := 31000; p < 31050; p++ {
+		args = append(args, fmt.Sprintf("udp://198.18.142.1:%d", p))
+	}
+	_, rep, _, _ := l.run(t, nsClient, nil, args...)
+	counts := map[string]int{}
+	for _, o := range rep.Openings {
+		counts[o.Probes[0].State]++
+	}
+	if counts["open"] != 0 || counts["refused"]+counts["unverified"] != 50 {
+		t.Errorf("states = %v; want only refused and unverified", counts)
+	}
+	t.Logf("50 closed UDP ports: %v", counts)
+}
