@@ -67,6 +67,14 @@ func check(ctx context.Context, o *options, stdout, stderr io.Writer) (int, erro
 			return exitBadRun, nil
 		}
 	}
+	if o.exportCA != "" && !o.dryRun {
+		msg, err := exportCA(o.exportCA, results)
+		if err != nil {
+			fmt.Fprintf(stderr, "fwcheck: %v\n", err)
+			return exitBadRun, nil
+		}
+		fmt.Fprintf(stderr, "fwcheck: %s\n", msg)
+	}
 	if ctx.Err() != nil {
 		fmt.Fprintln(stderr, "fwcheck: interrupted; the report shows the probes that were cut short as local-error (aborted)")
 		return exitBadRun, nil

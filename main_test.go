@@ -338,3 +338,26 @@ func TestProbeExitCodes(t *testing.T) {
 	}
 	_ = context.Background
 }
+
+// TestExportCA: an intercepting server's chain is written as PEM, and with it as --ca-file the
+// same probe is open, said to be inspected.
+func TestExportCA(t *testing.T) {
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	t.Cleanup(srv.Close)
+	dir := t.TempDir()
+	caFile := filepath.Join(dir, "inspecting-ca.pem")
+	target := "tls://example.com:" + srv.URL[strings.LastIndex(srv.URL, ":")+1:]
+	pin := "example.com:" + srv.URL[strings.LastIndex(srv.URL, ":")+1:] + ":127.0.0.1"
+	code, out, errOut := fwcheck(t, nil, "probe", "--resolve", pin, "--export-ca", caFile, "-o", "json", target)
+	if code != 0 || !strings.Contains(out, `"state": "tls-intercepted"`) || !strings.Contains(errOut, "wrote 1 certificate") {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	data, err := os.ReadFile(caFile)
+	if err != nil || !bytes.Contains(data, []byte("BEGIN CERTIFICATE")) {
+		t.Fatalf("%s: %v %q", caFile, err, data)
+	}
+	code, out, _ = fwcheck(t, nil, "probe", "--resolve", pin, "--ca-file", caFile, "-o", "json", target)
+	if code != 0 || !strings.Contains(out, `"reason": "open:inspected"`) {
+		t.Fatalf("with --ca-file: exit %d\n%s", code, out)
+	}
+}

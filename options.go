@@ -27,6 +27,7 @@ func commonFlags(env func(string) []string) []cli.Flag {
 		&cli.BoolFlag{Name: "no-proxy", Usage: "dial everything directly, whatever the environment says", EnvVars: env("no-proxy")},
 		&cli.StringSliceFlag{Name: "resolve", Usage: "HOST:PORT:ADDR: send HOST:PORT to ADDR, as curl's --resolve (repeatable)", EnvVars: env("resolve")},
 		&cli.StringFlag{Name: "source-ip", Usage: "dial from this local address (a worker's public or private interface)", EnvVars: env("source-ip")},
+		&cli.StringFlag{Name: "export-ca", Usage: "write the certificates an intercepting proxy presented (tls-intercepted) to this PEM file, to give to bx, kubectl and --ca-file", EnvVars: env("export-ca")},
 		&cli.StringFlag{Name: "ca-file", Usage: "PEM file of extra trusted roots (a TLS-inspecting proxy's CA); SSL_CERT_FILE also works", EnvVars: env("ca-file")},
 		&cli.StringSliceFlag{Name: "output", Aliases: []string{"o"}, Usage: outputUsage(), EnvVars: env("output")},
 		&cli.StringSliceFlag{Name: "skip", Usage: "leave a group out (repeatable): " + strings.Join(endpoints.GroupNames, ", "), EnvVars: env("skip")},
@@ -43,6 +44,7 @@ func commonFlags(env func(string) []string) []cli.Flag {
 type options struct {
 	facts       endpoints.Facts
 	catalogFile string
+	exportCA    string
 	outputs     []outputSpec
 	probe       probe.Config
 	proxy       *probe.ProxyConfig
@@ -61,7 +63,7 @@ type outputSpec struct {
 
 // optionsFrom reads the flags into options and rejects bad input (exit 2) naming the flag.
 func optionsFrom(c *cli.Context, p endpoints.Profile, getenv func(string) string) (*options, error) {
-	o := &options{getenv: getenv, catalogFile: c.String("catalog"), dryRun: c.Bool("dry-run"),
+	o := &options{getenv: getenv, catalogFile: c.String("catalog"), exportCA: c.String("export-ca"), dryRun: c.Bool("dry-run"),
 		strict: c.Bool("strict"), noColor: c.Bool("no-color"), quiet: c.Bool("quiet"), verbose: c.Bool("verbose")}
 	f := &o.facts
 	f.Profile = p

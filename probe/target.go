@@ -1,6 +1,7 @@
 package probe
 
 import (
+	"crypto/x509"
 	"fmt"
 	"net"
 	"net/netip"
@@ -127,6 +128,8 @@ type Result struct {
 	Attempts int
 	// Issuer is the certificate issuer the server presented, for TLS checks.
 	Issuer string
+	// Chain is the certificate chain the server presented, for TLS checks.
+	Chain []*x509.Certificate
 }
 
 // OK reports whether the result counts as a pass.

@@ -48,7 +48,7 @@ func (p *Prober) checkTLS(ctx context.Context, conn net.Conn, r *Result) *tls.Co
 		return nil
 	}
 	leaf := chain[0]
-	r.Issuer = issuerName(leaf)
+	r.Issuer, r.Chain = issuerName(leaf), chain
 	if t.Insecure {
 		r.State, r.Reason = Open, "open"
 		r.Detail = fmt.Sprintf("TLS handshake completed; certificate from %q not verified (no CA known: checked as `curl --insecure`)", r.Issuer)
