@@ -40,6 +40,10 @@ func check(ctx context.Context, o *options, stdout, stderr io.Writer) (int, erro
 	if err != nil {
 		return exitBadRun, err
 	}
+	prober := probe.New(o.probe)
+	if err := discover(ctx, o, prober); err != nil {
+		return exitBadRun, err
+	}
 	plan, err := cat.BuildPlan(o.facts)
 	if err != nil {
 		return exitBadRun, usageError{err}
@@ -53,7 +57,7 @@ func check(ctx context.Context, o *options, stdout, stderr io.Writer) (int, erro
 	started := time.Now()
 	var results [][][]probe.Result
 	if !o.dryRun {
-		results = runPlan(ctx, plan, probe.New(o.probe))
+		results = runPlan(ctx, plan, prober)
 	}
 	host, _ := os.Hostname()
 	v, _ := versionString()

@@ -38,7 +38,12 @@ func TestMain(m *testing.M) {
 func fwcheck(t *testing.T, env map[string]string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	getenv := func(k string) string { return env[k] }
+	getenv := func(k string) string {
+		if v, ok := env[k]; ok || k != "KUBECONFIG" {
+			return v
+		}
+		return "/nonexistent/kubeconfig" // never the developer's own
+	}
 	code = run(t.Context(), append([]string{"fwcheck"}, args...), &out, &errb, getenv)
 	return code, out.String(), errb.String()
 }

@@ -18,6 +18,8 @@ func commonFlags(env func(string) []string) []cli.Flag {
 		&cli.StringFlag{Name: "region", Usage: "the cluster's region (ap-north, ap-south, eu-central, uk-south, us-east, us-south); inferred from the master IP when not given", EnvVars: env("region")},
 		&cli.StringSliceFlag{Name: "location", Usage: "narrow to these locations of the region (repeatable)", EnvVars: env("location")},
 		&cli.StringFlag{Name: "master-url", Usage: "the cluster's Master URL (https://IP:PORT, from 'bx cs cluster-get')", EnvVars: env("master-url")},
+		&cli.StringFlag{Name: "kubeconfig", Usage: "kubeconfig to read the master URL, its CA and the etcd endpoints from (default KUBECONFIG, then ~/.kube/config)", EnvVars: env("kubeconfig")},
+		&cli.StringFlag{Name: "context", Usage: "the kubeconfig context (default: its current context)", EnvVars: env("context")},
 		&cli.StringSliceFlag{Name: "etcd-endpoint", Usage: "the etcd endpoint HOST:PORT (etcd_endpoints of the calico-config ConfigMap; repeatable)", EnvVars: env("etcd-endpoint")},
 		&cli.StringFlag{Name: "catalog", Usage: "use this catalog file instead of the embedded one (the format of 'fwcheck catalog export')", EnvVars: env("catalog")},
 		&cli.DurationFlag{Name: "timeout", Value: probe.DefaultTimeout, Usage: "per-probe budget for one attempt, every phase included (resolve, proxy, connect, TLS, HTTP)", EnvVars: env("timeout")},
@@ -45,6 +47,8 @@ type options struct {
 	facts       endpoints.Facts
 	catalogFile string
 	exportCA    string
+	kubeconfig  string
+	kubeContext string
 	outputs     []outputSpec
 	probe       probe.Config
 	proxy       *probe.ProxyConfig
@@ -63,7 +67,7 @@ type outputSpec struct {
 
 // optionsFrom reads the flags into options and rejects bad input (exit 2) naming the flag.
 func optionsFrom(c *cli.Context, p endpoints.Profile, getenv func(string) string) (*options, error) {
-	o := &options{getenv: getenv, catalogFile: c.String("catalog"), exportCA: c.String("export-ca"), dryRun: c.Bool("dry-run"),
+	o := &options{getenv: getenv, catalogFile: c.String("catalog"), exportCA: c.String("export-ca"), kubeconfig: c.String("kubeconfig"), kubeContext: c.String("context"), dryRun: c.Bool("dry-run"),
 		strict: c.Bool("strict"), noColor: c.Bool("no-color"), quiet: c.Bool("quiet"), verbose: c.Bool("verbose")}
 	f := &o.facts
 	f.Profile = p

@@ -1,6 +1,7 @@
 package endpoints
 
 import (
+	"crypto/x509"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -27,7 +28,14 @@ type Facts struct {
 	Locations []string
 	// Master is the master URL's host and port; Host is empty when unknown.
 	Master HostPort
-	Etcd   []HostPort
+	// MasterCA, if non-empty, is the cluster's CA (PEM) that the master's certificate must
+	// chain to; without it the master is checked as `curl --insecure`.
+	MasterCA []byte
+	// EtcdNote, if non-empty, says why the etcd endpoint is unknown (when no Etcd is given).
+	EtcdNote string
+	// Notes are facts about where the facts came from, for the report.
+	Notes []string
+	Etcd  []HostPort
 	// NodeIPs × NodePorts, LoadBalancers and Ingress are the inbound targets.
 	NodeIPs       []HostPort // Port unused
 	NodePorts     []uint16
@@ -95,7 +103,7 @@ func (c *Catalog) BuildPlan(f Facts) (*Plan, error) {
 			return nil, fmt.Errorf("--skip %q is not a group (valid: %s)", g, strings.Join(GroupNames, ", "))
 		}
 	}
-	p := &Plan{Profile: f.Profile, Edition: c.Edition}
+	p := &Plan{Profile: f.Profile, Edition: c.Edition, Notes: slices.Clone(f.Notes)}
 	region, locs, err := c.resolveRegion(f, p)
 	if err != nil {
 		return nil, err
@@ -220,12 +228,20 @@ func (b *builder) api() {
 	}}
 }
 
-// masterTarget is the page's `curl --insecure <master_URL>/version` check.
-func masterTarget(m HostPort) probe.Target {
-	return probe.Target{
+// masterTarget is the page's `curl --insecure <master_URL>/version` check, verified against
+// the cluster's CA whenever that is known.
+func masterTarget(m HostPort, ca []byte) probe.Target {
+	t := probe.Target{
 		Host: m.Host, Addr: m.Addr, Port: m.Port, Check: probe.CheckHTTPS, Path: "/version",
 		Expect: probe.Expect{Status: []int{200}, JSONKey: "gitVersion"}, Insecure: true,
 	}
+	if len(ca) > 0 {
+		pool := x509.NewCertPool()
+		if pool.AppendCertsFromPEM(ca) {
+			t.RootCAs, t.Insecure = pool, false
+		}
+	}
+	return t
 }
 
 func (b *builder) master() {
@@ -240,7 +256,7 @@ func (b *builder) master() {
 	}
 	o.Ports = strconv.Itoa(int(m.Port))
 	o.Destinations = []string{m.Host}
-	o.Targets = []probe.Target{masterTarget(m)}
+	o.Targets = []probe.Target{masterTarget(m, b.f.MasterCA)}
 }
 
 func (b *builder) etcd() {
@@ -250,8 +266,11 @@ func (b *builder) etcd() {
 		if b.f.Master.Host != "" {
 			o.Destinations = []string{b.f.Master.Host}
 		}
-		o.Targets = []probe.Target{{Check: probe.CheckNone,
-			Note: "the etcd port is unknown: pass --etcd-endpoint HOST:PORT (etcd_endpoints of `kubectl get cm -n kube-system calico-config -o yaml`)"}}
+		note := "the etcd port is unknown: pass --etcd-endpoint HOST:PORT (etcd_endpoints of `kubectl get cm -n kube-system calico-config -o yaml`)"
+		if b.f.EtcdNote != "" {
+			note = b.f.EtcdNote + "; pass --etcd-endpoint HOST:PORT"
+		}
+		o.Targets = []probe.Target{{Check: probe.CheckNone, Note: note}}
 		return
 	}
 	var ports []string
@@ -289,7 +308,7 @@ func (b *builder) workerMaster() {
 		o.Destinations = append(o.Destinations, values(l.Master)...)
 	}
 	if m := b.f.Master; m.Host != "" {
-		o.Targets = append(o.Targets, masterTarget(m))
+		o.Targets = append(o.Targets, masterTarget(m, b.f.MasterCA))
 	}
 	note := fmt.Sprintf("ports %s (TCP and UDP) on %d master IPs: no listener is known on them, so no probe can prove them", o.Ports, len(o.Destinations))
 	if b.f.Master.Host == "" {

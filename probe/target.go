@@ -55,6 +55,9 @@ type Target struct {
 	Expect Expect
 	// Insecure skips certificate verification, as `curl --insecure` does.
 	Insecure bool
+	// RootCAs, if non-nil, are the only roots the certificate may chain to (a cluster's own CA
+	// from its kubeconfig); a chain to anything else is a tls-error.
+	RootCAs *x509.CertPool
 	// Sample marks a probe of one port standing for a range with no known listener.
 	Sample bool
 	// Note explains a CheckNone target.

@@ -59,6 +59,9 @@ func (p *Prober) checkTLS(ctx context.Context, conn net.Conn, r *Result) *tls.Co
 		r.State, r.Reason, r.Detail = LocalError, "local-error:roots", fmt.Sprintf("cannot load the system's trusted roots: %v (use --ca-file)", err)
 		return nil
 	}
+	if t.RootCAs != nil {
+		roots = t.RootCAs
+	}
 	opts := x509.VerifyOptions{DNSName: name, Roots: roots, Intermediates: x509.NewCertPool()}
 	for _, c := range chain[1:] {
 		opts.Intermediates.AddCert(c)
@@ -66,7 +69,18 @@ func (p *Prober) checkTLS(ctx context.Context, conn net.Conn, r *Result) *tls.Co
 	_, verr := leaf.Verify(opts)
 	if verr == nil {
 		r.State, r.Reason, r.Detail = Open, "open", fmt.Sprintf("TLS handshake completed; certificate for %s from %q verified", name, r.Issuer)
+		if t.RootCAs != nil {
+			r.Detail += " against the cluster's CA"
+		}
 		return tc
+	}
+	if t.RootCAs != nil {
+		v := classify(verr, PhaseTLS, t)
+		if v.state == TLSIntercepted {
+			v = verdict{TLSError, "tls-unknown-ca", fmt.Sprintf("the certificate (issuer %q) is not signed by the cluster's CA from the kubeconfig: the wrong kubeconfig, or a TLS-inspecting proxy", r.Issuer)}
+		}
+		v.result(r)
+		return nil
 	}
 	if p.extra != nil {
 		opts.Roots = p.extra

@@ -1,0 +1,252 @@
+package main
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/base64"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	"math/big"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"text/template"
+	"time"
+)
+
+// secrets are the credentials the fixtures carry; none may appear in any output.
+var secrets = []string{"tok-SECRET-123", "exec-SECRET-456"}
+
+type apiServer struct {
+	srv       *httptest.Server
+	etcd      string // host:port of a listener playing etcd
+	clientCA  *x509.Certificate
+	clientKey *ecdsa.PrivateKey
+	noEtcdKey bool
+}
+
+// newAPIServer plays the cluster's API server: /version, and calico-config for a caller that
+// presents the token, the exec token or a client certificate signed by the client CA.
+func newAPIServer(t *testing.T) *apiServer {
+	t.Helper()
+	etcd, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { etcd.Close() })
+	go func() {
+		for {
+			c, err := etcd.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	a := &apiServer{etcd: etcd.Addr().String()}
+	a.clientKey, _ = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(7), Subject: pkix.Name{CommonName: "client CA"}, IsCA: true,
+		BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+		NotBefore:   time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+	der, _ := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &a.clientKey.PublicKey, a.clientKey)
+	a.clientCA, _ = x509.ParseCertificate(der)
+	pool := x509.NewCertPool()
+	pool.AddCert(a.clientCA)
+
+	a.srv = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/version":
+			fmt.Fprint(w, `{"major":"1","minor":"7+","gitVersion":"v1.7.4-2+eb9172c211dc41"}`)
+		case "/api/v1/namespaces/kube-system/configmaps/calico-config":
+			auth := r.Header.Get("Authorization")
+			if auth != "Bearer tok-SECRET-123" && auth != "Bearer exec-SECRET-456" && (r.TLS == nil || len(r.TLS.PeerCertificates) == 0) {
+				http.Error(w, `{"kind":"Status","code":401}`, http.StatusUnauthorized)
+				return
+			}
+			data := map[string]string{"etcd_endpoints": "https://" + a.etcd}
+			if a.noEtcdKey {
+				data = map[string]string{"calico_backend": "bird"}
+			}
+			json.NewEncoder(w).Encode(map[string]any{"kind": "ConfigMap", "data": data})
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	a.srv.TLS = &tls.Config{ClientAuth: tls.VerifyClientCertIfGiven, ClientCAs: pool}
+	a.srv.StartTLS()
+	t.Cleanup(a.srv.Close)
+	return a
+}
+
+func b64pem(typ string, der []byte) string {
+	return base64.StdEncoding.EncodeToString(pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}))
+}
+
+// kubeconfig writes a fixture from testdata/kubeconfig with this server filled in.
+func (a *apiServer) kubeconfig(t *testing.T, fixture string, caDER []byte) string {
+	t.Helper()
+	dir := t.TempDir()
+	exec := filepath.Join(dir, "credential-helper")
+	os.WriteFile(exec, []byte(`#!/bin/sh
+echo '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"exec-SECRET-456"}}'
+`), 0o755)
+	keyDER, _ := x509.MarshalECPrivateKey(a.clientKey)
+	tmpl := template.Must(template.ParseFiles(filepath.Join("testdata", "kubeconfig", fixture)))
+	out := filepath.Join(dir, fixture)
+	f, _ := os.Create(out)
+	defer f.Close()
+	if caDER == nil {
+		caDER = a.srv.Certificate().Raw
+	}
+	tmpl.Execute(f, map[string]string{
+		"Server": a.srv.URL, "CA": b64pem("CERTIFICATE", caDER), "Exec": exec,
+		"Cert": b64pem("CERTIFICATE", a.clientCA.Raw), "Key": b64pem("EC PRIVATE KEY", keyDER),
+	})
+	return out
+}
+
+type discovered struct {
+	Notes    []string
+	Openings []struct {
+		ID     string
+		Status string
+		Probes []struct{ Host, State, Reason, Detail string }
+	}
+}
+
+func runDiscover(t *testing.T, env map[string]string, args ...string) (int, discovered, string) {
+	t.Helper()
+	// --skip api: containers.bluemix.net is a real public name; tests never dial it.
+	dir := t.TempDir()
+	base := []string{"workstation", "--skip", "api", "--timeout", "2s", "-o", "json", "-o", "text", "-v"}
+	for _, f := range []string{"junit", "markdown", "rules"} {
+		base = append(base, "-o", f+"="+filepath.Join(dir, f))
+	}
+	code, out, errOut := fwcheck(t, env, append(base, args...)...)
+	all := out + errOut
+	for _, f := range []string{"junit", "markdown", "rules"} {
+		b, _ := os.ReadFile(filepath.Join(dir, f))
+		all += string(b)
+	}
+	for _, s := range secrets {
+		if strings.Contains(all, s) {
+			t.Errorf("the credential %s appears in the output", s)
+		}
+	}
+	var d discovered
+	if code != 2 {
+		if err := json.NewDecoder(strings.NewReader(out)).Decode(&d); err != nil {
+			t.Fatalf("report: %v\n%s", err, out)
+		}
+	}
+	return code, d, errOut
+}
+
+func (d discovered) probe(id string) (state, detail string) {
+	for _, o := range d.Openings {
+		if o.ID == id && len(o.Probes) > 0 {
+			return o.Probes[0].State, o.Probes[0].Reason + ": " + o.Probes[0].Detail
+		}
+	}
+	return "", ""
+}
+
+func TestKubeconfigDiscovery(t *testing.T) {
+	a := newAPIServer(t)
+	cases := []struct {
+		name, fixture string
+		args          []string
+		kubeconfigEnv func(t *testing.T) string
+	}{
+		{name: "token user", fixture: "token.yaml"},
+		{name: "client certificate user", fixture: "client-cert.yaml"},
+		{name: "exec user", fixture: "exec.yaml"},
+		{name: "second of two contexts", fixture: "two-contexts.yaml", args: []string{"--context", "second"}},
+		{name: "merged KUBECONFIG", kubeconfigEnv: func(t *testing.T) string {
+			return a.kubeconfig(t, "merged-a.yaml", nil) + string(os.PathListSeparator) + a.kubeconfig(t, "merged-b.yaml", nil)
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			env := map[string]string{}
+			args := tc.args
+			if tc.kubeconfigEnv != nil {
+				env["KUBECONFIG"] = tc.kubeconfigEnv(t)
+			} else {
+				args = append(args, "--kubeconfig", a.kubeconfig(t, tc.fixture, nil))
+			}
+			code, d, errOut := runDiscover(t, env, args...)
+			if code != 0 {
+				t.Fatalf("exit %d (%s): %+v", code, errOut, d)
+			}
+			if st, det := d.probe("master"); st != "open" || !strings.Contains(det, "against the cluster's CA") {
+				t.Errorf("master = %s (%s); want open, verified with the kubeconfig's CA", st, det)
+			}
+			if st, det := d.probe("etcd"); st != "open" {
+				t.Errorf("etcd = %s (%s); want open at the endpoint read from calico-config", st, det)
+			}
+			notes := strings.Join(d.Notes, "\n")
+			if !strings.Contains(notes, "master URL "+a.srv.URL) || !strings.Contains(notes, "from kube-system/calico-config") {
+				t.Errorf("notes do not say where the facts came from: %q", notes)
+			}
+		})
+	}
+}
+
+func TestKubeconfigProblems(t *testing.T) {
+	a := newAPIServer(t)
+
+	t.Run("wrong CA", func(t *testing.T) {
+		_, d, _ := runDiscover(t, nil, "--kubeconfig", a.kubeconfig(t, "token.yaml", a.clientCA.Raw))
+		if st, det := d.probe("master"); st != "tls-error" || !strings.Contains(det, "tls-unknown-ca") {
+			t.Errorf("master = %s (%s); want tls-error", st, det)
+		}
+	})
+	t.Run("API unreachable", func(t *testing.T) {
+		kc := a.kubeconfig(t, "token.yaml", nil)
+		data, _ := os.ReadFile(kc)
+		ln, _ := net.Listen("tcp", "127.0.0.1:0")
+		closed := ln.Addr().String()
+		ln.Close()
+		os.WriteFile(kc, []byte(strings.ReplaceAll(string(data), strings.TrimPrefix(a.srv.URL, "https://"), closed)), 0o644)
+		code, d, _ := runDiscover(t, nil, "--kubeconfig", kc)
+		st, det := d.probe("etcd")
+		if code != 1 || st != "unverified" || !strings.Contains(det, "could not be reached") || !strings.Contains(det, "--etcd-endpoint") {
+			t.Errorf("exit %d, etcd = %s (%s); want unverified naming --etcd-endpoint", code, st, det)
+		}
+		if st, _ := d.probe("master"); st != "refused" {
+			t.Errorf("master = %s; want refused", st)
+		}
+	})
+	t.Run("ConfigMap without etcd_endpoints", func(t *testing.T) {
+		a.noEtcdKey = true
+		defer func() { a.noEtcdKey = false }()
+		_, d, _ := runDiscover(t, nil, "--kubeconfig", a.kubeconfig(t, "token.yaml", nil))
+		if st, det := d.probe("etcd"); st != "unverified" || !strings.Contains(det, "has no etcd_endpoints") || !strings.Contains(det, "--etcd-endpoint") {
+			t.Errorf("etcd = %s (%s)", st, det)
+		}
+	})
+	t.Run("explicit flags win", func(t *testing.T) {
+		_, d, _ := runDiscover(t, nil, "--kubeconfig", a.kubeconfig(t, "token.yaml", nil), "--etcd-endpoint", a.etcd)
+		if strings.Contains(strings.Join(d.Notes, " "), "calico-config") {
+			t.Errorf("--etcd-endpoint was given, yet calico-config was read: %q", d.Notes)
+		}
+	})
+	t.Run("malformed kubeconfig", func(t *testing.T) {
+		bad, _ := filepath.Abs(filepath.Join("testdata", "kubeconfig", "malformed.yaml"))
+		code, _, errOut := runDiscover(t, nil, "--kubeconfig", bad)
+		if code != 2 || !strings.Contains(errOut, bad) || strings.Count(strings.TrimSpace(errOut), "\n") != 0 {
+			t.Errorf("exit %d, stderr %q; want 2 and one line naming the file", code, errOut)
+		}
+	})
+}
