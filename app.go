@@ -162,7 +162,9 @@ func newApp(stdout, stderr io.Writer, getenv func(string) string, code *int) *cl
 			UsageText: "fwcheck probe 169.46.7.238:443 https://containers.bluemix.net/v1/ udp://169.46.7.238:30000 [::1]:8080",
 			Description: "HOST:PORT is a TCP connect; a URL's scheme names the check: tcp://, udp://, tls://,\n" +
 				"http:// and https:// (a GET; any answer but an error status or a redirect passes).",
-			Flags:  common,
+			Flags: append(common,
+				&cli.StringFlag{Name: "targets-file", Usage: "read more targets from FILE, one a line (# starts a comment), as nmap -iL", EnvVars: env("targets-file")},
+			),
 			Action: check(endpoints.Adhoc),
 		},
 		catalogCommand(stdout, code),

@@ -366,3 +366,19 @@ func TestExportCA(t *testing.T) {
 		t.Fatalf("with --ca-file: exit %d\n%s", code, out)
 	}
 }
+
+func TestTargetsFile(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "targets.txt")
+	os.WriteFile(good, []byte("# hosts\n127.0.0.1:1\n\n[::1]:1  # v6\n"), 0o644)
+	code, out, _ := fwcheck(t, nil, "probe", "--dry-run", "-o", "rules", "--targets-file", good)
+	if code != 0 || !strings.Contains(out, "127.0.0.1 port 1") || !strings.Contains(out, "::1 port 1") {
+		t.Errorf("exit %d: %q", code, out)
+	}
+	bad := filepath.Join(dir, "bad.txt")
+	os.WriteFile(bad, []byte("127.0.0.1:1\nnot-a-target\n"), 0o644)
+	code, _, errOut := fwcheck(t, nil, "probe", "--targets-file", bad)
+	if code != 2 || !strings.Contains(errOut, bad+":2:") {
+		t.Errorf("exit %d, %q; want 2 naming %s:2", code, errOut, bad)
+	}
+}

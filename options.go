@@ -2,6 +2,7 @@ package main
 
 import (
 	"net/netip"
+	"os"
 	"slices"
 	"strings"
 
@@ -129,6 +130,13 @@ func optionsFrom(c *cli.Context, p endpoints.Profile, getenv func(string) string
 				return nil, usageError{err}
 			}
 			f.Probes = append(f.Probes, t)
+		}
+		if file := c.String("targets-file"); file != "" {
+			more, err := readTargetsFile(file)
+			if err != nil {
+				return nil, err
+			}
+			f.Probes = append(f.Probes, more...)
 		}
 	} else if c.Args().Present() {
 		return nil, badInput("%s takes no arguments, got %q (flags go before or after, as --name value)", p, c.Args().First())
@@ -260,4 +268,26 @@ func (o *options) via() string {
 		}
 	}
 	return "direct"
+}
+
+// readTargetsFile reads one target a line; blank lines and # comments are skipped.
+func readTargetsFile(file string) ([]probe.Target, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, badInput("--targets-file: %v", err)
+	}
+	var out []probe.Target
+	for i, line := range strings.Split(string(data), "\n") {
+		line, _, _ = strings.Cut(line, "#")
+		line = strings.TrimSpace(line)
+		if line == "" {
+			continue
+		}
+		t, err := endpoints.ParseProbeTarget(line)
+		if err != nil {
+			return nil, badInput("--targets-file %s:%d: %v", file, i+1, err)
+		}
+		out = append(out, t)
+	}
+	return out, nil
 }
