@@ -40,6 +40,13 @@ func check(ctx context.Context, o *options, stdout, stderr io.Writer) (int, erro
 	if err != nil {
 		return exitBadRun, err
 	}
+	var bar *progress
+	if !o.dryRun {
+		if bar = newProgress(stderr, o.quiet); bar != nil {
+			o.probe.OnTargetDone = bar.observe
+			defer bar.finish()
+		}
+	}
 	prober := probe.New(o.probe)
 	if err := discover(ctx, o, prober); err != nil {
 		return exitBadRun, err
@@ -57,7 +64,13 @@ func check(ctx context.Context, o *options, stdout, stderr io.Writer) (int, erro
 	started := time.Now()
 	var results [][][]probe.Result
 	if !o.dryRun {
+		if bar != nil {
+			bar.start(plan.Targets())
+		}
 		results = runPlan(ctx, plan, prober)
+		if bar != nil {
+			bar.finish()
+		}
 	}
 	host, _ := os.Hostname()
 	v, _ := versionString()

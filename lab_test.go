@@ -27,6 +27,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -110,9 +111,19 @@ func inNS(ns string, args ...string) (string, error) {
 	return sh(append([]string{"ip", "netns", "exec", ns}, args...)...)
 }
 
-// teardownLab removes the lab's namespaces and files by name. Safe to call when none exist.
+// teardownLab removes the lab's namespaces and files by name, and ends the processes left in
+// them (the services an interrupted run started), by pid. Safe to call when none exist.
 func teardownLab() {
 	for _, ns := range []string{nsClient, nsRouter, nsProxy, nsCloud} {
+		if out, err := exec.Command("ip", "netns", "pids", ns).Output(); err == nil {
+			for _, f := range strings.Fields(string(out)) {
+				if pid, err := strconv.Atoi(f); err == nil && pid != os.Getpid() {
+					if p, err := os.FindProcess(pid); err == nil {
+						p.Kill()
+					}
+				}
+			}
+		}
 		exec.Command("ip", "netns", "delete", ns).Run()
 		os.RemoveAll(filepath.Join("/etc/netns", ns))
 	}

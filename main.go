@@ -6,12 +6,20 @@ import (
 	"context"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 )
 
 func main() {
+	if f := os.Getenv("FWCHECK_CPUPROFILE"); f != "" {
+		// For finding where the time goes (BENCHMARKS.md); not a user-facing flag.
+		if out, err := os.Create(f); err == nil {
+			pprof.StartCPUProfile(out)
+		}
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args, os.Stdout, os.Stderr, os.Getenv)
 	stop()
+	pprof.StopCPUProfile()
 	os.Exit(code)
 }

@@ -382,3 +382,22 @@ func TestTargetsFile(t *testing.T) {
 		t.Errorf("exit %d, %q; want 2 naming %s:2", code, errOut, bad)
 	}
 }
+
+// TestProgressNeverOnAPipe: progress is for terminals only; a pipe or a buffer gets none.
+func TestProgressNeverOnAPipe(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer w.Close()
+	if newProgress(w, false) != nil || newProgress(&bytes.Buffer{}, false) != nil {
+		t.Fatal("progress on a pipe or a buffer")
+	}
+	// And a JSON report on stdout stays clean however long the run.
+	silent := silentServer(t)
+	code, out, errOut := fwcheck(t, nil, "probe", "--timeout", "1s", "-o", "json", "http://"+silent+"/")
+	if code != 1 || !json.Valid([]byte(out)) || strings.Contains(errOut, "probing") {
+		t.Fatalf("exit %d, stderr %q", code, errOut)
+	}
+}

@@ -15,12 +15,15 @@ const fdsPerProbe = 2
 func DefaultConcurrency() int { return concurrencyFor(fdLimit()) }
 
 // SafeConcurrency lowers n to what the fd limit allows, so that running out of descriptors
-// cannot turn into a false verdict.
-func SafeConcurrency(n int) int { return min(n, concurrencyFor(fdLimit())) }
+// cannot turn into a false verdict. Unlike the default, it may exceed maxConcurrency.
+func SafeConcurrency(n int) int { return min(n, fdBound(fdLimit())) }
 
-func concurrencyFor(limit uint64) int {
+func concurrencyFor(limit uint64) int { return min(maxConcurrency, fdBound(limit)) }
+
+// fdBound is how many probes the fd limit leaves room for.
+func fdBound(limit uint64) int {
 	if limit <= fdHeadroom+fdsPerProbe {
 		return 1
 	}
-	return int(min(uint64(maxConcurrency), (limit-fdHeadroom)/fdsPerProbe))
+	return int(min((limit-fdHeadroom)/fdsPerProbe, 1<<20))
 }

@@ -1,14 +1,57 @@
 package report
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/json"
 	"io"
 )
 
-// writeJSON writes the model itself: the JSON form is the schema.
+// writeJSON writes the model itself (the JSON form is the schema), one opening at a time, so
+// that a report of 100,000 probes is never held in memory as text all at once.
 func writeJSON(w io.Writer, r *Report) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
-	return enc.Encode(r)
+	enc.SetIndent("", "  ")
+	// The head is the report without its openings: the outer field shadows the embedded one.
+	if err := enc.Encode(struct {
+		*Report
+		Openings *struct{} `json:"openings,omitempty"`
+	}{Report: r}); err != nil {
+		return err
+	}
+	bw := bufio.NewWriterSize(w, 64<<10)
+	write := func(b []byte) error {
+		_, err := bw.Write(b)
+		return err
+	}
+	if err := write(bytes.TrimSuffix(buf.Bytes(), []byte("\n}\n"))); err != nil {
+		return err
+	}
+	if err := write([]byte(",\n  \"openings\": [")); err != nil {
+		return err
+	}
+	enc.SetIndent("    ", "  ")
+	for i, o := range r.Openings {
+		buf.Reset()
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		buf.WriteString("\n    ")
+		if err := enc.Encode(o); err != nil {
+			return err
+		}
+		if err := write(bytes.TrimSuffix(buf.Bytes(), []byte("\n"))); err != nil {
+			return err
+		}
+	}
+	tail := "]\n}\n"
+	if len(r.Openings) > 0 {
+		tail = "\n  " + tail
+	}
+	if err := write([]byte(tail)); err != nil {
+		return err
+	}
+	return bw.Flush()
 }

@@ -55,9 +55,8 @@ func finding(o Opening) string {
 	return strings.Join(parts, "; ")
 }
 
+// mdEscaper escapes what Markdown would read as table structure or markup.
+var mdEscaper = strings.NewReplacer("|", "\\|", "`", "\\`", "*", "\\*", "_", "\\_", "<", "&lt;", ">", "&gt;", "[", "\\[", "]", "\\]")
+
 // mdCell escapes text for a Markdown table cell: pipes, backticks, markup and line breaks.
-func mdCell(s string) string {
-	s = terminalSafe(s)
-	r := strings.NewReplacer("|", "\\|", "`", "\\`", "*", "\\*", "_", "\\_", "<", "&lt;", ">", "&gt;", "[", "\\[", "]", "\\]")
-	return r.Replace(s)
-}
+func mdCell(s string) string { return mdEscaper.Replace(terminalSafe(s)) }

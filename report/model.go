@@ -126,6 +126,7 @@ func Build(plan *endpoints.Plan, results [][][]probe.Result, m Meta) *Report {
 		Profile: string(plan.Profile), Region: plan.Region, Started: m.Started.UTC(),
 		ElapsedMS: m.Elapsed.Milliseconds(), Via: cmp.Or(m.Via, "direct"), DryRun: m.DryRun,
 		Source: Source{Hostname: m.Hostname, Addresses: []string{}}, Notes: plan.Notes,
+		Openings: make([]Opening, 0, len(plan.Openings)),
 	}
 	for i, po := range plan.Openings {
 		var res [][]probe.Result
@@ -202,9 +203,14 @@ func judge(po endpoints.Opening, res [][]probe.Result, m Meta) Opening {
 		return o
 	}
 	var flat []probe.Result
-	for _, rs := range res {
-		flat = append(flat, rs...)
+	if len(res) == 1 {
+		flat = res[0] // the common case: no copy
+	} else {
+		for _, rs := range res {
+			flat = append(flat, rs...)
+		}
 	}
+	o.Probes = make([]Probe, 0, len(flat))
 	for _, pr := range aggregateSweeps(flat) {
 		p := toProbe(pr)
 		if len(po.Documented) > 0 && pr.Address.IsValid() && !inAny(pr.Address, po.Documented) {

@@ -16,6 +16,13 @@ type sweepKey struct {
 // aggregateSweeps folds the per-address results of a --sweep into one result per range and
 // port: one answer proves the range; otherwise the commonest failure speaks for it.
 func aggregateSweeps(rs []probe.Result) []probe.Result {
+	swept := false
+	for _, r := range rs {
+		swept = swept || r.Target.Range.IsValid() && r.Target.Check != probe.CheckNone
+	}
+	if !swept {
+		return rs
+	}
 	var out []probe.Result
 	groups := map[sweepKey][]probe.Result{}
 	var order []sweepKey
