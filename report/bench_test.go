@@ -68,4 +68,3 @@ func BenchmarkWrite10k(b *testing.B) {
 		})
 	}
 }
-
