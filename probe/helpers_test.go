@@ -224,7 +224,11 @@ func (d *fakeDNS) answer(req []byte) []byte {
 func (d *fakeDNS) lookup() probe.LookupFunc {
 	r := &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
 		var dl net.Dialer
-		return dl.DialContext(ctx, "udp", d.conn.LocalAddr().String())
+		c, err := dl.DialContext(ctx, "udp", d.conn.LocalAddr().String())
+		if err == nil {
+			context.AfterFunc(ctx, func() { c.Close() })
+		}
+		return c, err
 	}}
 	return probe.ResolverLookup(r)
 }

@@ -30,6 +30,11 @@ const maxAddrsPerName = 16
 func defaultLookup(dial DialFunc) LookupFunc {
 	r := &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, network, server string) (net.Conn, error) {
 		c, err := dial(ctx, network, server)
+		if err == nil {
+			// Go's resolver goes on with a lookup after its caller gave up, bounded only by
+			// resolv.conf's timeout; closing the socket when the lookup is abandoned ends it.
+			context.AfterFunc(ctx, func() { c.Close() })
+		}
 		if err != nil && isLocalResource(err) {
 			// Go's resolver flattens this into a DNSError that reads like a failed lookup;
 			// keep the real cause for the caller.
@@ -73,7 +78,8 @@ func (h *localErrHolder) get() error {
 	return h.err
 }
 
-// ResolverLookup adapts a *net.Resolver (tests point its Dial at a fake DNS server).
+// ResolverLookup adapts a *net.Resolver (tests point its Dial at a fake DNS server; that Dial
+// should close its connection when its context ends, as defaultLookup's does).
 func ResolverLookup(r *net.Resolver) LookupFunc {
 	return func(ctx context.Context, host string) ([]netip.Addr, error) {
 		return r.LookupNetIP(ctx, "ip", host)
