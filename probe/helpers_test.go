@@ -226,7 +226,7 @@ func (d *fakeDNS) lookup() probe.LookupFunc {
 		var dl net.Dialer
 		c, err := dl.DialContext(ctx, "udp", d.conn.LocalAddr().String())
 		if err == nil {
-			context.AfterFunc(ctx, func() { c.Close() })
+			context.AfterFunc(ctx, func() { c.SetDeadline(time.Unix(1, 0)) })
 		}
 		return c, err
 	}}

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 )
 
 // LookupFunc resolves a host name to its addresses, both families.
@@ -32,8 +33,9 @@ func defaultLookup(dial DialFunc) LookupFunc {
 		c, err := dial(ctx, network, server)
 		if err == nil {
 			// Go's resolver goes on with a lookup after its caller gave up, bounded only by
-			// resolv.conf's timeout; closing the socket when the lookup is abandoned ends it.
-			context.AfterFunc(ctx, func() { c.Close() })
+			// resolv.conf's timeout; expiring the socket when the lookup is abandoned ends it
+			// as the timeout it is.
+			context.AfterFunc(ctx, func() { c.SetDeadline(time.Unix(1, 0)) })
 		}
 		if err != nil && isLocalResource(err) {
 			// Go's resolver flattens this into a DNSError that reads like a failed lookup;
