@@ -251,3 +251,17 @@ func one(t testing.TB, cfg probe.Config, tg probe.Target) probe.Result {
 }
 
 var loopback = netip.MustParseAddr("127.0.0.1")
+
+// checkResult asserts a result's state and, when given, its reason and a part of its detail.
+func checkResult(t testing.TB, r probe.Result, state probe.State, reason, detail string) {
+	t.Helper()
+	if r.State != state {
+		t.Fatalf("state = %s (%s: %s); want %s", r.State, r.Reason, r.Detail, state)
+	}
+	if reason != "" && r.Reason != reason {
+		t.Errorf("reason = %q; want %q (%s)", r.Reason, reason, r.Detail)
+	}
+	if detail != "" && !strings.Contains(r.Detail, detail) {
+		t.Errorf("detail = %q; want it to contain %q", r.Detail, detail)
+	}
+}

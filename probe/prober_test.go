@@ -129,15 +129,7 @@ func TestStates(t *testing.T) {
 				tc.cfg(&cfg)
 			}
 			r := one(t, cfg, tc.target)
-			if r.State != tc.state {
-				t.Fatalf("state = %s (%s: %s); want %s", r.State, r.Reason, r.Detail, tc.state)
-			}
-			if tc.reason != "" && r.Reason != tc.reason {
-				t.Errorf("reason = %q; want %q (%s)", r.Reason, tc.reason, r.Detail)
-			}
-			if tc.detail != "" && !strings.Contains(r.Detail, tc.detail) {
-				t.Errorf("detail = %q; want it to contain %q", r.Detail, tc.detail)
-			}
+			checkResult(t, r, tc.state, tc.reason, tc.detail)
 		})
 	}
 }

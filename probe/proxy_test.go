@@ -241,15 +241,7 @@ func TestProxy(t *testing.T) {
 			cfg := probe.Config{Timeout: 800 * time.Millisecond, Roots: roots, Proxy: proxyFor(t, tc.proxy),
 				Pins: []probe.Pin{{Host: "pinned.example.com", Port: 31234, Addr: loopback}}}
 			r := one(t, cfg, tc.target)
-			if r.State != tc.state {
-				t.Fatalf("state = %s (%s: %s); want %s", r.State, r.Reason, r.Detail, tc.state)
-			}
-			if tc.reason != "" && r.Reason != tc.reason {
-				t.Errorf("reason = %q; want %q (%s)", r.Reason, tc.reason, r.Detail)
-			}
-			if tc.detail != "" && !strings.Contains(r.Detail, tc.detail) {
-				t.Errorf("detail = %q; want it to contain %q", r.Detail, tc.detail)
-			}
+			checkResult(t, r, tc.state, tc.reason, tc.detail)
 			if r.Address.IsValid() && tc.state == probe.Open && !strings.HasPrefix(tc.proxy, "socks5://") {
 				t.Errorf("address = %s; a name the proxy resolves has no local address", r.Address)
 			}
