@@ -258,3 +258,38 @@ func TestLabUDPRateLimit(t *testing.T) {
 	}
 	t.Logf("50 closed UDP ports: %v", counts)
 }
+
+// TestLabSweepAndDrift: --sweep proves a private range by dialing every address (one answer
+// proves it); a registry name resolving outside the page's ranges is a warning (drift).
+func TestLabSweepAndDrift(t *testing.T) {
+	l := needLab(t)
+	dal13 := l.addr(t, "10.200.128.0/20")
+	nft(t, nsRouter, "sweep", `chain forward_filter { type filter hook forward priority 0; policy accept;
+		ip daddr `+l.addr(t, "10.0.64.0/19")+` drop
+	}`)
+	code, rep, el, stderr := l.run(t, nsClient, nil, "worker", "--region", "us-south", "--location", "dal13",
+		"--catalog", l.catalog, "--timeout", labTimeout.String(), "--private", "--sweep",
+		"--skip", "region", "--skip", "master", "--skip", "monitoring", "--skip", "logging",
+		"--resolve", "registry.ng.bluemix.net:443:198.18.250.9")
+	checkRun(t, code, 1, el, 0, stderr)
+	want := map[string]string{"private-us-south": "missing", "registry-us-south": "warning", "registry-global": "verified"}
+	for _, o := range rep.Openings {
+		if w, ok := want[o.ID]; ok && o.Status != w {
+			t.Errorf("%s = %s; want %s (rule %q)", o.ID, o.Status, w, o.Rule)
+		}
+		if o.ID != "private-us-south" {
+			continue
+		}
+		for _, p := range o.Probes {
+			switch {
+			case p.Host == dal13 && p.State != "open":
+				t.Errorf("sweep of %s port %d = %s (%s); one answer proves the range", dal13, p.Port, p.State, p.Detail)
+			case p.Host == l.addr(t, "10.0.64.0/19") && p.State != "filtered":
+				t.Errorf("sweep of the dropped dal01 range = %s; want filtered", p.State)
+			}
+		}
+		if !strings.Contains(o.Rule, l.addr(t, "10.0.64.0/19")) || strings.Contains(o.Rule, dal13) {
+			t.Errorf("rule %q names only the dropped range", o.Rule)
+		}
+	}
+}
