@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/netip"
 	"net/url"
-	"runtime/debug"
 	"sync"
 	"time"
 
@@ -133,7 +132,7 @@ func (p *Prober) Run(ctx context.Context, targets []Target) [][]Result {
 func recoverInto(dst *[]Result, t Target) {
 	if r := recover(); r != nil {
 		*dst = []Result{{Target: t, Via: "direct", State: LocalError, Reason: "local-error:panic",
-			Detail: fmt.Sprintf("the probe panicked (a bug in fwcheck: please report it): %v\n%s", r, debug.Stack())}}
+			Detail: (&panicError{r}).Error()}}
 	}
 }
 
@@ -171,7 +170,7 @@ func (p *Prober) probeTarget(ctx context.Context, t Target) []Result {
 			defer func() {
 				if r := recover(); r != nil {
 					out[i] = Result{Target: t, Address: a, Via: "direct", State: LocalError, Reason: "local-error:panic",
-						Detail: fmt.Sprintf("the probe panicked (a bug in fwcheck: please report it): %v", r)}
+						Detail: (&panicError{r}).Error()}
 				}
 			}()
 			out[i] = p.attempts(ctx, first, t, a, proxyURL, start)

@@ -62,7 +62,8 @@ func ParseProxyURL(s string) (*url.URL, error) {
 	return u, nil
 }
 
-// Validate parses every proxy URL the config holds, so bad input fails before any dial.
+// Validate parses every proxy URL the config holds, so bad input fails before any dial, and
+// prepares For. Call it once before the config is shared between goroutines.
 func (c *ProxyConfig) Validate() error {
 	for _, s := range []string{c.HTTP.HTTPSProxy, c.HTTP.HTTPProxy, c.All} {
 		if _, err := ParseProxyURL(s); err != nil {
@@ -81,10 +82,14 @@ func (c *ProxyConfig) For(t Target) (*url.URL, error) {
 	if c == nil || c.Direct || t.Check == CheckUDP || t.Check == CheckNone {
 		return nil, nil
 	}
-	if c.pick == nil {
-		if err := c.Validate(); err != nil {
+	pick, all := c.pick, c.all
+	if pick == nil {
+		// Not validated: build the functions for this call only, never racing other callers.
+		v := *c
+		if err := v.Validate(); err != nil {
 			return nil, err
 		}
+		pick, all = v.pick, v.all
 	}
 	scheme := "https"
 	if t.Check == CheckHTTP {
@@ -95,12 +100,12 @@ func (c *ProxyConfig) For(t Target) (*url.URL, error) {
 		// A named service dialed at a documented IP: NO_PROXY may name either.
 		req.Host = net.JoinHostPort(t.Host, fmt.Sprint(t.Port))
 	}
-	u, err := c.pick(req)
+	u, err := pick(req)
 	if err != nil {
 		return nil, err
 	}
 	if u == nil && c.All != "" {
-		if u, err = c.all(req); err != nil {
+		if u, err = all(req); err != nil {
 			return nil, err
 		}
 	}
