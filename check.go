@@ -55,6 +55,7 @@ func check(ctx context.Context, o *options, stdout, stderr io.Writer) (int, erro
 	if err != nil {
 		return exitBadRun, usageError{err}
 	}
+	o.facts.Probes = nil // the plan holds them now; a sweep of 100,000 need not be held twice
 	sinks, err := openOutputs(o, stdout)
 	if err != nil {
 		return exitBadRun, err
@@ -102,9 +103,10 @@ func check(ctx context.Context, o *options, stdout, stderr io.Writer) (int, erro
 // runPlan probes every target of every opening not skipped, all in one parallel run, and
 // hands the results back per opening and target.
 func runPlan(ctx context.Context, plan *endpoints.Plan, p *probe.Prober) [][][]probe.Result {
-	var targets []probe.Target
+	n := plan.Targets()
+	targets := make([]probe.Target, 0, n)
 	type ref struct{ opening, target int }
-	var refs []ref
+	refs := make([]ref, 0, n)
 	for i, op := range plan.Openings {
 		if op.Skip != "" {
 			continue

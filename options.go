@@ -276,8 +276,9 @@ func readTargetsFile(file string) ([]probe.Target, error) {
 	if err != nil {
 		return nil, badInput("--targets-file: %v", err)
 	}
-	var out []probe.Target
-	for i, line := range strings.Split(string(data), "\n") {
+	lines := strings.Split(string(data), "\n")
+	out := make([]probe.Target, 0, len(lines))
+	for i, line := range lines {
 		line, _, _ = strings.Cut(line, "#")
 		line = strings.TrimSpace(line)
 		if line == "" {

@@ -475,6 +475,7 @@ func (b *builder) inbound() {
 }
 
 func (b *builder) adhoc() {
+	b.p.Openings = slices.Grow(b.p.Openings, len(b.f.Probes))
 	for i, t := range b.f.Probes {
 		b.p.Openings = append(b.p.Openings, Opening{
 			ID: fmt.Sprintf("probe-%d", i+1), Group: "probe", Section: "adhoc",
