@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -34,6 +35,8 @@ func TestDNS(t *testing.T) {
 		{"live.example", []probe.State{probe.Open}, "open"},
 		{"missing.example", []probe.State{probe.DNSError}, "dns-nxdomain"},
 		{"silent.example", []probe.State{probe.DNSError}, "dns-timeout"},
+		{"servfail.example", []probe.State{probe.DNSError}, "dns-error"},
+		{"garbage.example", []probe.State{probe.DNSError}, ""},
 		// Two addresses, the first closed: each gets its own probe, the live one is open.
 		{"multi.example", []probe.State{probe.Open, probe.Refused}, ""},
 	}
@@ -72,26 +75,29 @@ func TestResolvePins(t *testing.T) {
 	}
 }
 
-// TestDualStack: IPv6 dropped, IPv4 open: both are visible, each with its own state.
+// TestDualStack: one name with an IPv6 address that drops and an IPv4 address that answers
+// gets one probe per address, so "IPv6 blocked, IPv4 open" is visible.
 func TestDualStack(t *testing.T) {
-	if _, err := net.Listen("tcp6", "[::1]:0"); err != nil {
+	if ln, err := net.Listen("tcp6", "[::1]:0"); err != nil {
 		t.Skipf("no IPv6 loopback here: %v", err)
+	} else {
+		ln.Close()
 	}
-	v4 := newLocalListener(t, "tcp")
+	p := blackholePort(t, syscall.AF_INET6)
+	v4, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(int(p))))
+	if err != nil {
+		t.Skipf("port %d is taken on 127.0.0.1: %v", p, err)
+	}
+	t.Cleanup(func() { v4.Close() })
 	serve(t, v4, func(net.Conn) {})
-	v6 := blackholePort(t, syscall.AF_INET6)
-	p := port(v4)
-	cfg := probe.Config{Timeout: 500 * time.Millisecond,
-		Pins: []probe.Pin{{Host: "dual.example", Port: p, Addr: netip.MustParseAddr("::1")}, {Host: "dual.example", Port: p, Addr: loopback}}}
-	// The v6 pin points at the same port number on ::1, where the blackhole is not: use a
-	// pin per family with the blackhole's own port instead.
-	cfg.Pins = []probe.Pin{{Host: "dual.example", Port: p, Addr: loopback}}
-	rs := probe.New(cfg).Run(t.Context(), []probe.Target{
-		{Host: "dual.example", Port: p, Check: probe.CheckTCP},
-		{Host: "::1", Port: v6, Check: probe.CheckTCP},
-	})
-	if rs[0][0].State != probe.Open || rs[1][0].State != probe.Filtered {
-		t.Fatalf("v4 = %s, v6 = %s; want open and filtered", rs[0][0].State, rs[1][0].State)
+	dns := newFakeDNS(t, map[string][]netip.Addr{"dual.example": {netip.MustParseAddr("::1"), loopback}})
+	rs := run(t, probe.Config{Timeout: 500 * time.Millisecond, Lookup: dns.lookup()},
+		probe.Target{Host: "dual.example", Port: p, Check: probe.CheckTCP})
+	if len(rs) != 2 {
+		t.Fatalf("%d results; want one per family: %+v", len(rs), rs)
+	}
+	if rs[0].Address != loopback || rs[0].State != probe.Open || !rs[1].Address.Is6() || rs[1].State != probe.Filtered {
+		t.Fatalf("results = %s %s, %s %s; want 127.0.0.1 open, ::1 filtered", rs[0].Address, rs[0].State, rs[1].Address, rs[1].State)
 	}
 }
 

@@ -194,9 +194,16 @@ func (d *fakeDNS) answer(req []byte) []byte {
 	if d.silent[name] {
 		return nil
 	}
+	if strings.HasPrefix(name, "garbage.") {
+		// The request's ID, then bytes that are no DNS message.
+		return append([]byte{req[0], req[1], 0x81, 0x80}, []byte("\xff\xfe not dns at all")...)
+	}
 	addrs, ok := d.answers[name]
 	rcode := dnsmessage.RCodeSuccess
-	if !ok {
+	switch {
+	case strings.HasPrefix(name, "servfail."):
+		rcode = dnsmessage.RCodeServerFailure
+	case !ok:
 		rcode = dnsmessage.RCodeNameError
 	}
 	b := dnsmessage.NewBuilder(nil, dnsmessage.Header{ID: h.ID, Response: true, Authoritative: true, RCode: rcode})

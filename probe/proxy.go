@@ -143,8 +143,11 @@ func RedactURL(u *url.URL) string {
 		user += ":***"
 	}
 	s := c.String()
-	i := strings.Index(s, "://")
-	return s[:i+3] + user + "@" + s[i+3:]
+	if i := strings.Index(s, "//"); i >= 0 {
+		return s[:i+2] + user + "@" + s[i+2:]
+	}
+	// No authority section to put the user back into (a URL such as "a:b@c" parsed as opaque).
+	return "***@" + s
 }
 
 // ProxyFailure is a failure at or of the proxy, as opposed to the destination.
