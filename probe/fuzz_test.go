@@ -65,4 +65,3 @@ func FuzzParseProxyURL(f *testing.F) {
 		}
 	})
 }
-

@@ -5,6 +5,7 @@ package probe
 
 import (
 	"context"
+	"runtime"
 	"crypto/x509"
 	"fmt"
 	"net"
@@ -112,11 +113,48 @@ func (p *Prober) Concurrency() int { return p.cfg.Concurrency }
 // (Retries+1) × Timeout when the targets fit in Concurrency, whatever the network does.
 func (p *Prober) Run(ctx context.Context, targets []Target) [][]Result {
 	results := make([][]Result, len(targets))
+	slots := newSlotPool(p.cfg.Concurrency)
+	var jobs []*burstJob
+	var general []int
+	for i, t := range targets {
+		if a, ok := p.burstable(t); ok {
+			jobs = append(jobs, &burstJob{index: i, target: t, addr: a})
+		} else {
+			general = append(general, i)
+		}
+	}
+	// The engine runs one loop a core: connect() does the kernel's packet work inline, so
+	// launching is CPU-bound and spreads over cores. Jobs are dealt round-robin.
+	var burst sync.WaitGroup
+	workers := min(runtime.NumCPU(), maxBurstWorkers, len(jobs))
+	for w := 0; w < workers; w++ {
+		var mine []*burstJob
+		for k := w; k < len(jobs); k += workers {
+			mine = append(mine, jobs[k])
+		}
+		burst.Add(1)
+		go func() {
+			defer burst.Done()
+			p.runBurst(ctx, mine, slots, func(j *burstJob, r Result) {
+				results[j.index] = []Result{r}
+				if p.cfg.OnTargetDone != nil {
+					p.cfg.OnTargetDone(results[j.index])
+				}
+			})
+		}()
+	}
 	var g errgroup.Group
 	g.SetLimit(p.cfg.Concurrency)
-	for i, t := range targets {
+	for _, i := range general {
+		t := targets[i]
 		g.Go(func() error {
 			defer recoverInto(&results[i], t)
+			if !slots.acquire(ctx) {
+				results[i] = []Result{{Target: t, Via: "direct", State: LocalError, Reason: "aborted",
+					Detail: "the run was canceled before this probe started"}}
+				return nil
+			}
+			defer slots.release()
 			results[i] = p.probeTarget(ctx, t)
 			if p.cfg.OnTargetDone != nil {
 				p.cfg.OnTargetDone(results[i])
@@ -125,6 +163,7 @@ func (p *Prober) Run(ctx context.Context, targets []Target) [][]Result {
 		})
 	}
 	_ = g.Wait()
+	burst.Wait()
 	return results
 }
 
