@@ -284,3 +284,26 @@ func TestSlowBody(t *testing.T) {
 		t.Fatalf("state = %s (%s); want stalled in the body", r.State, r.Detail)
 	}
 }
+
+// TestConnectEngineIPv6: the connect engine speaks IPv6 too: open and refused on [::1].
+func TestConnectEngineIPv6(t *testing.T) {
+	ln, err := net.Listen("tcp6", "[::1]:0")
+	if err != nil {
+		t.Skipf("no IPv6 loopback here: %v", err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	serve(t, ln, func(net.Conn) {})
+	closed, _ := net.Listen("tcp6", "[::1]:0")
+	closedPort := port(closed)
+	closed.Close()
+	v6 := netip.MustParseAddr("::1")
+	rs := probe.New(probe.Config{Timeout: time.Second}).Run(t.Context(), []probe.Target{
+		{Host: "::1", Addr: v6, Port: port(ln), Check: probe.CheckTCP},
+		{Host: "::1", Addr: v6, Port: closedPort, Check: probe.CheckTCP},
+	})
+	checkResult(t, rs[0][0], probe.Open, "open", "")
+	checkResult(t, rs[1][0], probe.Refused, "refused", "")
+	if rs[0][0].Source != v6 {
+		t.Errorf("source = %s; want ::1", rs[0][0].Source)
+	}
+}

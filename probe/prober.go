@@ -5,12 +5,12 @@ package probe
 
 import (
 	"context"
-	"runtime"
 	"crypto/x509"
 	"fmt"
 	"net"
 	"net/netip"
 	"net/url"
+	"runtime"
 	"sync"
 	"time"
 
