@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"strconv"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -88,7 +89,7 @@ func (p *Prober) runBurst(ctx context.Context, jobs []*burstJob, slots *slotPool
 		}
 		r.Attempts, r.Elapsed = j.attempts, time.Since(j.start)
 		if j.attempts > 1 && r.State.NoAnswer() {
-			r.Detail += " (" + itoa(j.attempts) + " attempts)"
+			r.Detail += " (" + strconv.Itoa(j.attempts) + " attempts)"
 		}
 		done(j, r)
 	}

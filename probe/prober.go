@@ -105,9 +105,6 @@ func New(cfg Config) *Prober {
 	return p
 }
 
-// Concurrency is the number of targets probed at once.
-func (p *Prober) Concurrency() int { return p.cfg.Concurrency }
-
 // Run probes every target in parallel and returns, for each target in order, one result per
 // address it was dialed at. It returns when every probe has ended: within about
 // (Retries+1) × Timeout when the targets fit in Concurrency, whatever the network does.

@@ -2,7 +2,6 @@ package probe
 
 import (
 	"context"
-	"strconv"
 	"time"
 
 	"golang.org/x/sync/semaphore"
@@ -28,5 +27,3 @@ func (s *slotPool) acquireWithin(ctx context.Context, d time.Duration) bool {
 }
 
 func (s *slotPool) release() { s.sem.Release(1) }
-
-func itoa(n int) string { return strconv.Itoa(n) }
