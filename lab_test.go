@@ -69,9 +69,11 @@ type lab struct {
 }
 
 var (
-	labOnce sync.Once
-	theLab  *lab
-	labErr  string
+	labOnce  sync.Once
+	theLab   *lab
+	labErr   string
+	canNetns sync.Once
+	netnsErr string
 )
 
 // needLab returns the lab, building it on first use, or skips the test.
@@ -84,6 +86,18 @@ func needLab(t *testing.T) *lab {
 		if _, err := exec.LookPath(tool); err != nil {
 			t.Skipf("the e2e lab needs %s (apt-get install iproute2 nftables squid dnsmasq-base): %v", tool, err)
 		}
+	}
+	canNetns.Do(func() {
+		probe := labPrefix + "probe"
+		exec.Command("ip", "netns", "delete", probe).Run()
+		if out, err := exec.Command("ip", "netns", "add", probe).CombinedOutput(); err != nil {
+			netnsErr = fmt.Sprintf("%v: %s", err, strings.TrimSpace(string(out)))
+			return
+		}
+		exec.Command("ip", "netns", "delete", probe).Run()
+	})
+	if netnsErr != "" {
+		t.Skipf("the e2e lab cannot create network namespaces here (a container without CAP_SYS_ADMIN?): %s", netnsErr)
 	}
 	labOnce.Do(func() {
 		l, err := startLab()
