@@ -128,26 +128,25 @@ func Redact(s string) string {
 	return RedactURL(u)
 }
 
-// RedactURL is Redact for a parsed URL.
+// RedactURL is Redact for a parsed URL. A proxy is named by scheme, user and host only:
+// no password, and no path, query or fragment (which a proxy URL has no use for, and which
+// could carry a secret too).
 func RedactURL(u *url.URL) string {
 	if u == nil {
 		return "direct"
 	}
-	if u.User == nil {
-		return u.String()
+	user := ""
+	if u.User != nil {
+		user = url.PathEscape(u.User.Username())
+		if _, has := u.User.Password(); has {
+			user += ":***"
+		}
+		user += "@"
 	}
-	c := *u
-	c.User = nil
-	user := u.User.Username()
-	if _, has := u.User.Password(); has {
-		user += ":***"
+	if u.Host == "" {
+		return u.Scheme + "://" + user + "(no host)"
 	}
-	s := c.String()
-	if i := strings.Index(s, "//"); i >= 0 {
-		return s[:i+2] + user + "@" + s[i+2:]
-	}
-	// No authority section to put the user back into (a URL such as "a:b@c" parsed as opaque).
-	return "***@" + s
+	return u.Scheme + "://" + user + u.Host
 }
 
 // ProxyFailure is a failure at or of the proxy, as opposed to the destination.
