@@ -293,3 +293,23 @@ func TestLabSweepAndDrift(t *testing.T) {
 		}
 	}
 }
+
+// TestLabLocateDrop: --locate names the hop after which a dropped SYN is lost (the router,
+// whose forward chain drops it), run as an unprivileged user.
+func TestLabLocateDrop(t *testing.T) {
+	l := needLab(t)
+	nft(t, nsRouter, "locate", `chain forward_filter { type filter hook forward priority 0; policy accept;
+		ip daddr 198.18.161.1 tcp dport 443 drop
+	}`)
+	code, rep, _, stderr := l.runAsNobody(t, nsClient, "probe", "--timeout", "1s", "--locate", "198.18.161.1:443", "198.18.161.2:443")
+	if code != 1 {
+		t.Fatalf("exit %d (%s)", code, stderr)
+	}
+	dropped, open := rep.Openings[0].Probes[0], rep.Openings[1].Probes[0]
+	if dropped.State != "filtered" || !strings.Contains(dropped.Detail, "passes hop 1 (198.18.1.1) and is lost after it") {
+		t.Errorf("dropped: %s: %s", dropped.State, dropped.Detail)
+	}
+	if open.State != "open" || strings.Contains(open.Detail, "hop") {
+		t.Errorf("open: %s: %s", open.State, open.Detail)
+	}
+}

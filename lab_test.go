@@ -460,8 +460,22 @@ type labReport struct {
 
 func (l *lab) run(t *testing.T, ns string, env []string, args ...string) (int, labReport, time.Duration, string) {
 	t.Helper()
+	return l.runWith(t, ns, env, nil, args...)
+}
+
+// runAsNobody runs fwcheck in ns as user nobody: what needs no privilege must work without it.
+func (l *lab) runAsNobody(t *testing.T, ns string, args ...string) (int, labReport, time.Duration, string) {
+	t.Helper()
+	if _, err := exec.LookPath("setpriv"); err != nil {
+		t.Skipf("setpriv (util-linux) is needed to drop privileges: %v", err)
+	}
+	return l.runWith(t, ns, nil, []string{"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"}, args...)
+}
+
+func (l *lab) runWith(t *testing.T, ns string, env, wrap []string, args ...string) (int, labReport, time.Duration, string) {
+	t.Helper()
 	// Flags go before a command's arguments: put -o json right after the command.
-	full := append([]string{"netns", "exec", ns, l.bin, args[0], "-o", "json"}, args[1:]...)
+	full := append(append(append([]string{"netns", "exec", ns}, wrap...), l.bin, args[0], "-o", "json"), args[1:]...)
 	cmd := exec.Command("ip", full...)
 	cmd.Env = append([]string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "SSL_CERT_FILE=" + l.ca}, env...)
 	var out, errb bytes.Buffer

@@ -34,6 +34,7 @@ func commonFlags(env func(string) []string) []cli.Flag {
 		&cli.StringFlag{Name: "ca-file", Usage: "PEM file of extra trusted roots (a TLS-inspecting proxy's CA); SSL_CERT_FILE also works", EnvVars: env("ca-file")},
 		&cli.StringSliceFlag{Name: "output", Aliases: []string{"o"}, Usage: outputUsage(), EnvVars: env("output")},
 		&cli.StringSliceFlag{Name: "skip", Usage: "leave a group out (repeatable): " + strings.Join(endpoints.GroupNames, ", "), EnvVars: env("skip")},
+		&cli.BoolFlag{Name: "locate", Usage: "for each dropped TCP probe, sweep the SYN's TTL to name the last hop that passed it (Linux; a few seconds more)", EnvVars: env("locate")},
 		&cli.BoolFlag{Name: "sweep", Usage: "dial every address of a documented range (verified if one answers) instead of reporting it unverified", EnvVars: env("sweep")},
 		&cli.BoolFlag{Name: "strict", Usage: "warnings fail the run too", EnvVars: env("strict")},
 		&cli.BoolFlag{Name: "dry-run", Usage: "print the openings and probe targets; dial nothing", EnvVars: env("dry-run")},
@@ -147,6 +148,7 @@ func optionsFrom(c *cli.Context, p endpoints.Profile, getenv func(string) string
 	if cfg.Timeout <= 0 {
 		return nil, badInput("--timeout %s must be more than zero", cfg.Timeout)
 	}
+	cfg.Locate = c.Bool("locate")
 	cfg.Retries = c.Int("retries")
 	if cfg.Retries < 0 {
 		return nil, badInput("--retries %d must be zero or more", cfg.Retries)
