@@ -68,6 +68,15 @@ func TestStates(t *testing.T) {
 		c.(*net.TCPConn).SetLinger(0)
 	})
 	silent := silentListener(t)
+	halfHello := newLocalListener(t, "tcp")
+	stopHalf := make(chan struct{})
+	t.Cleanup(func() { close(stopHalf) })
+	serve(t, halfHello, func(c net.Conn) {
+		c.Read(make([]byte, 4096)) // the ClientHello
+		// A handshake record header announcing 100 bytes, then 10 of them, then silence.
+		c.Write([]byte{0x16, 0x03, 0x03, 0x00, 0x64, 0x02, 0x00, 0x00, 0x60, 0x03, 0x03, 1, 2, 3, 4})
+		<-stopHalf
+	})
 	refused := closedPort(t)
 	filtered := blackholePort(t, syscall.AF_INET)
 
@@ -88,6 +97,7 @@ func TestStates(t *testing.T) {
 		{name: "stalled http", target: probe.Target{Host: "127.0.0.1", Port: silent, Check: probe.CheckHTTP}, state: probe.Stalled, reason: "app-timeout"},
 		{name: "silent tcp is open", target: probe.Target{Host: "127.0.0.1", Port: silent, Check: probe.CheckTCP}, state: probe.Open},
 		{name: "tls stall", target: probe.Target{Host: "example.com", Addr: loopback, Port: silent, Check: probe.CheckTLS}, state: probe.TLSError, reason: "tls-stall"},
+		{name: "tls stall mid-ServerHello", target: probe.Target{Host: "example.com", Addr: loopback, Port: port(halfHello), Check: probe.CheckTLS}, state: probe.TLSError, reason: "tls-stall"},
 		{name: "not tls", target: probe.Target{Host: "example.com", Addr: loopback, Port: port(plain), Check: probe.CheckTLS}, state: probe.UnexpectedResponse, reason: "unexpected-response:not-tls"},
 		{name: "reset after accept, tcp", target: probe.Target{Host: "127.0.0.1", Port: port(resetAfterAccept), Check: probe.CheckTCP}, state: probe.Open},
 		{name: "reset after accept, tls", target: probe.Target{Host: "example.com", Addr: loopback, Port: port(resetAfterAccept), Check: probe.CheckTLS}, state: probe.TLSError, reason: "tls-reset"},
