@@ -69,13 +69,11 @@ func TestStates(t *testing.T) {
 	})
 	silent := silentListener(t)
 	halfHello := newLocalListener(t, "tcp")
-	stopHalf := make(chan struct{})
-	t.Cleanup(func() { close(stopHalf) })
 	serve(t, halfHello, func(c net.Conn) {
 		c.Read(make([]byte, 4096)) // the ClientHello
 		// A handshake record header announcing 100 bytes, then 10 of them, then silence.
 		c.Write([]byte{0x16, 0x03, 0x03, 0x00, 0x64, 0x02, 0x00, 0x00, 0x60, 0x03, 0x03, 1, 2, 3, 4})
-		<-stopHalf
+		io.Copy(io.Discard, c) // until the client gives up and closes
 	})
 	refused := closedPort(t)
 	filtered := blackholePort(t, syscall.AF_INET)
