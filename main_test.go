@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"go.uber.org/goleak"
+
+	"github.com/fwcheck/fwcheck/probe"
 )
 
 func TestMain(m *testing.M) {
@@ -399,5 +401,18 @@ func TestProgressNeverOnAPipe(t *testing.T) {
 	code, out, errOut := fwcheck(t, nil, "probe", "--timeout", "1s", "-o", "json", "http://"+silent+"/")
 	if code != 1 || !json.Valid([]byte(out)) || strings.Contains(errOut, "probing") {
 		t.Fatalf("exit %d, stderr %q", code, errOut)
+	}
+}
+
+// TestREADMEStates: the README's states table names every state the prober can give.
+func TestREADMEStates(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range probe.States {
+		if !bytes.Contains(readme, []byte("| `"+string(s)+"` |")) {
+			t.Errorf("the README's states table lacks %q", s)
+		}
 	}
 }

@@ -304,9 +304,7 @@ func (b *builder) workerMaster() {
 	o.Reason = "workers reach the master on ports 20000-32767 (TCP and UDP) at the master IPs of every location"
 	o.Protocol = "tcp,udp"
 	o.Ports = b.c.MasterPorts.V
-	for _, l := range b.region.Locations {
-		o.Destinations = append(o.Destinations, values(l.Master)...)
-	}
+	o.Destinations = b.region.MasterIPs()
 	if m := b.f.Master; m.Host != "" {
 		o.Targets = append(o.Targets, masterTarget(m, b.f.MasterCA))
 	}

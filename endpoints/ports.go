@@ -16,9 +16,6 @@ func (r PortRange) String() string {
 	return fmt.Sprintf("%d-%d", r.Lo, r.Hi)
 }
 
-// Contains reports whether p lies in the range.
-func (r PortRange) Contains(p uint16) bool { return p >= r.Lo && p <= r.Hi }
-
 // ParsePorts reads a port list such as "443", "443,9095", "20000-32767" or "any".
 // "any" returns no ranges and any = true.
 func ParsePorts(spec string) (ranges []PortRange, any bool, err error) {

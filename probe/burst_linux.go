@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/netip"
 	"os"
-	"strconv"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -88,9 +87,7 @@ func (p *Prober) runBurst(ctx context.Context, jobs []*burstJob, slots *slotPool
 			}
 		}
 		r.Attempts, r.Elapsed = j.attempts, time.Since(j.start)
-		if j.attempts > 1 && r.State.NoAnswer() {
-			r.Detail += " (" + strconv.Itoa(j.attempts) + " attempts)"
-		}
+		noteAttempts(&r)
 		done(j, r)
 	}
 

@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"net/url"
 	"runtime"
+	"strconv"
 	"sync"
 	"time"
 
@@ -260,12 +261,16 @@ func (p *Prober) attempts(ctx, first context.Context, t Target, addr netip.Addr,
 		cancel()
 		n++
 	}
-	r.Attempts = n
-	if n > 1 && r.State.NoAnswer() {
-		r.Detail += fmt.Sprintf(" (%d attempts)", n)
-	}
-	r.Elapsed = time.Since(start)
+	r.Attempts, r.Elapsed = n, time.Since(start)
+	noteAttempts(&r)
 	return r
+}
+
+// noteAttempts says in the detail how many attempts a probe that never got an answer made.
+func noteAttempts(r *Result) {
+	if r.Attempts > 1 && r.State.NoAnswer() {
+		r.Detail += " (" + strconv.Itoa(r.Attempts) + " attempts)"
+	}
 }
 
 // attempt runs one attempt of t at addr (or by name through the proxy when addr is invalid).
