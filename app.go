@@ -11,6 +11,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/fwcheck/fwcheck/endpoints"
+	"github.com/fwcheck/fwcheck/internal/quote"
 	"github.com/fwcheck/fwcheck/report"
 )
 
@@ -195,3 +196,6 @@ func isUsage(err error) bool {
 func outputUsage() string {
 	return fmt.Sprintf("report FORMAT[=FILE], repeatable; formats: %s (default text to stdout)", strings.Join(report.Formats(), ", "))
 }
+
+// quoteValue quotes at most quote.Max characters of a value typed or read.
+func quoteValue(s string) string { return quote.Value(s) }

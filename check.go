@@ -1,10 +1,13 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"io"
 	"os"
+	"sort"
+	"strings"
 	"time"
 
 	"github.com/mattn/go-isatty"
@@ -23,7 +26,7 @@ func loadCatalog(file string) (*endpoints.Catalog, error) {
 		}
 		return c, nil
 	}
-	data, err := os.ReadFile(file)
+	data, err := readCapped(file, maxCatalogBytes)
 	if err != nil {
 		return nil, badInput("--catalog: %v", err)
 	}
@@ -55,20 +58,21 @@ func check(ctx context.Context, o *options, stdout, stderr io.Writer) (int, erro
 	if err != nil {
 		return exitBadRun, usageError{err}
 	}
-	o.facts.Probes = nil // the plan holds them now; a sweep of 100,000 need not be held twice
+	o.facts.Probes = nil // the plan holds them now; a list of 100,000 need not be held twice
 	sinks, err := openOutputs(o, stdout)
 	if err != nil {
 		return exitBadRun, err
 	}
-	defer closeAll(sinks)
+	defer discard(sinks)
 
 	started := time.Now()
 	var results [][][]probe.Result
+	tallies := report.NewTallies(plan)
 	if !o.dryRun {
 		if bar != nil {
 			bar.start(plan.Targets())
 		}
-		results = runPlan(ctx, plan, prober)
+		results = runPlan(ctx, plan, prober, tallies)
 		if bar != nil {
 			bar.finish()
 		}
@@ -77,10 +81,11 @@ func check(ctx context.Context, o *options, stdout, stderr io.Writer) (int, erro
 	v, _ := versionString()
 	rep := report.Build(plan, results, report.Meta{
 		Version: v, Started: started, Elapsed: time.Since(started), Via: o.via(),
-		Hostname: host, DryRun: o.dryRun, ViaFor: o.viaFor,
+		Hostname: host, DryRun: o.dryRun, ViaFor: o.viaFor, Sweeps: tallies,
+		SourceIP: o.probe.SourceIP, Resolver: resolverName(), Findings: o.findings,
 	})
 	for _, s := range sinks {
-		if err := s.writer.Write(s.w, rep); err != nil {
+		if err := s.write(stdout, rep); err != nil {
 			fmt.Fprintf(stderr, "fwcheck: writing the %s report to %s: %v\n", s.format, s.name, err)
 			return exitBadRun, nil
 		}
@@ -94,19 +99,24 @@ func check(ctx context.Context, o *options, stdout, stderr io.Writer) (int, erro
 		fmt.Fprintf(stderr, "fwcheck: %s\n", msg)
 	}
 	if ctx.Err() != nil {
-		fmt.Fprintln(stderr, "fwcheck: interrupted; the report shows the probes that were cut short as local-error (aborted)")
-		return exitBadRun, nil
+		code := interruptedCode(ctx)
+		fmt.Fprintf(stderr, "fwcheck: interrupted (%s); the report is partial: the probes that did not finish are skipped (interrupted)\n", interruptedBy(ctx))
+		return code, nil
 	}
 	return rep.ExitCode(o.strict), nil
 }
 
-// runPlan probes every target of every opening not skipped, all in one parallel run, and
-// hands the results back per opening and target.
-func runPlan(ctx context.Context, plan *endpoints.Plan, p *probe.Prober) [][][]probe.Result {
-	n := plan.Targets()
-	targets := make([]probe.Target, 0, n)
+// runPlan probes every target of every opening not skipped, sweeps included, all in one
+// parallel run. Plain targets' results come back per opening and target; a sweep's fold into
+// its tallies as they come, so that no sweep is ever held whole.
+func runPlan(ctx context.Context, plan *endpoints.Plan, p *probe.Prober, tallies [][]*report.Tally) [][][]probe.Result {
 	type ref struct{ opening, target int }
-	refs := make([]ref, 0, n)
+	type segment struct {
+		start, opening, tally int
+		sweep                 endpoints.Sweep
+	}
+	var targets []probe.Target
+	var refs []ref
 	for i, op := range plan.Openings {
 		if op.Skip != "" {
 			continue
@@ -116,7 +126,39 @@ func runPlan(ctx context.Context, plan *endpoints.Plan, p *probe.Prober) [][][]p
 			refs = append(refs, ref{i, j})
 		}
 	}
-	flat := p.Run(ctx, targets)
+	total := len(targets)
+	var segs []segment
+	for i, op := range plan.Openings {
+		if op.Skip != "" {
+			continue
+		}
+		tally := 0
+		for _, s := range op.Sweeps {
+			segs = append(segs, segment{start: total, opening: i, tally: tally, sweep: s})
+			total += s.Count()
+			tally += len(s.Ports)
+		}
+	}
+	segmentOf := func(i int) *segment {
+		k := sort.Search(len(segs), func(k int) bool { return segs[k].start > i })
+		return &segs[k-1]
+	}
+	flat := make([][]probe.Result, len(targets))
+	p.RunEach(ctx, total, func(i int) probe.Target {
+		if i < len(targets) {
+			return targets[i]
+		}
+		s := segmentOf(i)
+		return s.sweep.Target(i - s.start)
+	}, func(i int, rs []probe.Result) {
+		if i < len(targets) {
+			flat[i] = rs
+			return
+		}
+		s := segmentOf(i)
+		tallies[s.opening][s.tally+(i-s.start)%len(s.sweep.Ports)].Add(rs...)
+	})
+	p.LocateDrops(ctx, flat)
 	out := make([][][]probe.Result, len(plan.Openings))
 	for i, op := range plan.Openings {
 		if op.Skip == "" {
@@ -129,44 +171,24 @@ func runPlan(ctx context.Context, plan *endpoints.Plan, p *probe.Prober) [][][]p
 	return out
 }
 
-type sink struct {
-	format, name string
-	w            io.Writer
-	writer       report.Writer
-	close        func() error
-}
-
-// openOutputs opens every -o destination before anything is dialed, so a bad path fails fast.
-func openOutputs(o *options, stdout io.Writer) ([]sink, error) {
-	var sinks []sink
-	for _, spec := range o.outputs {
-		s := sink{format: spec.format, name: "stdout", w: stdout, close: func() error { return nil }}
-		color := false
-		if spec.file != "" {
-			f, err := os.Create(spec.file)
-			if err != nil {
-				closeAll(sinks)
-				return nil, badInput("-o %s=%s: %v", spec.format, spec.file, err)
-			}
-			s.name, s.w, s.close = spec.file, f, f.Close
-		} else {
-			color = allowsColor(stdout, o.noColor, o.getenv)
-		}
-		w, err := report.New(spec.format, report.Options{Color: color, Verbose: o.verbose, Quiet: o.quiet})
-		if err != nil {
-			closeAll(sinks)
-			return nil, usageError{err}
-		}
-		s.writer = w
-		sinks = append(sinks, s)
+// resolverName names the DNS servers of /etc/resolv.conf, for a dns finding.
+func resolverName() string {
+	f, err := os.Open("/etc/resolv.conf")
+	if err != nil {
+		return ""
 	}
-	return sinks, nil
-}
-
-func closeAll(sinks []sink) {
-	for _, s := range sinks {
-		s.close()
+	defer f.Close()
+	var servers []string
+	sc := bufio.NewScanner(io.LimitReader(f, 64<<10))
+	for sc.Scan() {
+		if fields := strings.Fields(sc.Text()); len(fields) >= 2 && fields[0] == "nameserver" {
+			servers = append(servers, fields[1])
+		}
 	}
+	if len(servers) == 0 {
+		return "the system resolver (/etc/resolv.conf names no nameserver)"
+	}
+	return "the system resolver (" + strings.Join(servers, ", ") + " from /etc/resolv.conf)"
 }
 
 // allowsColor decides colour once for a destination: a terminal, no NO_COLOR, not TERM=dumb,

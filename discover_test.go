@@ -128,13 +128,13 @@ func runDiscover(t *testing.T, env map[string]string, args ...string) (int, disc
 	t.Helper()
 	// --skip api: containers.bluemix.net is a real public name; tests never dial it.
 	dir := t.TempDir()
-	base := []string{"workstation", "--skip", "api", "--timeout", "2s", "-o", "json", "-o", "text", "-v"}
-	for _, f := range []string{"junit", "markdown", "rules"} {
+	base := []string{"workstation", "--skip", "api", "--timeout", "2s", "-o", "json", "-v"}
+	for _, f := range []string{"text", "junit", "markdown", "rules"} {
 		base = append(base, "-o", f+"="+filepath.Join(dir, f))
 	}
 	code, out, errOut := fwcheck(t, env, append(base, args...)...)
 	all := out + errOut
-	for _, f := range []string{"junit", "markdown", "rules"} {
+	for _, f := range []string{"text", "junit", "markdown", "rules"} {
 		b, _ := os.ReadFile(filepath.Join(dir, f))
 		all += string(b)
 	}

@@ -5,9 +5,7 @@ package main
 import (
 	"context"
 	"os"
-	"os/signal"
 	"runtime/pprof"
-	"syscall"
 )
 
 func main() {
@@ -17,7 +15,7 @@ func main() {
 			pprof.StartCPUProfile(out)
 		}
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := withSignals(context.Background())
 	code := run(ctx, os.Args, os.Stdout, os.Stderr, os.Getenv)
 	stop()
 	pprof.StopCPUProfile()

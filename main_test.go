@@ -67,7 +67,7 @@ func TestBadInputExits2(t *testing.T) {
 		{[]string{"workstation", "--master-url", "http://1.2.3.4:31142"}, nil, "--master-url"},
 		{[]string{"probe", "127.0.0.1"}, nil, `"127.0.0.1" is not HOST:PORT`},
 		{[]string{"probe"}, nil, "probe needs at least one"},
-		{[]string{"worker", "--region", "us-south", "--catalog", "/nonexistent/c.yaml"}, nil, "--catalog: open /nonexistent/c.yaml"},
+		{[]string{"worker", "--region", "us-south", "--catalog", "/nonexistent/c.yaml"}, nil, `--catalog: "/nonexistent/c.yaml": no such file or directory`},
 		{[]string{"worker", "--region", "us-south", "--catalog", bad}, nil, bad + ":3: group \"nope\" is not one of"},
 		{[]string{"worker", "--region", "us-south", "--proxy", "ftp://p:21"}, nil, `scheme "ftp"`},
 		{[]string{"worker", "--region", "us-south"}, map[string]string{"HTTPS_PROXY": "gopher://p:70"}, `scheme "gopher"`},

@@ -2,7 +2,6 @@ package main
 
 import (
 	"net/netip"
-	"os"
 	"slices"
 	"strings"
 
@@ -60,6 +59,9 @@ type options struct {
 	quiet       bool
 	verbose     bool
 	getenv      func(string) string
+	// findings are what discovery found wrong that is not bad input (a credential plugin
+	// that hung): reported with the run's own.
+	findings []report.Finding
 }
 
 type outputSpec struct {
@@ -251,7 +253,7 @@ func proxyConfig(c *cli.Context, getenv func(string) string) (*probe.ProxyConfig
 func (o *options) viaFor(t probe.Target) string {
 	u, err := o.proxy.For(t)
 	if err != nil {
-		return "direct"
+		return probe.Direct
 	}
 	return probe.RedactURL(u)
 }
@@ -259,7 +261,7 @@ func (o *options) viaFor(t probe.Target) string {
 // via names the proxy most targets go through, for the report header.
 func (o *options) via() string {
 	if o.proxy == nil || o.proxy.Direct {
-		return "direct"
+		return probe.Direct
 	}
 	for _, s := range []string{o.proxy.HTTP.HTTPSProxy, o.proxy.All} {
 		if s != "" {
@@ -269,28 +271,5 @@ func (o *options) via() string {
 			}
 		}
 	}
-	return "direct"
-}
-
-// readTargetsFile reads one target a line; blank lines and # comments are skipped.
-func readTargetsFile(file string) ([]probe.Target, error) {
-	data, err := os.ReadFile(file)
-	if err != nil {
-		return nil, badInput("--targets-file: %v", err)
-	}
-	lines := strings.Split(string(data), "\n")
-	out := make([]probe.Target, 0, len(lines))
-	for i, line := range lines {
-		line, _, _ = strings.Cut(line, "#")
-		line = strings.TrimSpace(line)
-		if line == "" {
-			continue
-		}
-		t, err := endpoints.ParseProbeTarget(line)
-		if err != nil {
-			return nil, badInput("--targets-file %s:%d: %v", file, i+1, err)
-		}
-		out = append(out, t)
-	}
-	return out, nil
+	return probe.Direct
 }

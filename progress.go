@@ -41,7 +41,7 @@ func newProgress(w io.Writer, quiet bool) *progress {
 func (p *progress) observe(rs []probe.Result) {
 	p.done.Add(1)
 	for _, r := range rs {
-		if r.State.Severity(r.Target.Sample) == probe.Fail {
+		if r.State.Severity() == probe.Fail {
 			p.failed.Add(1)
 			break
 		}

@@ -67,8 +67,48 @@ type Opening struct {
 	// address a name resolves to outside them means the page has drifted.
 	Documented []netip.Prefix
 	Targets    []probe.Target
+	// Sweeps are documented ranges dialed address by address (--sweep); their targets are
+	// made as they are dialed, never held, so a /16 costs no more memory than a /24.
+	Sweeps []Sweep
 	// Skip, if non-empty, is why the opening is not checked.
 	Skip string
+}
+
+// Sweep is one range dialed on every address and port. Target i is address i/len(Ports) of
+// the range on port Ports[i%len(Ports)].
+type Sweep struct {
+	Range netip.Prefix
+	Ports []uint16
+}
+
+// Addresses is the number of addresses in the range.
+func (s Sweep) Addresses() int {
+	return 1 << (s.Range.Addr().BitLen() - s.Range.Bits())
+}
+
+// Count is the number of probes the sweep makes.
+func (s Sweep) Count() int { return s.Addresses() * len(s.Ports) }
+
+// Target is the i-th probe of the sweep, 0 <= i < Count().
+func (s Sweep) Target(i int) probe.Target {
+	n := len(s.Ports)
+	a := nthAddr(s.Range.Masked().Addr(), uint64(i/n))
+	return probe.Target{Host: a.String(), Addr: a, Port: s.Ports[i%n], Check: probe.CheckTCP, Range: s.Range}
+}
+
+// nthAddr adds k to a (k fits in the host bits of a swept range, at most 16 of them).
+func nthAddr(a netip.Addr, k uint64) netip.Addr {
+	b := a.As16()
+	for i := 15; i >= 0 && k > 0; i-- {
+		sum := uint64(b[i]) + k&0xff
+		b[i] = byte(sum)
+		k = k>>8 + sum>>8
+	}
+	out := netip.AddrFrom16(b)
+	if a.Is4() {
+		return out.Unmap()
+	}
+	return out
 }
 
 // Plan is what a run will check.
@@ -81,12 +121,15 @@ type Plan struct {
 	Openings []Opening
 }
 
-// Targets counts the targets of every opening that is not skipped.
+// Targets counts the probes of every opening that is not skipped, sweeps included.
 func (p *Plan) Targets() int {
 	n := 0
 	for _, o := range p.Openings {
 		if o.Skip == "" {
 			n += len(o.Targets)
+			for _, s := range o.Sweeps {
+				n += s.Count()
+			}
 		}
 	}
 	return n
@@ -404,14 +447,13 @@ func (b *builder) rangeTargets(o *Opening, ranges []string) {
 			o.Targets = append(o.Targets, probe.Target{Check: probe.CheckNone, Range: pfx,
 				Note: fmt.Sprintf("%s has %d addresses, more than --sweep dials (%d)", r, size, maxSweepAddrs)})
 		default:
+			s := Sweep{Range: pfx.Masked()}
 			for _, pr := range ports {
 				for port := int(pr.Lo); port <= int(pr.Hi); port++ {
-					for a := pfx.Addr(); pfx.Contains(a); a = a.Next() {
-						o.Targets = append(o.Targets, probe.Target{Host: a.String(), Addr: a,
-							Port: uint16(port), Check: probe.CheckTCP, Sample: true, Range: pfx})
-					}
+					s.Ports = append(s.Ports, uint16(port))
 				}
 			}
+			o.Sweeps = append(o.Sweeps, s)
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package endpoints
 
 import (
+	"net/netip"
 	"slices"
 	"strings"
 	"testing"
@@ -104,15 +105,52 @@ func TestSweepTargets(t *testing.T) {
 		t.Fatal(err)
 	}
 	priv := opening(t, p, "private-us-south")
-	// dal13's /20 on two ports is swept; 161.26.0.0/16 is larger than a sweep dials.
-	n := 0
+	// dal13's /20 on two ports is swept, lazily: the plan holds the range, never its
+	// addresses; 161.26.0.0/16 is larger than a sweep dials.
 	for _, tg := range priv.Targets {
-		if tg.Check == probe.CheckTCP && tg.Range.String() == "10.200.128.0/20" {
-			n++
+		if tg.Check != probe.CheckNone {
+			t.Errorf("a swept range was expanded into the plan: %+v", tg)
 		}
 	}
-	if n != 2*4096 {
-		t.Errorf("sweep of 10.200.128.0/20 on 80,443 = %d targets; want 8192", n)
+	var sw *Sweep
+	for i := range priv.Sweeps {
+		if priv.Sweeps[i].Range.String() == "10.200.128.0/20" {
+			sw = &priv.Sweeps[i]
+		}
+	}
+	if sw == nil || sw.Count() != 2*4096 {
+		t.Fatalf("sweeps = %+v; want 10.200.128.0/20 on 80,443 (8192 probes)", priv.Sweeps)
+	}
+	for _, tc := range []struct {
+		i    int
+		addr string
+		port uint16
+	}{{0, "10.200.128.0", 80}, {1, "10.200.128.0", 443}, {2, "10.200.128.1", 80}, {513, "10.200.129.0", 443}, {8191, "10.200.143.255", 443}} {
+		tg := sw.Target(tc.i)
+		if tg.Addr.String() != tc.addr || tg.Port != tc.port || tg.Range != sw.Range || tg.Check != probe.CheckTCP {
+			t.Errorf("Target(%d) = %s:%d; want %s:%d", tc.i, tg.Addr, tg.Port, tc.addr, tc.port)
+		}
+	}
+	v6 := Sweep{Range: netip.MustParsePrefix("2001:db8::ff00/120"), Ports: []uint16{443}}
+	if got := v6.Target(255).Addr.String(); got != "2001:db8::ffff" || v6.Count() != 256 {
+		t.Errorf("IPv6 sweep: Target(255) = %s, Count %d", got, v6.Count())
+	}
+}
+
+// TestSweepPlanIsCheap: planning every sweep of a region holds no per-address target, so a
+// dry run of the largest plan is instant and small (it took minutes when sweeps were expanded).
+func TestSweepPlanIsCheap(t *testing.T) {
+	c, _ := Embedded()
+	p, err := c.BuildPlan(Facts{Profile: Worker, Region: "us-south", PVC: true, Private: true, Sweep: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	held, planned := 0, p.Targets()
+	for _, o := range p.Openings {
+		held += len(o.Targets)
+	}
+	if held > 200 || planned < 100_000 {
+		t.Errorf("plan holds %d targets for %d planned probes; want a few, for many", held, planned)
 	}
 }
 

@@ -19,8 +19,12 @@ func (p *Prober) burstable(t Target) (netip.Addr, bool) {
 			return netip.Addr{}, false
 		}
 	}
+	a = a.Unmap()
+	if src := p.cfg.SourceIP; src.IsValid() && src.Is4() != a.Is4() {
+		return netip.Addr{}, false // the general path reports it skipped
+	}
 	if u, err := p.cfg.Proxy.For(t); err != nil || u != nil {
 		return netip.Addr{}, false
 	}
-	return a.Unmap(), true
+	return a, true
 }

@@ -30,6 +30,8 @@ type burstJob struct {
 	start    time.Time // of the whole probe, for Elapsed
 	attempts int
 	heapPos  int
+	// holdsSlot is true while the job holds one of the run's in-flight slots.
+	holdsSlot bool
 }
 
 // deadlines is a min-heap of in-flight jobs by deadline.
@@ -47,14 +49,16 @@ func (d *deadlines) Pop() any {
 	return j
 }
 
-// runBurst connects to every job with non-blocking sockets and one epoll instance: no
-// goroutine, stack or poller registration per probe, so a sweep of thousands of ports costs
-// little more than the syscalls the kernel needs. Each attempt has its own deadline, from its
-// own connect. slots bounds the probes in flight, shared with the general path.
-func (p *Prober) runBurst(ctx context.Context, jobs []*burstJob, slots *slotPool, done func(*burstJob, Result)) {
+// runBurst connects to every job it is dealt with non-blocking sockets and one epoll
+// instance: no goroutine, stack or poller registration per probe, so a sweep of thousands of
+// ports costs little more than the syscalls the kernel needs. Each attempt has its own
+// deadline, from its own connect. slots bounds the probes in flight, shared with the general
+// path. took is told of each job as the loop takes it from in; done gets each job's result.
+// It returns when in is closed and drained and nothing is in flight.
+func (p *Prober) runBurst(ctx context.Context, in <-chan *burstJob, slots *slotPool, took func(*burstJob), done func(*burstJob, Result)) {
 	ep, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
 	if err != nil {
-		for _, j := range jobs {
+		for j := range in {
 			done(j, p.burstResult(j, &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("epoll_create1", err)}))
 		}
 		return
@@ -62,8 +66,50 @@ func (p *Prober) runBurst(ctx context.Context, jobs []*burstJob, slots *slotPool
 	defer unix.Close(ep)
 	inflight := map[int32]*burstJob{}
 	var dl deadlines
-	queue := jobs
+	var queue []*burstJob // taken from in, or back for another attempt; holding no slot
+	open := true
 	events := make([]unix.EpollEvent, 512)
+
+	// next takes the next job to launch: a queued one, else one from in (waiting for it when
+	// block is set and the run is still on).
+	next := func(block bool) *burstJob {
+		if len(queue) > 0 {
+			j := queue[0]
+			queue = queue[1:]
+			return j
+		}
+		if !open {
+			return nil
+		}
+		var j *burstJob
+		var ok bool
+		if block {
+			select {
+			case j, ok = <-in:
+			case <-ctx.Done():
+				return nil
+			}
+		} else {
+			select {
+			case j, ok = <-in:
+			default:
+				return nil
+			}
+		}
+		if !ok {
+			open = false
+			return nil
+		}
+		j.fd, j.heapPos = -1, -1
+		took(j)
+		return j
+	}
+
+	end := func(j *burstJob, r Result) {
+		r.Attempts, r.Elapsed = j.attempts, time.Since(j.start)
+		noteAttempts(&r)
+		done(j, r)
+	}
 
 	finish := func(j *burstJob, err error) {
 		if j.heapPos >= 0 {
@@ -72,13 +118,12 @@ func (p *Prober) runBurst(ctx context.Context, jobs []*burstJob, slots *slotPool
 		delete(inflight, int32(j.fd))
 		var r Result
 		if err == nil {
-			r = Result{Target: j.target, Address: j.addr, Via: "direct", State: Open, Reason: "open", Detail: "TCP handshake completed"}
+			r = Result{Target: j.target, Address: j.addr, Via: Direct, State: Open, Reason: "open", Detail: "TCP handshake completed"}
 			if sa, gerr := unix.Getsockname(j.fd); gerr == nil {
 				r.Source = sockaddrAddr(sa)
 			}
 		}
-		unix.Close(j.fd)
-		slots.release()
+		releaseJob(j, slots)
 		if err != nil {
 			r = p.burstResult(j, err)
 			if r.State.NoAnswer() && j.attempts <= p.cfg.Retries && ctx.Err() == nil {
@@ -86,26 +131,20 @@ func (p *Prober) runBurst(ctx context.Context, jobs []*burstJob, slots *slotPool
 				return
 			}
 		}
-		r.Attempts, r.Elapsed = j.attempts, time.Since(j.start)
-		noteAttempts(&r)
-		done(j, r)
+		end(j, r)
 	}
 
-	// launch starts the next queued job on a slot the caller holds.
-	launch := func() {
-		j := queue[0]
-		queue = queue[1:]
+	// launch starts j on a slot the caller acquired for it.
+	launch := func(j *burstJob) {
+		j.holdsSlot = true
 		j.attempts++
 		if j.start.IsZero() {
 			j.start = time.Now()
 		}
 		j.heapPos = -1
 		if err := p.burstConnect(ep, j); err != nil {
-			j.fd = -1
-			slots.release()
-			r := p.burstResult(j, err)
-			r.Attempts, r.Elapsed = j.attempts, time.Since(j.start)
-			done(j, r)
+			releaseJob(j, slots)
+			end(j, p.burstResult(j, err))
 			return
 		}
 		j.deadline = time.Now().Add(p.cfg.Timeout)
@@ -113,31 +152,44 @@ func (p *Prober) runBurst(ctx context.Context, jobs []*burstJob, slots *slotPool
 		heap.Push(&dl, j)
 	}
 
-	for len(queue) > 0 || len(inflight) > 0 {
+	for {
 		if ctx.Err() != nil {
 			for _, j := range inflight {
 				finish(j, ctx.Err())
 			}
 			for _, j := range queue {
-				j.attempts++
-				r := p.burstResult(j, ctx.Err())
-				r.Attempts, r.Elapsed = j.attempts, time.Since(j.start)
-				done(j, r)
+				end(j, interrupted(j.target, "finished"))
+			}
+			queue = nil
+			for j := range in {
+				took(j)
+				end(j, interrupted(j.target, "started"))
 			}
 			return
 		}
-		// Launch as many as the shared slots allow; with nothing in flight and every slot held
-		// by the general path, wait for one rather than spin.
-		if len(inflight) == 0 && len(queue) > 0 && !slots.tryAcquire() {
-			if slots.acquireWithin(ctx, burstPoll) {
-				launch()
+		// Launch as many as the shared slots allow.
+		for slots.tryAcquire() {
+			j := next(false)
+			if j == nil {
+				slots.release()
+				break
 			}
-			continue
-		}
-		for len(queue) > 0 && slots.tryAcquire() {
-			launch()
+			launch(j)
 		}
 		if len(inflight) == 0 {
+			// Nothing to wait on: wait for a job, then for a slot (the general path may hold
+			// them all) rather than spin.
+			j := next(true)
+			if j == nil {
+				if !open && len(queue) == 0 {
+					return
+				}
+				continue
+			}
+			queue = append([]*burstJob{j}, queue...)
+			if slots.acquireWithin(ctx, burstPoll) {
+				launch(next(false))
+			}
 			continue
 		}
 		wait := burstPoll
@@ -170,6 +222,18 @@ func (p *Prober) runBurst(ctx context.Context, jobs []*burstJob, slots *slotPool
 	}
 }
 
+// releaseJob closes j's socket, if open, and gives its slot back, if it holds one.
+func releaseJob(j *burstJob, slots *slotPool) {
+	if j.fd >= 0 {
+		unix.Close(j.fd)
+		j.fd = -1
+	}
+	if j.holdsSlot {
+		j.holdsSlot = false
+		slots.release()
+	}
+}
+
 // burstConnect opens a non-blocking socket to j and starts connecting.
 func (p *Prober) burstConnect(ep int, j *burstJob) error {
 	family, sa := unix.AF_INET, unix.Sockaddr(nil)
@@ -184,6 +248,10 @@ func (p *Prober) burstConnect(ep int, j *burstJob) error {
 		return opError(err)
 	}
 	if src := p.cfg.SourceIP; src.IsValid() {
+		if src.Is4() != j.addr.Is4() {
+			unix.Close(fd)
+			return opError(unix.EAFNOSUPPORT)
+		}
 		var bsa unix.Sockaddr = &unix.SockaddrInet4{Addr: src.As4()}
 		if family == unix.AF_INET6 {
 			bsa = &unix.SockaddrInet6{Addr: src.As16()}
@@ -213,7 +281,7 @@ func opError(err error) error {
 }
 
 func (p *Prober) burstResult(j *burstJob, err error) Result {
-	r := Result{Target: j.target, Address: j.addr, Via: "direct"}
+	r := Result{Target: j.target, Address: j.addr, Via: Direct}
 	classify(err, PhaseConnect, j.target).result(&r)
 	if !isLocalResource(err) && !isCanceled(err) {
 		r.Source = p.routeSource(j.addr, j.target.Port)

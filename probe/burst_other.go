@@ -16,4 +16,7 @@ type burstJob struct {
 	addr   netip.Addr
 }
 
-func (p *Prober) runBurst(context.Context, []*burstJob, *slotPool, func(*burstJob, Result)) {}
+func (p *Prober) runBurst(context.Context, <-chan *burstJob, *slotPool, func(*burstJob), func(*burstJob, Result)) {
+}
+
+func releaseJob(*burstJob, *slotPool) {}

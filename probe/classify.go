@@ -94,7 +94,7 @@ func classify(err error, phase Phase, t Target) verdict {
 	case isLocalResource(err):
 		return verdict{LocalError, "local-error", fmt.Sprintf("this machine could not make the probe: %v", errnoText(err))}
 	case isCanceled(err):
-		return verdict{LocalError, "aborted", "the run was canceled before this probe finished"}
+		return verdict{Skipped, ReasonInterrupted, "the run was interrupted before this probe finished"}
 	case errors.As(err, &dnsErr):
 		return classifyDNS(dnsErr)
 	case phase == PhaseResolve && isTimeout(err):

@@ -38,7 +38,7 @@ func TestClassify(t *testing.T) {
 		{os.ErrDeadlineExceeded, PhaseProxy, ProxyError, "proxy-timeout"},
 		{os.ErrDeadlineExceeded, PhaseUDP, Unverified, "open|filtered"},
 		{opErr(syscall.ECONNREFUSED), PhaseUDP, Refused, "closed"},
-		{context.Canceled, PhaseConnect, LocalError, "aborted"},
+		{context.Canceled, PhaseConnect, Skipped, ReasonInterrupted},
 		{&net.DNSError{Name: "x", IsNotFound: true}, PhaseResolve, DNSError, "dns-nxdomain"},
 		{&net.DNSError{Name: "x", IsTimeout: true}, PhaseResolve, DNSError, "dns-timeout"},
 		{&net.DNSError{Name: "x", Err: "server misbehaving"}, PhaseResolve, DNSError, "dns-error"},

@@ -131,20 +131,18 @@ func TestUDP(t *testing.T) {
 	udpPort := func(pc net.PacketConn) uint16 { return uint16(pc.LocalAddr().(*net.UDPAddr).Port) }
 	cfg := probe.Config{Timeout: 400 * time.Millisecond}
 	cases := []struct {
-		name   string
-		port   uint16
-		sample bool
-		state  probe.State
-		ok     bool
+		name  string
+		port  uint16
+		state probe.State
+		ok    bool
 	}{
-		{"echo answers", udpPort(echo), false, probe.Open, true},
-		{"silent listener", udpPort(silent), false, probe.Unverified, false},
-		{"closed port", closedPort, false, probe.Refused, false},
-		{"closed port standing for a range", closedPort, true, probe.Refused, true},
+		{"echo answers", udpPort(echo), probe.Open, true},
+		{"silent listener", udpPort(silent), probe.Unverified, false},
+		{"closed port: a reset never passes", closedPort, probe.Refused, false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			r := one(t, cfg, probe.Target{Host: "127.0.0.1", Port: tc.port, Check: probe.CheckUDP, Sample: tc.sample})
+			r := one(t, cfg, probe.Target{Host: "127.0.0.1", Port: tc.port, Check: probe.CheckUDP})
 			if r.State != tc.state || r.OK() != tc.ok {
 				t.Fatalf("state = %s ok = %v (%s); want %s ok = %v", r.State, r.OK(), r.Detail, tc.state, tc.ok)
 			}
@@ -240,7 +238,7 @@ func TestOneFailureDoesNotCancelTheRest(t *testing.T) {
 	}
 }
 
-// TestCancellation: canceling the run ends every probe promptly as aborted, leaking nothing.
+// TestCancellation: canceling the run ends every probe promptly as skipped (interrupted), leaking nothing.
 func TestCancellation(t *testing.T) {
 	silent := silentListener(t)
 	ctx, cancel := context.WithCancel(t.Context())
@@ -255,8 +253,8 @@ func TestCancellation(t *testing.T) {
 		t.Fatalf("run took %v after cancel", el)
 	}
 	for _, r := range rs {
-		if r[0].State != probe.LocalError || r[0].Reason != "aborted" {
-			t.Fatalf("state = %s (%s); want local-error aborted", r[0].State, r[0].Reason)
+		if r[0].State != probe.Skipped || r[0].Reason != probe.ReasonInterrupted {
+			t.Fatalf("state = %s (%s); want skipped interrupted", r[0].State, r[0].Reason)
 		}
 	}
 }

@@ -114,71 +114,121 @@ func New(cfg Config) *Prober {
 // (Retries+1) × Timeout when the targets fit in Concurrency, whatever the network does.
 func (p *Prober) Run(ctx context.Context, targets []Target) [][]Result {
 	results := make([][]Result, len(targets))
-	slots := newSlotPool(p.cfg.Concurrency)
-	var jobs []*burstJob
-	var general []int
-	for i, t := range targets {
-		if a, ok := p.burstable(t); ok {
-			jobs = append(jobs, &burstJob{index: i, target: t, addr: a})
-		} else {
-			general = append(general, i)
+	p.RunEach(ctx, len(targets), func(i int) Target { return targets[i] }, func(i int, rs []Result) { results[i] = rs })
+	p.LocateDrops(ctx, results)
+	return results
+}
+
+// RunEach probes n targets in parallel, making target i with target(i) only when it is about
+// to be dialed, and hands each target's results to done as they come (from many goroutines
+// at once, exactly once per target, a cancelled run included). Memory is bounded by the
+// probes in flight, not by n: a sweep of a /16 costs what a sweep of a /24 does.
+func (p *Prober) RunEach(ctx context.Context, n int, target func(int) Target, done func(int, []Result)) {
+	report := func(i int, rs []Result) {
+		done(i, rs)
+		if p.cfg.OnTargetDone != nil {
+			p.cfg.OnTargetDone(rs)
 		}
 	}
+	slots := newSlotPool(p.cfg.Concurrency)
 	// The engine runs one loop a core: connect() does the kernel's packet work inline, so
 	// launching is CPU-bound and spreads over cores. Jobs are dealt round-robin.
+	workers := 0
+	if burstSupported {
+		workers = min(runtime.NumCPU(), maxBurstWorkers)
+	}
+	queues := make([]chan *burstJob, workers)
 	var burst sync.WaitGroup
-	workers := min(runtime.NumCPU(), maxBurstWorkers, len(jobs))
-	for w := 0; w < workers; w++ {
-		var mine []*burstJob
-		for k := w; k < len(jobs); k += workers {
-			mine = append(mine, jobs[k])
-		}
+	for w := range queues {
+		queues[w] = make(chan *burstJob, burstBacklog)
 		burst.Add(1)
-		go func() {
+		go func(in chan *burstJob) {
 			defer burst.Done()
-			p.runBurst(ctx, mine, slots, func(j *burstJob, r Result) {
-				results[j.index] = []Result{r}
-				if p.cfg.OnTargetDone != nil {
-					p.cfg.OnTargetDone(results[j.index])
-				}
-			})
-		}()
+			p.runBurstSafely(ctx, in, slots, func(j *burstJob, r Result) { report(j.index, []Result{r}) })
+		}(queues[w])
 	}
 	var g errgroup.Group
 	g.SetLimit(p.cfg.Concurrency)
-	for _, i := range general {
-		t := targets[i]
+	dealt := 0
+	for i := 0; i < n; i++ {
+		t := target(i)
+		if ctx.Err() != nil {
+			report(i, []Result{interrupted(t, "started")})
+			continue
+		}
+		if a, ok := p.burstable(t); ok && workers > 0 {
+			queues[dealt%workers] <- &burstJob{index: i, target: t, addr: a}
+			dealt++
+			continue
+		}
 		g.Go(func() error {
-			defer recoverInto(&results[i], t)
+			var rs []Result
+			defer func() { report(i, rs) }()
+			defer recoverInto(&rs, t)
 			if !slots.acquire(ctx) {
-				results[i] = []Result{{Target: t, Via: "direct", State: LocalError, Reason: "aborted",
-					Detail: "the run was canceled before this probe started"}}
+				rs = []Result{interrupted(t, "started")}
 				return nil
 			}
 			defer slots.release()
-			results[i] = p.probeTarget(ctx, t)
-			if p.cfg.OnTargetDone != nil {
-				p.cfg.OnTargetDone(results[i])
+			rs = p.probeTarget(ctx, t)
+			if len(rs) == 0 {
+				// Never expected, but an absence must never read as a pass.
+				rs = []Result{{Target: t, Via: Direct, State: LocalError, Reason: "local-error:no-result",
+					Detail: "the probe ended without a result (a bug in fwcheck: please report it)"}}
 			}
 			return nil // a failed probe is a result, never an errgroup error
 		})
 	}
+	for _, q := range queues {
+		close(q)
+	}
 	_ = g.Wait()
 	burst.Wait()
-	if p.cfg.Locate {
-		p.locateDrops(ctx, results)
-	}
-	return results
 }
 
-// locateDrops adds, to every filtered direct TCP result, where along the path its SYN is lost.
-func (p *Prober) locateDrops(ctx context.Context, results [][]Result) {
+// burstBacklog bounds the jobs dealt to one engine loop and not yet launched.
+const burstBacklog = 256
+
+func interrupted(t Target, when string) Result {
+	return Result{Target: t, Via: Direct, State: Skipped, Reason: ReasonInterrupted,
+		Detail: "the run was interrupted before this probe " + when}
+}
+
+// runBurstSafely runs the engine; a panic in it becomes a local-error for every job the loop
+// held or is still dealt, the slots it held go back, and the run goes on.
+func (p *Prober) runBurstSafely(ctx context.Context, in chan *burstJob, slots *slotPool, done func(*burstJob, Result)) {
+	owned := map[*burstJob]bool{}
+	defer func() {
+		v := recover()
+		if v == nil {
+			return
+		}
+		for j := range owned {
+			releaseJob(j, slots)
+			done(j, panicResult(j.target, j.addr, v))
+		}
+		for j := range in {
+			done(j, panicResult(j.target, j.addr, v))
+		}
+	}()
+	p.runBurst(ctx, in, slots, func(j *burstJob) { owned[j] = true }, func(j *burstJob, r Result) {
+		delete(owned, j)
+		done(j, r)
+	})
+}
+
+// LocateDrops adds, to every filtered direct TCP result, where along the path its SYN is lost,
+// when the prober was configured to (Config.Locate).
+func (p *Prober) LocateDrops(ctx context.Context, results [][]Result) {
+	if !p.cfg.Locate {
+		return
+	}
 	var g errgroup.Group
 	g.SetLimit(p.cfg.Concurrency)
 	for i := range results {
 		for j := range results[i] {
 			r := &results[i][j]
-			if r.State != Filtered || r.Via != "direct" || !r.Address.IsValid() || r.Target.Check == CheckUDP {
+			if r.State != Filtered || r.Via != Direct || !r.Address.IsValid() || r.Target.Check == CheckUDP {
 				continue
 			}
 			g.Go(func() error {
@@ -193,20 +243,24 @@ func (p *Prober) locateDrops(ctx context.Context, results [][]Result) {
 // recoverInto turns a panic in one probe into that target's local-error; the run goes on.
 func recoverInto(dst *[]Result, t Target) {
 	if r := recover(); r != nil {
-		*dst = []Result{{Target: t, Via: "direct", State: LocalError, Reason: "local-error:panic",
-			Detail: (&panicError{r}).Error()}}
+		*dst = []Result{panicResult(t, netip.Addr{}, r)}
 	}
+}
+
+func panicResult(t Target, a netip.Addr, v any) Result {
+	return Result{Target: t, Address: a, Via: Direct, State: LocalError, Reason: "local-error:panic",
+		Detail: (&panicError{v}).Error()}
 }
 
 // probeTarget resolves t (unless a proxy will) and probes each address, all at once.
 func (p *Prober) probeTarget(ctx context.Context, t Target) []Result {
 	start := time.Now()
 	if t.Check == CheckNone {
-		return []Result{{Target: t, Via: "direct", State: Unverified, Reason: "unverified", Detail: t.Note}}
+		return []Result{{Target: t, Via: Direct, State: Unverified, Reason: "unverified", Detail: t.Note}}
 	}
 	proxyURL, err := p.cfg.Proxy.For(t)
 	if err != nil {
-		return []Result{{Target: t, Via: "direct", State: LocalError, Reason: "local-error:proxy-config", Detail: err.Error()}}
+		return []Result{{Target: t, Via: Direct, State: LocalError, Reason: "local-error:proxy-config", Detail: err.Error()}}
 	}
 	// The first attempt's budget covers resolution too.
 	first, cancel := context.WithTimeout(ctx, p.cfg.Timeout)
@@ -220,10 +274,11 @@ func (p *Prober) probeTarget(ctx context.Context, t Target) []Result {
 		classify(err, PhaseResolve, t).result(&r)
 		return []Result{r}
 	}
-	if len(addrs) == 1 {
+	addrs, other := p.splitFamily(t, addrs, proxyURL)
+	if len(addrs) == 1 && len(other) == 0 {
 		return []Result{p.attempts(ctx, first, t, addrs[0], proxyURL, start)}
 	}
-	out := make([]Result, len(addrs))
+	out := make([]Result, len(addrs), len(addrs)+len(other))
 	var wg sync.WaitGroup
 	for i, a := range addrs {
 		wg.Add(1)
@@ -231,15 +286,39 @@ func (p *Prober) probeTarget(ctx context.Context, t Target) []Result {
 			defer wg.Done()
 			defer func() {
 				if r := recover(); r != nil {
-					out[i] = Result{Target: t, Address: a, Via: "direct", State: LocalError, Reason: "local-error:panic",
-						Detail: (&panicError{r}).Error()}
+					out[i] = panicResult(t, a, r)
 				}
 			}()
 			out[i] = p.attempts(ctx, first, t, a, proxyURL, start)
 		}()
 	}
 	wg.Wait()
-	return out
+	return append(out, other...)
+}
+
+// splitFamily keeps the addresses a bound source address can reach; the others are skipped,
+// said so, rather than dialed into a certain local error.
+func (p *Prober) splitFamily(t Target, addrs []netip.Addr, proxyURL *url.URL) (same []netip.Addr, other []Result) {
+	src := p.cfg.SourceIP
+	if !src.IsValid() || proxyURL != nil {
+		return addrs, nil
+	}
+	for _, a := range addrs {
+		if a.Unmap().Is4() == src.Is4() {
+			same = append(same, a)
+			continue
+		}
+		other = append(other, Result{Target: t, Address: a, Source: src, Via: Direct, State: Skipped, Reason: "source-family",
+			Detail: fmt.Sprintf("%s is IPv%s and the source address %s is not: not dialed", a, family(a), src)})
+	}
+	return same, other
+}
+
+func family(a netip.Addr) string {
+	if a.Unmap().Is4() {
+		return "4"
+	}
+	return "6"
 }
 
 // proxyResolves reports whether names go to the proxy unresolved: HTTP CONNECT and socks5h.

@@ -133,7 +133,7 @@ func Redact(s string) string {
 // could carry a secret too).
 func RedactURL(u *url.URL) string {
 	if u == nil {
-		return "direct"
+		return Direct
 	}
 	user := ""
 	if u.User != nil {

@@ -48,17 +48,12 @@ func (s Severity) String() string {
 	}
 }
 
-// Severity reports what the state counts as. sample marks a probe of one port standing for a
-// port range with no known listener: a reset then proves the path reached the host.
-func (s State) Severity(sample bool) Severity {
+// Severity reports what the state counts as. A reset never passes: it may come from a
+// firewall that rejects (`reject with tcp reset`) as well as from the host.
+func (s State) Severity() Severity {
 	switch s {
 	case Open:
 		return Pass
-	case Refused:
-		if sample {
-			return Pass
-		}
-		return Fail
 	case TLSIntercepted, Unverified:
 		return Warn
 	case Skipped:
@@ -67,6 +62,10 @@ func (s State) Severity(sample bool) Severity {
 		return Fail
 	}
 }
+
+// ReasonInterrupted is the reason of a probe the run's cancellation (SIGINT, SIGTERM) cut
+// short or never started: not a verdict on the path.
+const ReasonInterrupted = "interrupted"
 
 // NoAnswer reports whether the state means nothing answered at all, the only case in which
 // another attempt can change the verdict.

@@ -58,8 +58,6 @@ type Target struct {
 	// RootCAs, if non-nil, are the only roots the certificate may chain to (a cluster's own CA
 	// from its kubeconfig); a chain to anything else is a tls-error.
 	RootCAs *x509.CertPool
-	// Sample marks a probe of one port standing for a range with no known listener.
-	Sample bool
 	// Note explains a CheckNone target.
 	Note string
 	// Range, if valid, is the documented range this target stands for (--sweep dials one
@@ -119,7 +117,7 @@ type Result struct {
 	Address netip.Addr
 	// Source is the local address the probe left from (or would have, when it never connected).
 	Source netip.Addr
-	// Via is "direct" or the redacted proxy URL.
+	// Via is Direct or the redacted proxy URL.
 	Via   string
 	State State
 	// Reason is the finer cause ("filtered-timeout", "dns-nxdomain", "proxy-denied:policy").
@@ -136,4 +134,7 @@ type Result struct {
 }
 
 // OK reports whether the result counts as a pass.
-func (r Result) OK() bool { return r.State.Severity(r.Target.Sample) == Pass }
+func (r Result) OK() bool { return r.State.Severity() == Pass }
+
+// Direct is the Via of a probe that used no proxy.
+const Direct = "direct"

@@ -26,6 +26,7 @@ type junitSuite struct {
 	Timestamp string          `xml:"timestamp,attr"`
 	Props     []junitProperty `xml:"properties>property,omitempty"`
 	Cases     []junitCase     `xml:"testcase"`
+	SystemOut string          `xml:"system-out,omitempty"`
 }
 
 type junitProperty struct {
@@ -64,7 +65,11 @@ func writeJUnit(w io.Writer, r *Report) error {
 		c := junitCase{Name: o.ID + ": " + o.Title, Classname: "fwcheck." + o.Section, Time: seconds(maxElapsed(o))}
 		switch o.Status {
 		case Missing:
-			c.Failure = &junitFailure{Message: o.Rule, Type: Missing, Text: probeLines(o)}
+			msg := o.Rule
+			if msg == "" {
+				msg = "no firewall rule: see the " + strings.Join(o.Findings, ", ") + " finding" + pluralS(len(o.Findings))
+			}
+			c.Failure = &junitFailure{Message: msg, Type: Missing, Text: probeLines(o)}
 			suite.Fail++
 		case Skipped:
 			c.Skipped = &junitSkipped{Message: o.Note}
@@ -78,6 +83,12 @@ func writeJUnit(w io.Writer, r *Report) error {
 		suite.Cases = append(suite.Cases, c)
 	}
 	suite.Tests = len(suite.Cases)
+	for _, f := range r.Findings {
+		suite.SystemOut += fmt.Sprintf("finding %s: %s\n", f.Kind, f.Summary)
+		if f.Detail != "" {
+			suite.SystemOut += "  " + f.Detail + "\n"
+		}
+	}
 	doc := junitSuites{Name: "fwcheck", Tests: suite.Tests, Fail: suite.Fail, Skip: suite.Skip, Time: suite.Time, Suites: []junitSuite{suite}}
 	if _, err := io.WriteString(w, xml.Header); err != nil {
 		return err

@@ -18,6 +18,16 @@ func writeMarkdown(w io.Writer, r *Report) error {
 	if len(r.Source.Addresses) > 0 {
 		fmt.Fprintf(&b, "Probes left from %s.\n", mdCell(strings.Join(r.Source.Addresses, ", ")))
 	}
+	if len(r.Findings) > 0 {
+		b.WriteString("\n### Findings (not the firewall)\n\n")
+		for _, f := range r.Findings {
+			fmt.Fprintf(&b, "- **%s**: %s", mdCell(f.Kind), mdCell(f.Summary))
+			if f.Detail != "" {
+				fmt.Fprintf(&b, " (%s)", mdCell(f.Detail))
+			}
+			b.WriteString("\n")
+		}
+	}
 	var rules []string
 	for _, o := range r.Openings {
 		if o.Status == Missing && o.Rule != "" {
@@ -42,6 +52,9 @@ func finding(o Opening) string {
 		return o.Note
 	}
 	var parts []string
+	if len(o.Findings) > 0 && o.Status != Verified {
+		parts = append(parts, "finding: "+strings.Join(o.Findings, ", "))
+	}
 	for _, p := range o.Probes {
 		if p.OK && p.Warning == "" && o.Status != Verified {
 			continue

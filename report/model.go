@@ -7,6 +7,7 @@ import (
 	"cmp"
 	"fmt"
 	"net/netip"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -39,7 +40,10 @@ type Report struct {
 	DryRun    bool      `json:"dry_run,omitempty"`
 	Notes     []string  `json:"notes,omitempty"`
 	Summary   Summary   `json:"summary"`
-	Openings  []Opening `json:"openings"`
+	// Findings are the causes that are not the firewall (DNS, the proxy, this machine, an
+	// interrupted run, discovery): read them before the rules.
+	Findings []Finding `json:"findings"`
+	Openings []Opening `json:"openings"`
 }
 
 // Tool names the fwcheck build and catalog edition that made the report.
@@ -78,9 +82,12 @@ type Opening struct {
 	Status       string   `json:"status"`
 	// Rule is the firewall rule to request: only what failed, from the source this machine
 	// used. Empty for a verified opening.
-	Rule   string  `json:"rule"`
-	Note   string  `json:"note,omitempty"`
-	Probes []Probe `json:"probes"`
+	Rule string `json:"rule"`
+	// Findings names the kinds of the report's findings behind this opening's failures; an
+	// opening that failed only through them has no rule.
+	Findings []string `json:"findings,omitempty"`
+	Note     string   `json:"note,omitempty"`
+	Probes   []Probe  `json:"probes"`
 
 	// planned is true when the opening is (or, in a dry run, would be) probed.
 	planned bool
@@ -100,9 +107,12 @@ type Probe struct {
 	Detail    string  `json:"detail"`
 	Warning   string  `json:"warning,omitempty"`
 	ElapsedMS float64 `json:"elapsed_ms"`
+	// Sweep, for a swept range, counts its addresses by state; Host is the range.
+	Sweep *SweepStats `json:"sweep,omitempty"`
 
 	severity probe.Severity
 	source   string
+	finding  string
 }
 
 // Meta is what the report needs besides the plan and the results.
@@ -116,6 +126,14 @@ type Meta struct {
 	// ViaFor, if non-nil, names the way a planned target would go (a dry run dials nothing,
 	// so no result says it).
 	ViaFor func(probe.Target) string
+	// Sweeps are the tallies of the plan's sweeps (NewTallies): Sweeps[i] for opening i.
+	Sweeps [][]*Tally
+	// SourceIP, if valid, is the address every probe left from (--source-ip).
+	SourceIP netip.Addr
+	// Resolver names the DNS servers the run used, for a dns finding.
+	Resolver string
+	// Findings are the run's own findings (discovery), listed before the probes'.
+	Findings []Finding
 }
 
 // Build judges every opening of plan from results, where results[i][j] holds the results of
@@ -124,7 +142,7 @@ func Build(plan *endpoints.Plan, results [][][]probe.Result, m Meta) *Report {
 	r := &Report{
 		Schema: Schema, Tool: Tool{Version: m.Version, Catalog: plan.Edition},
 		Profile: string(plan.Profile), Region: plan.Region, Started: m.Started.UTC(),
-		ElapsedMS: m.Elapsed.Milliseconds(), Via: cmp.Or(m.Via, "direct"), DryRun: m.DryRun,
+		ElapsedMS: m.Elapsed.Milliseconds(), Via: cmp.Or(m.Via, probe.Direct), DryRun: m.DryRun,
 		Source: Source{Hostname: m.Hostname, Addresses: []string{}}, Notes: plan.Notes,
 		Openings: make([]Opening, 0, len(plan.Openings)),
 	}
@@ -133,7 +151,11 @@ func Build(plan *endpoints.Plan, results [][][]probe.Result, m Meta) *Report {
 		if i < len(results) {
 			res = results[i]
 		}
-		o := judge(po, res, m)
+		var tallies []*Tally
+		if i < len(m.Sweeps) {
+			tallies = m.Sweeps[i]
+		}
+		o := judge(po, res, tallies, m)
 		for _, p := range o.Probes {
 			if p.source != "" && !slices.Contains(r.Source.Addresses, p.source) {
 				r.Source.Addresses = append(r.Source.Addresses, p.source)
@@ -142,9 +164,25 @@ func Build(plan *endpoints.Plan, results [][][]probe.Result, m Meta) *Report {
 		r.Openings = append(r.Openings, o)
 	}
 	slices.Sort(r.Source.Addresses)
+	// A rule names the source this machine used; where a probe could not say (a range not
+	// dialed), the run's own addresses stand for it.
+	src := "<this host>"
+	switch {
+	case m.SourceIP.IsValid():
+		src = m.SourceIP.String()
+	case len(r.Source.Addresses) > 0:
+		src = strings.Join(r.Source.Addresses, ", ")
+	}
+	for i := range r.Openings {
+		r.Openings[i].Rule = strings.ReplaceAll(r.Openings[i].Rule, unknownSource, src)
+	}
+	r.Findings = collectFindings(r.Openings, m.Findings, m.Resolver)
 	r.Summary = summarize(r.Openings)
 	return r
 }
+
+// unknownSource stands in a rule for a source no probe named, until the report knows the run's.
+const unknownSource = "\x00source\x00"
 
 func summarize(openings []Opening) Summary {
 	s := Summary{Openings: len(openings)}
@@ -174,7 +212,7 @@ func (r *Report) ExitCode(strict bool) int {
 	return 0
 }
 
-func judge(po endpoints.Opening, res [][]probe.Result, m Meta) Opening {
+func judge(po endpoints.Opening, res [][]probe.Result, tallies []*Tally, m Meta) Opening {
 	dryRun := m.DryRun
 	o := Opening{
 		ID: po.ID, Section: po.Section, Title: po.Title, Reason: po.Reason, Direction: po.Direction,
@@ -184,7 +222,7 @@ func judge(po endpoints.Opening, res [][]probe.Result, m Meta) Opening {
 	if o.Destinations == nil {
 		o.Destinations = []string{}
 	}
-	if po.Skip != "" || dryRun || res == nil {
+	if po.Skip != "" || dryRun {
 		o.Status, o.Note = Skipped, po.Skip
 		if dryRun && po.Skip == "" {
 			o.Note = "dry run: nothing dialed"
@@ -196,64 +234,106 @@ func judge(po endpoints.Opening, res [][]probe.Result, m Meta) Opening {
 			}
 			o.Probes = append(o.Probes, p)
 		}
-		o.Probes = collapsePlannedSweeps(o.Probes, po.Targets)
+		o.Probes = append(o.Probes, plannedSweeps(po, m.ViaFor)...)
 		if po.Skip == "" {
-			o.Rule = rule(o.Protocol, "<this host>", o.Destinations, o.Ports)
+			o.Rule = rule(o.Protocol, unknownSource, o.Destinations, o.Ports)
 		}
 		return o
 	}
-	var flat []probe.Result
-	if len(res) == 1 {
-		flat = res[0] // the common case: no copy
-	} else {
-		for _, rs := range res {
-			flat = append(flat, rs...)
+	o.Probes = make([]Probe, 0, len(po.Targets)+len(tallies))
+	for j, t := range po.Targets {
+		var rs []probe.Result
+		if j < len(res) {
+			rs = res[j]
+		}
+		if len(rs) == 0 {
+			// A target without a result was never proven: say so, loudly, never pass it.
+			rs = []probe.Result{{Target: t, Address: t.Addr, Via: probe.Direct, State: probe.LocalError, Reason: "local-error:no-result",
+				Detail: "the probe ended without a result (a bug in fwcheck: please report it)"}}
+		}
+		for _, pr := range rs {
+			o.Probes = append(o.Probes, judgeProbe(po, pr))
 		}
 	}
-	o.Probes = make([]Probe, 0, len(flat))
-	for _, pr := range aggregateSweeps(flat) {
-		p := toProbe(pr)
-		if len(po.Documented) > 0 && pr.Address.IsValid() && !inAny(pr.Address, po.Documented) {
-			p.Warning = fmt.Sprintf("%s resolves to %s, outside the addresses the page documents for it (%s): the page has drifted; request %s too",
-				pr.Target.Host, pr.Address, prefixList(po.Documented), pr.Address)
-			if p.severity == probe.Pass {
-				p.severity = probe.Warn
-			}
-		}
+	for _, t := range tallies {
+		sum, stats := t.verdict()
+		p := toProbe(sum)
+		p.Host, p.Address, p.Sweep = t.Range.String(), "", stats
 		o.Probes = append(o.Probes, p)
 	}
+	if len(o.Probes) == 0 {
+		o.Probes = append(o.Probes, toProbe(probe.Result{Target: probe.Target{Check: probe.CheckNone}, Via: probe.Direct,
+			State: probe.LocalError, Reason: "local-error:no-probe",
+			Detail: "no probe was planned for this opening, so nothing proves it (a bug in fwcheck or the catalog)"}))
+	}
 	o.Status = status(o)
-	if o.Status != Verified {
+	for _, p := range o.Probes {
+		if p.severity != probe.Pass && p.finding != "" {
+			o.Findings = appendNew(o.Findings, p.finding)
+		}
+	}
+	switch o.Status {
+	case Missing, Warning:
 		o.Rule = failedRule(o)
+	case Skipped:
+		o.Note = "the run was interrupted before this opening was proven"
 	}
 	return o
 }
 
+// judgeProbe turns one result into a report entry, flagging an address outside the ranges
+// the page documents for the name (drift).
+func judgeProbe(po endpoints.Opening, pr probe.Result) Probe {
+	p := toProbe(pr)
+	if len(po.Documented) > 0 && pr.Address.IsValid() && !inAny(pr.Address, po.Documented) {
+		p.Warning = fmt.Sprintf("%s resolves to %s, outside the addresses the page documents for it (%s): the page has drifted; request %s too",
+			pr.Target.Host, pr.Address, prefixList(po.Documented), pr.Address)
+		if p.severity == probe.Pass {
+			p.severity = probe.Warn
+		}
+	}
+	return p
+}
+
+// status is the opening's verdict: any failure makes it missing (a warning when optional);
+// it is verified only when something passed and nothing failed, warned or was cut short.
 func status(o Opening) string {
-	worst := probe.Pass
+	var fail, warn, pass, interrupted bool
 	for _, p := range o.Probes {
-		worst = max(worst, p.severity)
+		switch p.severity {
+		case probe.Fail:
+			fail = true
+		case probe.Warn:
+			warn = true
+		case probe.Pass:
+			pass = true
+		default:
+			interrupted = interrupted || p.finding == FindingInterrupted
+		}
 	}
 	switch {
-	case worst == probe.Fail && o.Required:
+	case fail && o.Required:
 		return Missing
-	case worst == probe.Fail || worst == probe.Warn:
+	case fail || warn:
 		return Warning
-	case worst == probe.NotRun:
-		return Skipped
-	default:
+	case pass && !interrupted:
 		return Verified
+	default:
+		return Skipped
 	}
 }
 
 func toProbe(pr probe.Result) Probe {
 	t := pr.Target
 	p := Probe{
-		Host: t.Name(), Port: int(t.Port), Protocol: t.Network(), Via: cmp.Or(pr.Via, "direct"),
+		Host: t.Name(), Port: int(t.Port), Protocol: t.Network(), Via: cmp.Or(pr.Via, probe.Direct),
 		Check: t.Description(), State: string(pr.State), OK: pr.OK(), Reason: pr.Reason,
 		Detail:    pr.Detail,
 		ElapsedMS: float64(pr.Elapsed.Microseconds()) / 1000,
-		severity:  pr.State.Severity(t.Sample),
+		severity:  pr.State.Severity(),
+	}
+	if p.severity != probe.Pass {
+		p.finding = findingKind(pr.State, pr.Reason)
 	}
 	if pr.Address.IsValid() {
 		p.Address = pr.Address.String()
@@ -282,12 +362,13 @@ func rangeName(t probe.Target) string {
 	return t.Host
 }
 
-// failedRule names only the destinations and ports that failed (or could not be proven),
-// from the source addresses this machine used.
+// failedRule names only the destinations and ports that failed (or could not be proven) at
+// the firewall, from the source addresses this machine used; failures with a finding behind
+// them (DNS, the proxy, this machine) are no rule.
 func failedRule(o Opening) string {
 	var dests, ports, sources []string
 	for _, p := range o.Probes {
-		if p.severity == probe.Pass {
+		if p.severity == probe.Pass || p.severity == probe.NotRun || p.finding != "" {
 			continue
 		}
 		if p.Check == "none" {
@@ -298,14 +379,18 @@ func failedRule(o Opening) string {
 		}
 		dests = appendNew(dests, cmp.Or(p.Address, p.Host))
 		ports = appendNew(ports, fmt.Sprint(p.Port))
-		if p.source != "" {
+		switch {
+		case p.Via != probe.Direct && p.Via != "":
+			// Through a proxy, the connection that was refused left from the proxy.
+			sources = appendNew(sources, "the proxy "+proxyHost(p.Via))
+		case p.source != "":
 			sources = appendNew(sources, p.source)
 		}
 	}
 	if len(dests) == 0 {
 		return ""
 	}
-	src := "<this host>"
+	src := unknownSource
 	if len(sources) > 0 {
 		src = strings.Join(sources, ", ")
 	}
@@ -320,6 +405,14 @@ func rule(proto, src string, dests []string, ports string) string {
 		r += " port " + ports
 	}
 	return r
+}
+
+// proxyHost is a redacted proxy URL's host:port.
+func proxyHost(via string) string {
+	if u, err := url.Parse(via); err == nil && u.Host != "" {
+		return u.Host
+	}
+	return via
 }
 
 func inAny(a netip.Addr, ps []netip.Prefix) bool {

@@ -8,6 +8,12 @@ import (
 // writeRules prints one firewall rule per missing opening, ready for a firewall request; the
 // rules of warnings follow as comments.
 func writeRules(w io.Writer, r *Report) error {
+	// Findings are no rules, but whoever forwards this list must see them.
+	for _, f := range r.Findings {
+		if _, err := fmt.Fprintf(w, "# finding %s: %s\n", f.Kind, terminalSafe(f.Summary)); err != nil {
+			return err
+		}
+	}
 	for _, status := range []string{Missing, Warning} {
 		for _, o := range r.Openings {
 			if o.Status != status || o.Rule == "" {

@@ -47,6 +47,12 @@ func (t *textWriter) Write(w io.Writer, r *Report) error {
 	for _, n := range r.Notes {
 		b.WriteString(t.faint.Sprint("note: "+terminalSafe(n)) + "\n")
 	}
+	if len(r.Findings) > 0 {
+		b.WriteString("\n" + t.yellow.Sprintf("FINDINGS (%d): causes that are not the firewall, no rule to request", len(r.Findings)) + "\n")
+		for _, f := range r.Findings {
+			t.finding(&b, f)
+		}
+	}
 	groups := groupByStatus(r)
 	for _, status := range statusOrder {
 		list := groups[status]
@@ -101,6 +107,13 @@ func (t *textWriter) opening(b *strings.Builder, o Opening, dryRun bool) {
 	if o.Rule != "" && o.Status != Skipped || dryRun && o.Rule != "" {
 		fmt.Fprintf(b, "      %s\n", terminalSafe(o.Rule))
 	}
+	if len(o.Findings) > 0 && o.Status != Verified {
+		what := "also see"
+		if o.Rule == "" {
+			what = "no rule: see"
+		}
+		fmt.Fprintf(b, "      %s the %s finding%s above\n", what, strings.Join(o.Findings, ", "), pluralS(len(o.Findings)))
+	}
 	if o.Status == Skipped && (!dryRun || !o.planned) {
 		fmt.Fprintf(b, "      %s\n", t.faint.Sprint(terminalSafe(o.Note)))
 		return
@@ -127,6 +140,31 @@ func (t *textWriter) opening(b *strings.Builder, o Opening, dryRun bool) {
 			fmt.Fprintf(b, "      %s\n", t.yellow.Sprint("drift: "+terminalSafe(p.Warning)))
 		}
 	}
+}
+
+// maxFindingTargetsShown bounds the targets the text report lists under a finding.
+const maxFindingTargetsShown = 5
+
+func (t *textWriter) finding(b *strings.Builder, f Finding) {
+	fmt.Fprintf(b, "  %s %s: %s\n", t.yellow.Sprint("!"), f.Kind, terminalSafe(f.Summary))
+	if f.Detail != "" {
+		fmt.Fprintf(b, "      %s\n", terminalSafe(f.Detail))
+	}
+	if n := len(f.Targets); n > 0 {
+		shown := f.Targets[:min(n, maxFindingTargetsShown)]
+		line := strings.Join(shown, ", ")
+		if n > len(shown) {
+			line += fmt.Sprintf(" and %d more", n-len(shown))
+		}
+		fmt.Fprintf(b, "      %s\n", t.faint.Sprint(terminalSafe(line)))
+	}
+}
+
+func pluralS(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
 }
 
 func (t *textWriter) summary(r *Report) string {
