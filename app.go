@@ -7,6 +7,7 @@ import (
 	"io"
 	"runtime/debug"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/urfave/cli/v2"
 
@@ -43,10 +44,26 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	code := exitOK
 	app := newApp(stdout, stderr, getenv, &code)
 	if err := app.RunContext(ctx, args); err != nil {
-		fmt.Fprintf(stderr, "fwcheck: %s\n", oneLine(err.Error()))
+		fmt.Fprintf(stderr, "fwcheck: %s\n", errorLine(err.Error()))
 		return exitBadRun
 	}
 	return code
+}
+
+// maxErrorLine bounds the one line bad input gets: whatever was typed, it fits a terminal
+// or two, and no URL's credentials survive in it.
+const maxErrorLine = 400
+
+func errorLine(s string) string {
+	s = quote.Userinfo(oneLine(s))
+	if len(s) > maxErrorLine {
+		cut := maxErrorLine
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut] + "…"
+	}
+	return s
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
@@ -162,7 +179,7 @@ func newApp(stdout, stderr io.Writer, getenv func(string) string, code *int) *cl
 			ArgsUsage: "HOST:PORT|URL...",
 			UsageText: "fwcheck probe 169.46.7.238:443 https://containers.bluemix.net/v1/ udp://169.46.7.238:30000 [::1]:8080",
 			Description: "HOST:PORT is a TCP connect; a URL's scheme names the check: tcp://, udp://, tls://,\n" +
-				"http:// and https:// (a GET; any answer but an error status or a redirect passes).",
+				"http:// and https:// (a GET: 2xx or 401 passes; a redirect or an error status fails).",
 			Flags: append(common,
 				&cli.StringFlag{Name: "targets-file", Usage: "read more targets from FILE, one a line (# starts a comment), as nmap -iL", EnvVars: env("targets-file")},
 			),

@@ -8,6 +8,7 @@ import (
 
 	"github.com/fwcheck/fwcheck/endpoints"
 	"github.com/fwcheck/fwcheck/probe"
+	"github.com/fwcheck/fwcheck/report"
 )
 
 // discover fills in, from the kubeconfig, the cluster facts the user did not give: the master
@@ -41,15 +42,27 @@ func discover(ctx context.Context, o *options, p *probe.Prober) error {
 		f.EtcdNote = "dry run: the etcd endpoints would be read from kube-system/calico-config through the API"
 		return nil
 	}
-	eps, err := p.CalicoEtcdEndpoints(ctx, kc.REST)
-	if err != nil {
+	// Only this look-up needs the credentials; it is bounded by the run's timeout, a
+	// credential plugin included, and its failure is a finding: the master is still checked.
+	dctx, cancel := context.WithTimeout(ctx, o.probe.Timeout)
+	defer cancel()
+	failed := func(err error) error {
 		f.EtcdNote = err.Error()
+		o.findings = append(o.findings, report.Finding{Kind: report.FindingDiscovery,
+			Summary: "the etcd endpoints could not be read from kube-system/calico-config: etcd is unverified; pass --etcd-endpoint",
+			Detail:  err.Error(), Targets: []string{"https://" + kc.Master.String() + "/api/v1/namespaces/kube-system/configmaps/calico-config"}})
 		return nil
+	}
+	if err := runCredentialPlugin(dctx, kc.REST); err != nil {
+		return failed(err)
+	}
+	eps, err := p.CalicoEtcdEndpoints(dctx, kc.REST)
+	if err != nil {
+		return failed(err)
 	}
 	parsed, err := endpoints.ParseEtcdEndpoints(eps)
 	if err != nil {
-		f.EtcdNote = fmt.Sprintf("calico-config's etcd_endpoints %q does not parse (%v)", eps, err)
-		return nil
+		return failed(fmt.Errorf("calico-config's etcd_endpoints %s does not parse (%v)", quoteValue(eps), err))
 	}
 	f.Etcd = parsed
 	f.Notes = append(f.Notes, fmt.Sprintf("etcd endpoints %s from kube-system/calico-config", eps))

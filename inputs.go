@@ -17,7 +17,6 @@ const (
 	maxTargetsFileBytes = 64 << 20
 	maxTargetsLineBytes = 4 << 10
 	maxCatalogBytes     = 16 << 20
-	maxKubeconfigBytes  = 16 << 20
 )
 
 // errTooLarge marks an input past its cap.

@@ -62,7 +62,7 @@ func TestBadInputExits2(t *testing.T) {
 		{[]string{"frobnicate"}, nil, `unknown command "frobnicate"`},
 		{[]string{"worker", "--region", "mars"}, nil, `unknown region "mars"`},
 		{[]string{"worker", "--region", "us-south", "--location", "lon02"}, nil, `unknown location "lon02"`},
-		{[]string{"worker", "--region", "us-south", "--timeout", "0s"}, nil, "--timeout 0s must be more than zero"},
+		{[]string{"worker", "--region", "us-south", "--timeout", "0s"}, nil, "--timeout 0s is too short to prove anything"},
 		{[]string{"worker", "--region", "us-south", "--concurrency", "0"}, nil, "--concurrency 0 must be at least 1"},
 		{[]string{"workstation", "--master-url", "http://1.2.3.4:31142"}, nil, "--master-url"},
 		{[]string{"probe", "127.0.0.1"}, nil, `"127.0.0.1" is not HOST:PORT`},

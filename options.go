@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/urfave/cli/v2"
 	"golang.org/x/net/http/httpproxy"
@@ -147,8 +148,9 @@ func optionsFrom(c *cli.Context, p endpoints.Profile, getenv func(string) string
 
 	cfg := &o.probe
 	cfg.Timeout = c.Duration("timeout")
-	if cfg.Timeout <= 0 {
-		return nil, badInput("--timeout %s must be more than zero", cfg.Timeout)
+	if cfg.Timeout < minTimeout {
+		// Below this, a listening TLS port reads as filtered: the budget, not the path, ends it.
+		return nil, badInput("--timeout %s is too short to prove anything: give at least %s", cfg.Timeout, minTimeout)
 	}
 	cfg.Locate = c.Bool("locate")
 	cfg.Retries = c.Int("retries")
@@ -170,11 +172,11 @@ func optionsFrom(c *cli.Context, p endpoints.Profile, getenv func(string) string
 		cfg.Pins = append(cfg.Pins, probe.Pin{Host: r.Host, Port: r.Port, Addr: r.Addr})
 	}
 	if s := c.String("source-ip"); s != "" {
-		a, err := netip.ParseAddr(s)
+		src, err := sourceIP(s, &o.facts)
 		if err != nil {
-			return nil, badInput("--source-ip %q is not an IP address", s)
+			return nil, err
 		}
-		cfg.SourceIP = a.Unmap()
+		cfg.SourceIP = src
 	}
 	if path := c.String("ca-file"); path != "" {
 		certs, err := probe.LoadCAFile(path)
@@ -199,6 +201,42 @@ func optionsFrom(c *cli.Context, p endpoints.Profile, getenv func(string) string
 		o.outputs = []outputSpec{{format: "text"}}
 	}
 	return o, nil
+}
+
+// minTimeout is the shortest --timeout that can still see a handshake complete.
+const minTimeout = 10 * time.Millisecond
+
+// sourceIP checks --source-ip before anything is dialed: an address of this machine, of the
+// family of every IP literal the user typed (a name resolving to both families dials only
+// the source's family; the others are reported skipped).
+func sourceIP(s string, f *endpoints.Facts) (netip.Addr, error) {
+	a, err := netip.ParseAddr(strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(s), "["), "]"))
+	if err != nil || a.Zone() != "" {
+		return netip.Addr{}, badInput("--source-ip %s is not an IP address", quoteValue(s))
+	}
+	a = a.Unmap()
+	local, err := probe.IsLocalAddr(a)
+	if err != nil {
+		return netip.Addr{}, badInput("--source-ip %s: cannot list this machine's addresses: %v", a, err)
+	}
+	if !local {
+		return netip.Addr{}, badInput("--source-ip %s is not an address of this machine (see `ip addr`)", a)
+	}
+	var literals []endpoints.HostPort
+	literals = append(literals, f.Master)
+	literals = append(literals, f.Etcd...)
+	literals = append(literals, f.NodeIPs...)
+	literals = append(literals, f.LoadBalancers...)
+	literals = append(literals, f.Ingress...)
+	for _, t := range f.Probes {
+		literals = append(literals, endpoints.HostPort{Host: t.Host, Addr: t.Addr, Port: t.Port})
+	}
+	for _, hp := range literals {
+		if hp.Addr.IsValid() && hp.Addr.Is4() != a.Is4() {
+			return netip.Addr{}, badInput("--source-ip %s cannot reach %s: one is IPv4, the other IPv6", a, hp.Addr)
+		}
+	}
+	return a, nil
 }
 
 func parseIP(flag, s string) (endpoints.HostPort, error) {

@@ -14,6 +14,8 @@ import (
 	"sync"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/fwcheck/fwcheck/internal/quote"
 )
 
 //go:embed catalog.yaml
@@ -151,7 +153,7 @@ func decodeStrict(n *yaml.Node, v any) error {
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k := n.Content[i]
 			if !known[k.Value] {
-				unknown = append(unknown, fmt.Sprintf("line %d: unknown field %q", k.Line, k.Value))
+				unknown = append(unknown, fmt.Sprintf("line %d: unknown field %s", k.Line, quote.Value(k.Value)))
 			}
 		}
 	}

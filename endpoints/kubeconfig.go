@@ -2,7 +2,6 @@ package endpoints
 
 import (
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 
@@ -10,6 +9,8 @@ import (
 	// Auth providers (oidc) as kubectl has them.
 	_ "k8s.io/client-go/plugin/pkg/client/auth"
 	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/fwcheck/fwcheck/internal/quote"
 )
 
 // Kubeconfig is what a kubeconfig says about the cluster of one context.
@@ -25,6 +26,9 @@ type Kubeconfig struct {
 	// It is never printed.
 	REST *rest.Config
 }
+
+// MaxKubeconfigBytes caps each kubeconfig file fwcheck reads.
+const MaxKubeconfigBytes = 16 << 20
 
 // ErrNoKubeconfig means no kubeconfig was named and none exists at the default places.
 var ErrNoKubeconfig = errors.New("no kubeconfig")
@@ -46,9 +50,17 @@ func LoadKubeconfig(path, context string, getenv func(string) string) (*Kubeconf
 	}
 	var existing []string
 	for _, f := range files {
-		if _, err := os.Stat(f); err == nil {
-			existing = append(existing, f)
+		fi, err := os.Stat(f)
+		if err != nil {
+			continue
 		}
+		if fi.Mode().IsRegular() && fi.Size() > MaxKubeconfigBytes || fi.IsDir() {
+			return nil, quote.Errorf("kubeconfig %s is a directory or larger than %d MiB, the most fwcheck reads", f, MaxKubeconfigBytes>>20)
+		}
+		if !fi.Mode().IsRegular() {
+			return nil, quote.Errorf("kubeconfig %s is not a regular file (a pipe or device): save it to a file first", f)
+		}
+		existing = append(existing, f)
 	}
 	if path == "" && len(existing) == 0 {
 		return nil, ErrNoKubeconfig
@@ -57,27 +69,27 @@ func LoadKubeconfig(path, context string, getenv func(string) string) (*Kubeconf
 	cc := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, overrides)
 	raw, err := cc.RawConfig()
 	if err != nil {
-		return nil, fmt.Errorf("kubeconfig %s: %v", joinFiles(existing), err)
+		return nil, quote.Errorf("kubeconfig %s: %v", joinFiles(existing), err)
 	}
 	ctxName := raw.CurrentContext
 	if context != "" {
 		ctxName = context
 	}
 	if ctxName == "" {
-		return nil, fmt.Errorf("kubeconfig %s has no current context: pass --context", joinFiles(existing))
+		return nil, quote.Errorf("kubeconfig %s has no current context: pass --context", joinFiles(existing))
 	}
 	rc, err := cc.ClientConfig()
 	if err != nil {
-		return nil, fmt.Errorf("kubeconfig %s, context %q: %v", joinFiles(existing), ctxName, err)
+		return nil, quote.Errorf("kubeconfig %s, context %q: %v", joinFiles(existing), ctxName, err)
 	}
 	m, err := ParseMasterURL(rc.Host)
 	if err != nil {
-		return nil, fmt.Errorf("kubeconfig %s, context %q: the cluster server %q is not an https://HOST:PORT URL", joinFiles(existing), ctxName, rc.Host)
+		return nil, quote.Errorf("kubeconfig %s, context %q: the cluster server %q is not an https://HOST:PORT URL", joinFiles(existing), ctxName, quote.Userinfo(rc.Host))
 	}
 	ca := rc.CAData
 	if len(ca) == 0 && rc.CAFile != "" {
 		if ca, err = os.ReadFile(rc.CAFile); err != nil {
-			return nil, fmt.Errorf("kubeconfig %s, context %q: certificate-authority: %v", joinFiles(existing), ctxName, err)
+			return nil, quote.Errorf("kubeconfig %s, context %q: certificate-authority: %v", joinFiles(existing), ctxName, err)
 		}
 	}
 	return &Kubeconfig{Files: existing, Context: ctxName, Master: m, CA: ca, REST: rc}, nil

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/fwcheck/fwcheck/internal/quote"
 	"github.com/fwcheck/fwcheck/probe"
 )
 
@@ -26,11 +27,11 @@ func (hp HostPort) String() string {
 func ParseHostPort(s string) (HostPort, error) {
 	host, port, err := net.SplitHostPort(strings.TrimSpace(s))
 	if err != nil {
-		return HostPort{}, fmt.Errorf("%q is not HOST:PORT ([IPv6]:PORT for IPv6)", s)
+		return HostPort{}, quote.Errorf("%q is not HOST:PORT ([IPv6]:PORT for IPv6)", s)
 	}
 	p, err := ParsePort(port)
 	if err != nil {
-		return HostPort{}, fmt.Errorf("%q: %v", s, err)
+		return HostPort{}, quote.Errorf("%q: %v", s, err)
 	}
 	return parseHost(s, host, p)
 }
@@ -38,12 +39,12 @@ func ParseHostPort(s string) (HostPort, error) {
 func parseHost(input, host string, port uint16) (HostPort, error) {
 	if a, err := netip.ParseAddr(host); err == nil {
 		if a.Zone() != "" {
-			return HostPort{}, fmt.Errorf("%q: zoned IPv6 addresses are not supported", input)
+			return HostPort{}, quote.Errorf("%q: zoned IPv6 addresses are not supported", input)
 		}
 		return HostPort{Host: a.Unmap().String(), Addr: a.Unmap(), Port: port}, nil
 	}
 	if !validHostname(host) {
-		return HostPort{}, fmt.Errorf("%q: %q is not an IP address or host name", input, host)
+		return HostPort{}, quote.Errorf("%q: %q is not an IP address or host name", input, host)
 	}
 	return HostPort{Host: strings.ToLower(host), Port: port}, nil
 }
@@ -60,7 +61,7 @@ func ParseProbeTarget(s string) (probe.Target, error) {
 	}
 	u, err := url.Parse(s)
 	if err != nil {
-		return probe.Target{}, fmt.Errorf("%q is not a URL: %v", s, err)
+		return probe.Target{}, quote.Errorf("%q is not a URL: %v", s, err)
 	}
 	check, defPort := probe.Check(""), ""
 	switch u.Scheme {
@@ -75,21 +76,21 @@ func ParseProbeTarget(s string) (probe.Target, error) {
 	case "http":
 		check, defPort = probe.CheckHTTP, "80"
 	default:
-		return probe.Target{}, fmt.Errorf("%q: scheme %q is not tcp, udp, tls, http or https", s, u.Scheme)
+		return probe.Target{}, quote.Errorf("%q: scheme %q is not tcp, udp, tls, http or https", s, u.Scheme)
 	}
 	if u.User != nil {
-		return probe.Target{}, fmt.Errorf("%q: credentials in a probe URL are not supported", s)
+		return probe.Target{}, quote.Errorf("%q: credentials in a probe URL are not supported", s)
 	}
 	port := u.Port()
 	if port == "" {
 		port = defPort
 	}
 	if port == "" {
-		return probe.Target{}, fmt.Errorf("%q: a %s target needs a port", s, u.Scheme)
+		return probe.Target{}, quote.Errorf("%q: a %s target needs a port", s, u.Scheme)
 	}
 	p, err := ParsePort(port)
 	if err != nil {
-		return probe.Target{}, fmt.Errorf("%q: %v", s, err)
+		return probe.Target{}, quote.Errorf("%q: %v", s, err)
 	}
 	hp, err := parseHost(s, u.Hostname(), p)
 	if err != nil {
@@ -98,9 +99,10 @@ func ParseProbeTarget(s string) (probe.Target, error) {
 	t := probe.Target{Host: hp.Host, Addr: hp.Addr, Port: hp.Port, Check: check}
 	if check == probe.CheckHTTP || check == probe.CheckHTTPS {
 		t.Path = u.RequestURI()
-		// Any answer but a server error proves the service; a block page still fails on
-		// its 403 or its redirect.
-		t.Expect.Status = []int{200, 201, 202, 204, 301, 302, 304, 401}
+		// A success or an authentication challenge proves the service. A redirect does not:
+		// it is what captive portals and proxy login pages answer (it fails as
+		// unexpected-response:redirect, naming the Location); a block page fails on its 403.
+		t.Expect.Status = []int{200, 201, 202, 204, 401}
 	}
 	return t, nil
 }
@@ -117,18 +119,18 @@ func ParseResolve(s string) (Resolve, error) {
 	host, rest, ok := strings.Cut(strings.TrimSpace(s), ":")
 	port, addr, ok2 := strings.Cut(rest, ":")
 	if !ok || !ok2 {
-		return Resolve{}, fmt.Errorf("--resolve %q is not HOST:PORT:ADDR", s)
+		return Resolve{}, quote.Errorf("--resolve %q is not HOST:PORT:ADDR", s)
 	}
 	p, err := ParsePort(port)
 	if err != nil {
-		return Resolve{}, fmt.Errorf("--resolve %q: %v", s, err)
+		return Resolve{}, quote.Errorf("--resolve %q: %v", s, err)
 	}
 	if !validHostname(host) {
-		return Resolve{}, fmt.Errorf("--resolve %q: %q is not a host name", s, host)
+		return Resolve{}, quote.Errorf("--resolve %q: %q is not a host name", s, host)
 	}
 	a, err := netip.ParseAddr(strings.TrimSuffix(strings.TrimPrefix(addr, "["), "]"))
 	if err != nil || a.Zone() != "" {
-		return Resolve{}, fmt.Errorf("--resolve %q: %q is not an IP address", s, addr)
+		return Resolve{}, quote.Errorf("--resolve %q: %q is not an IP address", s, addr)
 	}
 	return Resolve{Host: strings.ToLower(host), Port: p, Addr: a.Unmap()}, nil
 }
@@ -145,7 +147,7 @@ func (r Resolve) String() string {
 func ParseMasterURL(s string) (HostPort, error) {
 	u, err := url.Parse(strings.TrimSpace(s))
 	if err != nil || u.Scheme != "https" || u.Host == "" {
-		return HostPort{}, fmt.Errorf("--master-url %q is not an https://HOST:PORT URL", s)
+		return HostPort{}, quote.Errorf("--master-url %q is not an https://HOST:PORT URL", s)
 	}
 	port := u.Port()
 	if port == "" {
@@ -153,7 +155,7 @@ func ParseMasterURL(s string) (HostPort, error) {
 	}
 	p, err := ParsePort(port)
 	if err != nil {
-		return HostPort{}, fmt.Errorf("--master-url %q: %v", s, err)
+		return HostPort{}, quote.Errorf("--master-url %q: %v", s, err)
 	}
 	return parseHost(s, u.Hostname(), p)
 }
@@ -170,18 +172,18 @@ func ParseEtcdEndpoints(s string) ([]HostPort, error) {
 		if i := strings.Index(part, "://"); i >= 0 {
 			u, err := url.Parse(part)
 			if err != nil || u.Port() == "" {
-				return nil, fmt.Errorf("--etcd-endpoint %q is not HOST:PORT", part)
+				return nil, quote.Errorf("--etcd-endpoint %q is not HOST:PORT", part)
 			}
 			part = u.Host
 		}
 		hp, err := ParseHostPort(part)
 		if err != nil {
-			return nil, fmt.Errorf("--etcd-endpoint: %v", err)
+			return nil, quote.Errorf("--etcd-endpoint: %v", err)
 		}
 		out = append(out, hp)
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("--etcd-endpoint %q names no endpoint", s)
+		return nil, quote.Errorf("--etcd-endpoint %q names no endpoint", s)
 	}
 	return out, nil
 }

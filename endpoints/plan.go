@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/fwcheck/fwcheck/internal/quote"
 	"github.com/fwcheck/fwcheck/probe"
 )
 
@@ -143,7 +144,7 @@ const maxSweepAddrs = 1 << 16
 func (c *Catalog) BuildPlan(f Facts) (*Plan, error) {
 	for _, g := range f.Skip {
 		if !slices.Contains(GroupNames, g) {
-			return nil, fmt.Errorf("--skip %q is not a group (valid: %s)", g, strings.Join(GroupNames, ", "))
+			return nil, quote.Errorf("--skip %q is not a group (valid: %s)", g, strings.Join(GroupNames, ", "))
 		}
 	}
 	p := &Plan{Profile: f.Profile, Edition: c.Edition, Notes: slices.Clone(f.Notes)}
@@ -162,7 +163,7 @@ func (c *Catalog) BuildPlan(f Facts) (*Plan, error) {
 		}
 	case Worker:
 		if region == nil {
-			return nil, fmt.Errorf("worker needs --region (one of %s), or a --master-url whose IP the catalog lists", strings.Join(c.RegionNames(), ", "))
+			return nil, quote.Errorf("worker needs --region (one of %s), or a --master-url whose IP the catalog lists", strings.Join(c.RegionNames(), ", "))
 		}
 		b.regionLocations()
 		b.workerMaster()
@@ -173,19 +174,19 @@ func (c *Catalog) BuildPlan(f Facts) (*Plan, error) {
 		b.pvc()
 	case Inbound:
 		if (len(f.NodeIPs) == 0) != (len(f.NodePorts) == 0) {
-			return nil, fmt.Errorf("--node-ip and --nodeport go together: give both")
+			return nil, quote.Errorf("--node-ip and --nodeport go together: give both")
 		}
 		if len(f.NodeIPs) == 0 && len(f.LoadBalancers) == 0 && len(f.Ingress) == 0 {
-			return nil, fmt.Errorf("inbound needs --node-ip with --nodeport, --lb IP:PORT or --ingress IP")
+			return nil, quote.Errorf("inbound needs --node-ip with --nodeport, --lb IP:PORT or --ingress IP")
 		}
 		b.inbound()
 	case Adhoc:
 		if len(f.Probes) == 0 {
-			return nil, fmt.Errorf("probe needs at least one HOST:PORT or URL")
+			return nil, quote.Errorf("probe needs at least one HOST:PORT or URL")
 		}
 		b.adhoc()
 	default:
-		return nil, fmt.Errorf("unknown profile %q", f.Profile)
+		return nil, quote.Errorf("unknown profile %q", f.Profile)
 	}
 	for i := range p.Openings {
 		o := &p.Openings[i]
@@ -202,7 +203,7 @@ func (c *Catalog) resolveRegion(f Facts, p *Plan) (*Region, []*Location, error) 
 	if f.Region != "" {
 		r, err := c.RegionByName(f.Region)
 		if err != nil {
-			return nil, nil, fmt.Errorf("--region: %v", err)
+			return nil, nil, quote.Errorf("--region: %v", err)
 		}
 		region = r
 	} else if f.Master.Addr.IsValid() {
@@ -215,7 +216,7 @@ func (c *Catalog) resolveRegion(f Facts, p *Plan) (*Region, []*Location, error) 
 	}
 	if region == nil {
 		if len(f.Locations) > 0 {
-			return nil, nil, fmt.Errorf("--location needs a region: pass --region")
+			return nil, nil, quote.Errorf("--location needs a region: pass --region")
 		}
 		return nil, nil, nil
 	}
@@ -224,7 +225,7 @@ func (c *Catalog) resolveRegion(f Facts, p *Plan) (*Region, []*Location, error) 
 	for _, name := range f.Locations {
 		l, err := region.LocationByName(name)
 		if err != nil {
-			return nil, nil, fmt.Errorf("--location: %v", err)
+			return nil, nil, quote.Errorf("--location: %v", err)
 		}
 		if !slices.Contains(locs, l) {
 			locs = append(locs, l)

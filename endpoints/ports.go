@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/fwcheck/fwcheck/internal/quote"
 )
 
 // PortRange is an inclusive range of ports; a single port has Lo == Hi.
@@ -24,7 +26,7 @@ func ParsePorts(spec string) (ranges []PortRange, any bool, err error) {
 		return nil, true, nil
 	}
 	if spec == "" {
-		return nil, false, fmt.Errorf("empty port list")
+		return nil, false, quote.Errorf("empty port list")
 	}
 	for _, part := range strings.Split(spec, ",") {
 		lo, hi, isRange := strings.Cut(strings.TrimSpace(part), "-")
@@ -38,7 +40,7 @@ func ParsePorts(spec string) (ranges []PortRange, any bool, err error) {
 				return nil, false, err
 			}
 			if h < l {
-				return nil, false, fmt.Errorf("port range %q runs backwards", part)
+				return nil, false, quote.Errorf("port range %q runs backwards", part)
 			}
 		}
 		ranges = append(ranges, PortRange{l, h})
@@ -50,7 +52,7 @@ func ParsePorts(spec string) (ranges []PortRange, any bool, err error) {
 func ParsePort(s string) (uint16, error) {
 	n, err := strconv.Atoi(strings.TrimSpace(s))
 	if err != nil || n < 1 || n > 65535 {
-		return 0, fmt.Errorf("port %q is not a number from 1 to 65535", s)
+		return 0, quote.Errorf("port %q is not a number from 1 to 65535", s)
 	}
 	return uint16(n), nil
 }

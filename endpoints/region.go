@@ -1,10 +1,11 @@
 package endpoints
 
 import (
-	"fmt"
 	"net/netip"
 	"slices"
 	"strings"
+
+	"github.com/fwcheck/fwcheck/internal/quote"
 )
 
 // normalizeName folds the spellings people use for a region or location ("US South",
@@ -33,7 +34,7 @@ func (c *Catalog) RegionByName(name string) (*Region, error) {
 			return r, nil
 		}
 	}
-	return nil, fmt.Errorf("unknown region %q (valid: %s)", name, strings.Join(c.RegionNames(), ", "))
+	return nil, quote.Errorf("unknown region %q (valid: %s)", name, strings.Join(c.RegionNames(), ", "))
 }
 
 // LocationByName finds a location of region r.
@@ -46,7 +47,7 @@ func (r *Region) LocationByName(name string) (*Location, error) {
 		}
 		names = append(names, r.Locations[i].Name.V)
 	}
-	return nil, fmt.Errorf("unknown location %q in region %s (valid: %s)", name, r.Name.V, strings.Join(names, ", "))
+	return nil, quote.Errorf("unknown location %q in region %s (valid: %s)", name, r.Name.V, strings.Join(names, ", "))
 }
 
 // Place finds a location or data center by name, or nil.

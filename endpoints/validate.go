@@ -5,6 +5,8 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+
+	"github.com/fwcheck/fwcheck/internal/quote"
 )
 
 // GroupNames is the closed set of opening groups, in the order reports list them.
@@ -15,7 +17,7 @@ var GroupNames = []string{"api", "master", "etcd", "region", "registry", "monito
 func (c *Catalog) validate() []Problem {
 	var probs []Problem
 	bad := func(line int, format string, args ...any) {
-		probs = append(probs, Problem{File: c.Name, Line: line, Msg: fmt.Sprintf(format, args...)})
+		probs = append(probs, Problem{File: c.Name, Line: line, Msg: fmt.Sprintf(format, quote.Args(args)...)})
 	}
 	if strings.TrimSpace(c.Edition) == "" {
 		bad(0, "edition is missing: give the catalog an edition, such as the page's lastupdated date")
@@ -177,16 +179,16 @@ func parseAddrOrPrefix(s string) (netip.Prefix, error) {
 	if !strings.Contains(s, "/") {
 		a, err := netip.ParseAddr(s)
 		if err != nil {
-			return netip.Prefix{}, fmt.Errorf("%q is not an IP address or CIDR", s)
+			return netip.Prefix{}, quote.Errorf("%q is not an IP address or CIDR", s)
 		}
 		return netip.PrefixFrom(a, a.BitLen()), nil
 	}
 	p, err := netip.ParsePrefix(s)
 	if err != nil {
-		return netip.Prefix{}, fmt.Errorf("%q is not an IP address or CIDR", s)
+		return netip.Prefix{}, quote.Errorf("%q is not an IP address or CIDR", s)
 	}
 	if p.Masked() != p {
-		return netip.Prefix{}, fmt.Errorf("%q has host bits set (did you mean %s?)", s, p.Masked())
+		return netip.Prefix{}, quote.Errorf("%q has host bits set (did you mean %s?)", s, p.Masked())
 	}
 	return p, nil
 }

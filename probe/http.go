@@ -46,6 +46,11 @@ func checkHTTP(ctx context.Context, conn net.Conn, r *Result) {
 	lr := &io.LimitedReader{R: conn, N: maxResponse}
 	resp, err := http.ReadResponse(bufio.NewReader(lr), req)
 	if err != nil {
+		if lr.N <= 0 {
+			r.State, r.Reason = UnexpectedResponse, "unexpected-response:oversized"
+			r.Detail = fmt.Sprintf("the answer's headers did not end within %d KiB: not the service", maxResponse>>10)
+			return
+		}
 		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) && ctx.Err() == nil {
 			r.State, r.Reason, r.Detail = UnexpectedResponse, "unexpected-response:empty", "the server closed the connection without an answer"
 			return

@@ -1,5 +1,10 @@
 package probe
 
+import (
+	"net"
+	"net/netip"
+)
+
 // maxConcurrency caps in-flight probes whatever the fd limit: past it the kernel's SYN queue and
 // the machine's own links, not the prober, bound the speed.
 const maxConcurrency = 1024
@@ -26,4 +31,21 @@ func fdBound(limit uint64) int {
 		return 1
 	}
 	return int(min((limit-fdHeadroom)/fdsPerProbe, 1<<20))
+}
+
+// IsLocalAddr reports whether a is an address of one of this machine's interfaces, the only
+// addresses a socket can be bound to.
+func IsLocalAddr(a netip.Addr) (bool, error) {
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return false, err
+	}
+	for _, ia := range addrs {
+		if n, ok := ia.(*net.IPNet); ok {
+			if b, ok := netip.AddrFromSlice(n.IP); ok && b.Unmap() == a.Unmap() {
+				return true, nil
+			}
+		}
+	}
+	return false, nil
 }

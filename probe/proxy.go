@@ -12,11 +12,14 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"golang.org/x/net/http/httpproxy"
 	"golang.org/x/net/proxy"
+
+	"github.com/fwcheck/fwcheck/internal/quote"
 )
 
 // ProxyConfig says which proxy each target goes through. Build it once (from flags and the
@@ -46,15 +49,22 @@ func ParseProxyURL(s string) (*url.URL, error) {
 	if !strings.Contains(s, "://") && (err != nil || u.Scheme == "" || u.Host == "") {
 		u2, err2 := url.Parse("http://" + s)
 		if err2 != nil || u2.Host == "" {
-			return nil, fmt.Errorf("proxy URL %q does not parse", Redact(s))
+			return nil, fmt.Errorf("proxy URL %s does not parse", quote.Value(Redact(s)))
 		}
 		u, err = u2, nil
 	}
 	if err != nil || u.Host == "" {
-		return nil, fmt.Errorf("proxy URL %q does not parse", Redact(s))
+		return nil, fmt.Errorf("proxy URL %s does not parse", quote.Value(Redact(s)))
 	}
 	if !slices.Contains(supportedProxySchemes, u.Scheme) {
-		return nil, fmt.Errorf("proxy URL %q: scheme %q is not one of %s", Redact(s), u.Scheme, strings.Join(supportedProxySchemes, ", "))
+		return nil, fmt.Errorf("proxy URL %s: scheme %s is not one of %s", quote.Value(Redact(s)), quote.Value(u.Scheme), strings.Join(supportedProxySchemes, ", "))
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return nil, fmt.Errorf("proxy URL %s: port %s is not 1-65535", quote.Value(Redact(s)), quote.Value(p))
+		}
+	} else if strings.HasSuffix(u.Host, ":") {
+		return nil, fmt.Errorf("proxy URL %s: empty port", quote.Value(Redact(s)))
 	}
 	if u.Port() == "" && (u.Scheme == "socks5" || u.Scheme == "socks5h") {
 		u.Host = net.JoinHostPort(u.Hostname(), "1080")

@@ -1,0 +1,8 @@
+//go:build !unix
+
+package main
+
+import "os/exec"
+
+// inOwnProcessGroup: elsewhere, cancelling kills the plugin itself (exec's default).
+func inOwnProcessGroup(*exec.Cmd) {}
