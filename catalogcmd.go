@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"text/tabwriter"
 
@@ -70,7 +69,7 @@ func catalogCommand(stdout io.Writer, code *int) *cli.Command {
 						return badInput("catalog validate takes one FILE")
 					}
 					file := c.Args().First()
-					data, err := os.ReadFile(file)
+					data, err := readCapped(file, maxCatalogBytes)
 					if err != nil {
 						return badInput("catalog validate: %v", err)
 					}

@@ -32,6 +32,8 @@ func readCapped(file string, limit int64) ([]byte, error) {
 	defer f.Close()
 	if fi, err := f.Stat(); err == nil && fi.IsDir() {
 		return nil, fmt.Errorf("%s is a directory", quoteValue(file))
+	} else if err == nil && fi.Size() > limit {
+		return nil, fmt.Errorf("%s is larger than %s, the most fwcheck reads: %w", quoteValue(file), sizeText(limit), errTooLarge)
 	}
 	data, err := io.ReadAll(io.LimitReader(f, limit+1))
 	if err != nil {
@@ -63,6 +65,8 @@ func readTargetsFile(file string) ([]probe.Target, error) {
 	defer f.Close()
 	if fi, err := f.Stat(); err == nil && fi.IsDir() {
 		return nil, badInput("--targets-file %s is a directory", quoteValue(file))
+	} else if err == nil && fi.Size() > maxTargetsFileBytes {
+		return nil, badInput("--targets-file %s is larger than %s, the most fwcheck reads", quoteValue(file), sizeText(maxTargetsFileBytes))
 	}
 	lr := &io.LimitedReader{R: f, N: maxTargetsFileBytes + 1}
 	sc := bufio.NewScanner(lr)

@@ -143,7 +143,7 @@ func optionsFrom(c *cli.Context, p endpoints.Profile, getenv func(string) string
 			f.Probes = append(f.Probes, more...)
 		}
 	} else if c.Args().Present() {
-		return nil, badInput("%s takes no arguments, got %q (flags go before or after, as --name value)", p, c.Args().First())
+		return nil, badInput("%s takes no arguments, got %s (flags go before or after, as --name value)", p, quoteValue(c.Args().First()))
 	}
 
 	cfg := &o.probe
@@ -242,7 +242,7 @@ func sourceIP(s string, f *endpoints.Facts) (netip.Addr, error) {
 func parseIP(flag, s string) (endpoints.HostPort, error) {
 	a, err := netip.ParseAddr(strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(s), "["), "]"))
 	if err != nil {
-		return endpoints.HostPort{}, badInput("%s %q is not an IP address", flag, s)
+		return endpoints.HostPort{}, badInput("%s %s is not an IP address", flag, quoteValue(s))
 	}
 	return endpoints.HostPort{Host: a.Unmap().String(), Addr: a.Unmap()}, nil
 }
@@ -251,10 +251,10 @@ func parseOutput(s string) (outputSpec, error) {
 	format, file, _ := strings.Cut(s, "=")
 	format = strings.ToLower(strings.TrimSpace(format))
 	if !slices.Contains(report.Formats(), format) {
-		return outputSpec{}, badInput("-o %q: unknown format %q (valid: %s)", s, format, strings.Join(report.Formats(), ", "))
+		return outputSpec{}, badInput("-o %s: unknown format %s (valid: %s)", quoteValue(s), quoteValue(format), strings.Join(report.Formats(), ", "))
 	}
 	if strings.Contains(s, "=") && file == "" {
-		return outputSpec{}, badInput("-o %q: no file after =", s)
+		return outputSpec{}, badInput("-o %s: no file after =", quoteValue(s))
 	}
 	return outputSpec{format: format, file: file}, nil
 }

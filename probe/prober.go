@@ -308,7 +308,7 @@ func (p *Prober) splitFamily(t Target, addrs []netip.Addr, proxyURL *url.URL) (s
 			same = append(same, a)
 			continue
 		}
-		other = append(other, Result{Target: t, Address: a, Source: src, Via: Direct, State: Skipped, Reason: "source-family",
+		other = append(other, Result{Target: t, Address: a, Source: src, Via: Direct, State: Skipped, Reason: ReasonSourceFamily,
 			Detail: fmt.Sprintf("%s is IPv%s and the source address %s is not: not dialed", a, family(a), src)})
 	}
 	return same, other

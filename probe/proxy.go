@@ -59,6 +59,9 @@ func ParseProxyURL(s string) (*url.URL, error) {
 	if !slices.Contains(supportedProxySchemes, u.Scheme) {
 		return nil, fmt.Errorf("proxy URL %s: scheme %s is not one of %s", quote.Value(Redact(s)), quote.Value(u.Scheme), strings.Join(supportedProxySchemes, ", "))
 	}
+	if len(u.Hostname()) > 253 {
+		return nil, fmt.Errorf("proxy URL %s: the host name is longer than 253 characters", quote.Value(Redact(s)))
+	}
 	if p := u.Port(); p != "" {
 		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
 			return nil, fmt.Errorf("proxy URL %s: port %s is not 1-65535", quote.Value(Redact(s)), quote.Value(p))

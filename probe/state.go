@@ -67,6 +67,10 @@ func (s State) Severity() Severity {
 // short or never started: not a verdict on the path.
 const ReasonInterrupted = "interrupted"
 
+// ReasonSourceFamily is the reason of an address not dialed because the bound source address
+// (--source-ip) is of the other family.
+const ReasonSourceFamily = "source-family"
+
 // NoAnswer reports whether the state means nothing answered at all, the only case in which
 // another attempt can change the verdict.
 func (s State) NoAnswer() bool {

@@ -55,8 +55,11 @@ func findingKind(state probe.State, reason string) string {
 	case probe.TLSIntercepted:
 		return FindingTLSInspection
 	case probe.Skipped:
-		if reason == probe.ReasonInterrupted {
+		switch reason {
+		case probe.ReasonInterrupted:
 			return FindingInterrupted
+		case probe.ReasonSourceFamily:
+			return FindingLocal
 		}
 	}
 	return ""

@@ -309,7 +309,13 @@ func status(o Opening) string {
 			pass = true
 		default:
 			interrupted = interrupted || p.finding == FindingInterrupted
+			// Not dialed because this machine cannot (the source's other family): unproven.
+			fail = fail || p.finding == FindingLocal
 		}
+	}
+	if pass && !interrupted && !warn {
+		// Some address proved the opening; one the bound source cannot reach does not undo it.
+		fail = slices.ContainsFunc(o.Probes, func(p Probe) bool { return p.severity == probe.Fail })
 	}
 	switch {
 	case fail && o.Required:

@@ -1,0 +1,198 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+)
+
+// sparse makes a file of size bytes that takes no disk (all zeros).
+func sparse(t *testing.T, name string, size int64) string {
+	t.Helper()
+	f, err := os.Create(filepath.Join(t.TempDir(), name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := f.Truncate(size); err != nil {
+		t.Fatal(err)
+	}
+	return f.Name()
+}
+
+func writeFile(t *testing.T, name, content string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestHostileInput runs every subcommand with hostile input: each is bad input, exit 2 with
+// one short line on stderr, no report, no panic, in bounded time and memory.
+func TestHostileInput(t *testing.T) {
+	long := strings.Repeat("A", 1<<20)
+	nulLine := writeFile(t, "nul", strings.Repeat("\x00", 8<<10))
+	hugeTargets := sparse(t, "targets", 100<<20)
+	hugeCatalog := sparse(t, "catalog.yaml", 17<<20)
+	hugeKubeconfig := sparse(t, "kubeconfig", 17<<20)
+	badYAML := writeFile(t, "bad.yaml", "edition: [\n")
+	deepYAML := writeFile(t, "deep.yaml", strings.Repeat("[", 100000))
+	cases := []struct {
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{[]string{"probe", "--targets-file", nulLine}, nil, "a line longer than 4 KiB"},
+		{[]string{"probe", "--targets-file", hugeTargets}, nil, "larger than 64 MiB"},
+		{[]string{"probe", "--targets-file", "/nonexistent/targets"}, nil, "no such file"},
+		{[]string{"probe", "--targets-file", t.TempDir()}, nil, "is a directory"},
+		{[]string{"worker", "--region", "us-south", "--catalog", hugeCatalog}, nil, "larger than 16 MiB"},
+		{[]string{"worker", "--region", "us-south", "--catalog", badYAML}, nil, "--catalog"},
+		{[]string{"worker", "--region", "us-south", "--catalog", deepYAML}, nil, "--catalog"},
+		{[]string{"catalog", "validate", hugeCatalog}, nil, "larger than 16 MiB"},
+		{[]string{"workstation", "--kubeconfig", hugeKubeconfig}, nil, "larger than 16 MiB"},
+		{[]string{"workstation"}, map[string]string{"KUBECONFIG": hugeKubeconfig}, "larger than 16 MiB"},
+		{[]string{"probe", long + ":443"}, nil, "is not an IP address or host name"},
+		{[]string{"probe", "https://" + long + "/"}, nil, "is not an IP address or host name"},
+		{[]string{"probe", "127.0.0.1:99999"}, nil, "not a number from 1 to 65535"},
+		{[]string{"probe", "--timeout", "500us", "127.0.0.1:1"}, nil, "too short"},
+		{[]string{"probe", "--timeout", "-1s", "127.0.0.1:1"}, nil, "too short"},
+		{[]string{"probe", "--proxy", "http://proxy:99999", "127.0.0.1:1"}, nil, "not 1-65535"},
+		{[]string{"probe", "--proxy", "http://" + long, "127.0.0.1:1"}, nil, "--proxy"},
+		{[]string{"probe", "--resolve", long, "127.0.0.1:1"}, nil, "--resolve"},
+		{[]string{"probe", "--source-ip", long, "127.0.0.1:1"}, nil, "--source-ip"},
+		{[]string{"worker", "--region", long}, nil, "unknown region"},
+		{[]string{"worker", "--region", "us-south", "--location", long}, nil, "unknown location"},
+		{[]string{"worker", "--region", "us-south", "--skip", long}, nil, "is not a group"},
+		{[]string{"workstation", "--master-url", long}, nil, "--master-url"},
+		{[]string{"workstation", "--etcd-endpoint", long}, nil, "--etcd-endpoint"},
+		{[]string{"inbound", "--node-ip", long, "--nodeport", "30000"}, nil, "--node-ip"},
+		{[]string{"inbound", "--lb", long}, nil, "--lb"},
+		{[]string{"probe", "-o", long, "127.0.0.1:1"}, nil, "unknown format"},
+		{[]string{"probe", "-o", "json=/nonexistent/dir/r.json", "127.0.0.1:1"}, nil, "cannot write in"},
+		{[]string{"probe", "\x1b[31m\x00"}, nil, "not HOST:PORT"},
+		{[]string{"probe", "[::1%eth0]:80"}, nil, "zoned"},
+		{[]string{"probe", "udp://127.0.0.1"}, nil, "needs a port"},
+		{[]string{"probe", "ftp://127.0.0.1:21"}, nil, "scheme"},
+		{[]string{"probe", "127.0.0.1:1"}, map[string]string{"HTTPS_PROXY": "http://" + long}, "proxy"},
+	}
+	for i, tc := range cases {
+		t.Run(fmt.Sprint(i), func(t *testing.T) {
+			var before runtime.MemStats
+			runtime.ReadMemStats(&before)
+			start := time.Now()
+			args := tc.args
+			if args[0] != "catalog" {
+				// Dial nothing, whatever slips through (flags go before the targets).
+				args = append([]string{args[0], "--dry-run"}, args[1:]...)
+			}
+			code, stdout, stderr := fwcheck(t, tc.env, args...)
+			el := time.Since(start)
+			var after runtime.MemStats
+			runtime.ReadMemStats(&after)
+			if code != exitBadRun {
+				t.Fatalf("exit %d; want 2 (stderr %.200q)", code, stderr)
+			}
+			if stdout != "" {
+				t.Errorf("a report was printed: %.200q", stdout)
+			}
+			line := strings.TrimSuffix(stderr, "\n")
+			if strings.Contains(line, "\n") || len(line) > maxErrorLine+20 || !strings.Contains(line, tc.want) {
+				t.Errorf("stderr = %.300q (%d bytes); want one short line containing %q", stderr, len(stderr), tc.want)
+			}
+			if strings.Contains(stderr, "panic") || strings.Contains(stderr, "goroutine ") {
+				t.Errorf("panic: %.300q", stderr)
+			}
+			// Generous bounds: the failures this guards against took minutes and gigabytes.
+			if el > 5*time.Second {
+				t.Errorf("took %s", el)
+			}
+			if grew := int64(after.TotalAlloc - before.TotalAlloc); grew > 256<<20 {
+				t.Errorf("allocated %d MiB", grew>>20)
+			}
+		})
+	}
+}
+
+// TestNoSecretInAnyOutput runs every command with credentials in every input it takes (proxy
+// URLs from flags and the environment, target URLs, kubeconfig server, token and key) and
+// looks for them in every format and on stderr.
+func TestNoSecretInAnyOutput(t *testing.T) {
+	secret := []string{"PW-SECRET-1", "PW-SECRET-2", "PW-SECRET-3", "PW-SECRET-4", "TOKEN-SECRET-5", "KEY-SECRET-6", "PW-SECRET-7"}
+	closed := closedAddr(t)
+	kc := writeFile(t, "kubeconfig", `apiVersion: v1
+kind: Config
+current-context: c
+clusters:
+- name: k
+  cluster: {server: "https://admin:PW-SECRET-3@`+closed+`", insecure-skip-tls-verify: true}
+users:
+- name: u
+  user: {token: TOKEN-SECRET-5, password: KEY-SECRET-6}
+contexts:
+- name: c
+  context: {cluster: k, user: u}
+`)
+	kcGood := writeFile(t, "kubeconfig-good", `apiVersion: v1
+kind: Config
+current-context: c
+clusters:
+- name: k
+  cluster: {server: "https://`+closed+`", insecure-skip-tls-verify: true}
+users:
+- name: u
+  user: {token: TOKEN-SECRET-5}
+contexts:
+- name: c
+  context: {cluster: k, user: u}
+`)
+	env := map[string]string{"HTTPS_PROXY": "http://user:PW-SECRET-4@" + closed, "FWCHECK_TIMEOUT": "1s"}
+	runs := [][]string{
+		{"probe", "--proxy", "http://alice:PW-SECRET-1@" + closed, "tls://name.fwcheck.test:443"},
+		{"probe", "https://bob:PW-SECRET-2@127.0.0.1:1/"},
+		{"probe", "bob:PW-SECRET-2@127.0.0.1:1"},
+		{"probe", "tls://name.fwcheck.test:443"},
+		{"probe", "--proxy", "socks5://carol:PW-SECRET-7@" + closed, "name.fwcheck.test:443"},
+		{"workstation", "--kubeconfig", kc},
+		{"workstation", "--kubeconfig", kcGood, "--skip", "api"},
+		{"workstation", "--master-url", "https://dave:PW-SECRET-2@" + closed},
+		{"worker", "--region", "us-south", "--dry-run", "--proxy", "http://alice:PW-SECRET-1@proxy.example:3128"},
+		{"inbound", "--lb", closed, "--proxy", "https://alice:PW-SECRET-1@" + closed},
+		{"catalog", "list"},
+		{"version"},
+	}
+	for _, args := range runs {
+		dir := t.TempDir()
+		full := slicesClone(args)
+		if args[0] != "catalog" && args[0] != "version" {
+			full = append(full, "-o", "text", "-v")
+			for _, f := range []string{"json", "junit", "markdown", "rules"} {
+				full = append(full, "-o", f+"="+filepath.Join(dir, f))
+			}
+		}
+		_, stdout, stderr := fwcheck(t, env, full...)
+		all := stdout + stderr
+		for _, f := range []string{"json", "junit", "markdown", "rules"} {
+			b, _ := os.ReadFile(filepath.Join(dir, f))
+			all += string(b)
+		}
+		for _, s := range secret {
+			if strings.Contains(all, s) {
+				i := strings.Index(all, s)
+				t.Errorf("%v: %s appears in the output: …%s…", args, s, all[max(0, i-80):min(len(all), i+40)])
+			}
+		}
+		if bytes.Contains([]byte(all), []byte("PW-SECRET")) {
+			continue
+		}
+	}
+}
+
+func slicesClone(s []string) []string { return append([]string(nil), s...) }

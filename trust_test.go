@@ -1,0 +1,332 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// jsonReport is the part of the JSON report these tests read.
+type jsonReport struct {
+	Summary struct {
+		Openings, Verified, Missing, Warnings, Skipped, Probes int
+	}
+	Findings []struct {
+		Kind, Summary, Detail string
+		Targets               []string
+	}
+	Openings []struct {
+		ID, Status, Rule string
+		Findings         []string
+		Probes           []struct {
+			Host, Address, State, Reason, Detail string
+			Port                                 int
+		}
+	}
+}
+
+func decodeReport(t *testing.T, s string) jsonReport {
+	t.Helper()
+	var r jsonReport
+	if err := json.Unmarshal([]byte(s), &r); err != nil {
+		t.Fatalf("report: %v\n%s", err, s)
+	}
+	return r
+}
+
+func listen(t *testing.T, network, addr string) net.Listener {
+	t.Helper()
+	ln, err := net.Listen(network, addr)
+	if err != nil {
+		t.Skipf("cannot listen on %s: %v", addr, err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	return ln
+}
+
+func portOf(ln net.Listener) string {
+	_, p, _ := net.SplitHostPort(ln.Addr().String())
+	return p
+}
+
+// TestSourceIPFamily: the crash that printed VERIFIED (an IPv6 source for an IPv4 literal) is
+// bad input before anything is dialed; a name with both families dials only the source's.
+func TestSourceIPFamily(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "r.json")
+	code, stdout, stderr := fwcheck(t, nil, "probe", "--source-ip", "::1", "-o", "json="+out, "-o", "text", "127.0.0.1:1")
+	if code != exitBadRun || stdout != "" || !strings.Contains(stderr, "one is IPv4, the other IPv6") {
+		t.Errorf("exit %d, stdout %q, stderr %q; want 2 naming the families", code, stdout, stderr)
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Errorf("a report was written on bad input")
+	}
+	code, _, stderr = fwcheck(t, nil, "probe", "--source-ip", "192.0.2.77", "127.0.0.1:1")
+	if code != exitBadRun || !strings.Contains(stderr, "not an address of this machine") {
+		t.Errorf("foreign source: exit %d, stderr %q", code, stderr)
+	}
+
+	ln := listen(t, "tcp4", "127.0.0.1:0")
+	name := "both.fwcheck.test:" + portOf(ln)
+	code, stdout, stderr = fwcheck(t, nil, "probe", "--source-ip", "127.0.0.1", "-o", "json",
+		"--resolve", name+":127.0.0.1", "--resolve", name+":::1", "tcp://"+name)
+	r := decodeReport(t, stdout)
+	if code != 0 || len(r.Openings) != 1 || r.Openings[0].Status != "verified" {
+		t.Fatalf("exit %d (%s): %+v", code, stderr, r.Openings)
+	}
+	states := map[string]string{}
+	for _, p := range r.Openings[0].Probes {
+		states[p.Address] = p.State + "/" + p.Reason
+	}
+	if states["127.0.0.1"] != "open/open" || states["::1"] != "skipped/source-family" {
+		t.Errorf("probes = %v; want IPv4 open and IPv6 skipped (source-family)", states)
+	}
+
+	// Only the other family: nothing was proven, so the opening is not verified.
+	only6 := "v6only.fwcheck.test:" + portOf(ln)
+	code, stdout, _ = fwcheck(t, nil, "probe", "--source-ip", "127.0.0.1", "-o", "json", "--resolve", only6+":::1", "tcp://"+only6)
+	r = decodeReport(t, stdout)
+	if code != 1 || r.Openings[0].Status != "missing" || r.Openings[0].Rule != "" || len(r.Findings) != 1 || r.Findings[0].Kind != "local" {
+		t.Errorf("IPv6-only name from an IPv4 source: exit %d, %+v, findings %+v; want missing, no rule, a local finding", code, r.Openings[0], r.Findings)
+	}
+}
+
+// TestRedirectIsNotTheService: a 302 to a portal fails an ad-hoc HTTP probe, naming Location.
+func TestRedirectIsNotTheService(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "http://portal.example/login", http.StatusFound)
+	}))
+	defer srv.Close()
+	code, stdout, _ := fwcheck(t, nil, "probe", "-o", "json", srv.URL+"/")
+	r := decodeReport(t, stdout)
+	p := r.Openings[0].Probes[0]
+	if code != 1 || p.State != "unexpected-response" || p.Reason != "unexpected-response:redirect" || !strings.Contains(p.Detail, "http://portal.example/login") {
+		t.Errorf("exit %d, probe %+v; want unexpected-response:redirect naming the Location", code, p)
+	}
+}
+
+// TestFindingsAreNotRules: a name that does not resolve and a proxy that cannot be reached are
+// findings; the rules output asks the firewall team for nothing, and the run still fails.
+func TestFindingsAreNotRules(t *testing.T) {
+	closed := closedAddr(t)
+	cases := []struct {
+		name, kind string
+		args       []string
+	}{
+		{"dns", "dns", []string{"https://registry.fwcheck.invalid/", "tls://other.fwcheck.invalid:443"}},
+		{"proxy", "proxy", []string{"--proxy", "http://u:pw@" + closed, "tls://registry.fwcheck.test:443", "tls://other.fwcheck.test:443"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			rules := filepath.Join(dir, "rules")
+			code, stdout, stderr := fwcheck(t, nil, append([]string{"probe", "-o", "json", "-o", "rules=" + rules}, tc.args...)...)
+			r := decodeReport(t, stdout)
+			if code != 1 {
+				t.Fatalf("exit %d (%s); want 1: nothing was proven", code, stderr)
+			}
+			if len(r.Findings) != 1 || r.Findings[0].Kind != tc.kind || len(r.Findings[0].Targets) != 2 {
+				t.Errorf("findings = %+v; want one %s finding naming both targets", r.Findings, tc.kind)
+			}
+			for _, o := range r.Openings {
+				if o.Status != "missing" || o.Rule != "" || len(o.Findings) != 1 || o.Findings[0] != tc.kind {
+					t.Errorf("%s: status %s, rule %q, findings %v; want missing with no rule, naming %s", o.ID, o.Status, o.Rule, o.Findings, tc.kind)
+				}
+			}
+			b, _ := os.ReadFile(rules)
+			if strings.Contains(string(b), "allow ") || !strings.Contains(string(b), "# finding "+tc.kind) {
+				t.Errorf("rules output:\n%s", b)
+			}
+		})
+	}
+}
+
+func closedAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := ln.Addr().String()
+	ln.Close()
+	return a
+}
+
+// TestInterrupted: a signal mid-run writes the partial report, the unfinished probes skipped
+// (interrupted) and never rules, and exits 130 for SIGINT, 143 for SIGTERM. The signal is
+// real: the process sends it to itself while fwcheck listens for it.
+func TestInterrupted(t *testing.T) {
+	open := listen(t, "tcp", "127.0.0.1:0")
+	silent := silentServer(t) // accepts, never answers: the HTTP check waits out its budget
+	for _, tc := range []struct {
+		sig  syscall.Signal
+		code int
+	}{{syscall.SIGINT, exitInterrupted}, {syscall.SIGTERM, exitTerminated}} {
+		t.Run(tc.sig.String(), func(t *testing.T) {
+			ctx, stop := withSignals(context.Background())
+			defer stop()
+			time.AfterFunc(300*time.Millisecond, func() { syscall.Kill(os.Getpid(), tc.sig) })
+			file := filepath.Join(t.TempDir(), "r.json")
+			var out, errb strings.Builder
+			start := time.Now()
+			code := run(ctx, []string{"fwcheck", "probe", "--timeout", "20s", "-o", "json=" + file, "-o", "rules",
+				open.Addr().String(), "http://" + silent + "/"}, &out, &errb, func(string) string { return "" })
+			if el := time.Since(start); el > 10*time.Second {
+				t.Errorf("the run took %s after the signal", el)
+			}
+			if code != tc.code {
+				t.Fatalf("exit %d (%s); want %d", code, errb.String(), tc.code)
+			}
+			b, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := decodeReport(t, string(b))
+			st := map[string]string{}
+			for _, o := range r.Openings {
+				st[o.ID] = o.Status + "/" + o.Probes[0].Reason
+			}
+			if st["probe-1"] != "verified/open" || st["probe-2"] != "skipped/interrupted" {
+				t.Errorf("openings = %v; want the finished probe verified and the cut one skipped (interrupted)", st)
+			}
+			if len(r.Findings) != 1 || r.Findings[0].Kind != "interrupted" {
+				t.Errorf("findings = %+v", r.Findings)
+			}
+			if strings.Contains(out.String(), "allow ") {
+				t.Errorf("an interrupted probe became a rule:\n%s", out.String())
+			}
+		})
+	}
+}
+
+// TestOutputsAreAtomic: a report file is replaced whole at the end, never truncated at the
+// start; two outputs to one destination are bad input.
+func TestOutputsAreAtomic(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "r.json")
+	os.WriteFile(file, []byte("the previous report\n"), 0o644)
+	silent := silentServer(t)
+	done := make(chan int)
+	go func() {
+		code, _, _ := fwcheck(t, nil, "probe", "--timeout", "1s", "-o", "json="+file, "http://"+silent+"/")
+		done <- code
+	}()
+	time.Sleep(300 * time.Millisecond)
+	if b, _ := os.ReadFile(file); string(b) != "the previous report\n" {
+		t.Errorf("mid-run the report file holds %q; the old one must stay until the new one is whole", b)
+	}
+	if code := <-done; code != 1 {
+		t.Errorf("exit %d", code)
+	}
+	b, _ := os.ReadFile(file)
+	decodeReport(t, string(b))
+	if left, _ := filepath.Glob(filepath.Join(dir, ".r.json.fwcheck-*")); len(left) != 0 {
+		t.Errorf("temporary files left: %v", left)
+	}
+	// A device is written in place, never renamed over.
+	if code, _, stderr := fwcheck(t, nil, "probe", "-o", "json=/dev/null", "--dry-run", "127.0.0.1:1"); code != 0 {
+		t.Errorf("-o json=/dev/null: exit %d (%s)", code, stderr)
+	}
+	for _, args := range [][]string{
+		{"-o", "json=" + file, "-o", "text=" + file},
+		{"-o", "json=" + file, "-o", "text=" + filepath.Join(dir, ".", "r.json")},
+		{"-o", "json", "-o", "text"},
+		{"-o", "json=-", "-o", "text"},
+		{"-o", "json=/dev/stdout", "-o", "rules=-"},
+	} {
+		code, stdout, stderr := fwcheck(t, nil, append(append([]string{"probe", "--dry-run"}, args...), "127.0.0.1:1")...)
+		if code != exitBadRun || stdout != "" || !strings.Contains(stderr, "write to the same destination") {
+			t.Errorf("%v: exit %d, stderr %q; want 2", args, code, stderr)
+		}
+	}
+	if code, stdout, _ := fwcheck(t, nil, "probe", "--dry-run", "-o", "json=-", "127.0.0.1:1"); code != 0 || !strings.HasPrefix(stdout, "{") {
+		t.Errorf("-o json=-: exit %d, stdout %.40q", code, stdout)
+	}
+}
+
+// TestCredentialPluginBounded: a kubeconfig exec plugin that hangs (and its own child) is
+// killed at the run's timeout; etcd is unverified with a discovery finding naming the plugin,
+// and the master is still checked. A plugin that prints garbage says so.
+func TestCredentialPluginBounded(t *testing.T) {
+	a := newAPIServer(t)
+	dir := t.TempDir()
+	pids := filepath.Join(dir, "pids")
+	plugins := map[string]string{
+		"hang":    "#!/bin/sh\necho $$ > " + pids + "\nsleep 300 &\necho $! >> " + pids + "\nwait\n",
+		"garbage": "#!/bin/sh\necho 'Please log in at https://login.example/'\n",
+	}
+	wants := map[string]string{"hang": "did not finish within the timeout", "garbage": "not an ExecCredential"}
+	for name, script := range plugins {
+		t.Run(name, func(t *testing.T) {
+			plugin := filepath.Join(dir, "plugin-"+name)
+			os.WriteFile(plugin, []byte(script), 0o755)
+			kc := writeFile(t, "kubeconfig", `apiVersion: v1
+kind: Config
+current-context: c
+clusters:
+- name: k
+  cluster: {server: "`+a.srv.URL+`", certificate-authority-data: `+b64pem("CERTIFICATE", a.srv.Certificate().Raw)+`}
+users:
+- name: u
+  user:
+    exec: {apiVersion: client.authentication.k8s.io/v1, command: `+plugin+`, interactiveMode: Never}
+contexts:
+- name: c
+  context: {cluster: k, user: u}
+`)
+			start := time.Now()
+			code, stdout, stderr := fwcheck(t, nil, "workstation", "--kubeconfig", kc, "--skip", "api", "--timeout", "1s", "-o", "json")
+			if el := time.Since(start); el > 10*time.Second {
+				t.Errorf("took %s: the plugin held the run", el)
+			}
+			if code != 0 {
+				t.Fatalf("exit %d (%s)", code, stderr)
+			}
+			r := decodeReport(t, stdout)
+			st := map[string]string{}
+			for _, o := range r.Openings {
+				st[o.ID] = o.Status + "/" + o.Probes[0].State
+			}
+			if st["master"] != "verified/open" || st["etcd"] != "warning/unverified" {
+				t.Errorf("openings = %v; want the master checked and etcd unverified", st)
+			}
+			if len(r.Findings) != 1 || r.Findings[0].Kind != "discovery" || !strings.Contains(r.Findings[0].Detail, wants[name]) ||
+				!strings.Contains(r.Findings[0].Detail, plugin) {
+				t.Errorf("findings = %+v; want a discovery finding naming the plugin and %q", r.Findings, wants[name])
+			}
+			if name != "hang" {
+				return
+			}
+			b, _ := os.ReadFile(pids)
+			for _, f := range strings.Fields(string(b)) {
+				var pid int
+				fmt.Sscan(f, &pid)
+				// The group was killed; give the kernel a moment to reap.
+				deadline := time.Now().Add(2 * time.Second)
+				for pid > 0 && syscall.Kill(pid, 0) == nil && time.Now().Before(deadline) {
+					time.Sleep(20 * time.Millisecond)
+				}
+				if pid <= 0 || syscall.Kill(pid, 0) == nil {
+					t.Errorf("plugin process %q is still running", f)
+				}
+			}
+		})
+	}
+}
