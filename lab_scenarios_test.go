@@ -264,8 +264,10 @@ func TestLabUDPRateLimit(t *testing.T) {
 func TestLabSweepAndDrift(t *testing.T) {
 	l := needLab(t)
 	dal13 := l.addr(t, "10.200.128.0/20")
+	// dal13 answers on 80; on 443 a firewall rejects with resets, which prove nothing.
 	nft(t, nsRouter, "sweep", `chain forward_filter { type filter hook forward priority 0; policy accept;
 		ip daddr `+l.addr(t, "10.0.64.0/19")+` drop
+		ip daddr `+dal13+` tcp dport 443 reject with tcp reset
 	}`)
 	code, rep, el, stderr := l.run(t, nsClient, nil, "worker", "--region", "us-south", "--location", "dal13",
 		"--catalog", l.catalog, "--timeout", labTimeout.String(), "--private", "--sweep",
@@ -282,14 +284,16 @@ func TestLabSweepAndDrift(t *testing.T) {
 		}
 		for _, p := range o.Probes {
 			switch {
-			case p.Host == dal13 && p.State != "open":
+			case p.Host == dal13 && p.Port == 80 && p.State != "open":
 				t.Errorf("sweep of %s port %d = %s (%s); one answer proves the range", dal13, p.Port, p.State, p.Detail)
+			case p.Host == dal13 && p.Port == 443 && (p.State != "unverified" || p.Reason != "unverified:resets-only"):
+				t.Errorf("sweep of %s port 443, answered only by resets = %s (%s); want unverified", dal13, p.State, p.Reason)
 			case p.Host == l.addr(t, "10.0.64.0/19") && p.State != "filtered":
 				t.Errorf("sweep of the dropped dal01 range = %s; want filtered", p.State)
 			}
 		}
-		if !strings.Contains(o.Rule, l.addr(t, "10.0.64.0/19")) || strings.Contains(o.Rule, dal13) {
-			t.Errorf("rule %q names only the dropped range", o.Rule)
+		if !strings.Contains(o.Rule, l.addr(t, "10.0.64.0/19")) || !strings.Contains(o.Rule, dal13) || !strings.Contains(o.Rule, "port 443") {
+			t.Errorf("rule %q names the dropped range and the range that only reset on 443", o.Rule)
 		}
 	}
 }

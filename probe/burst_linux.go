@@ -137,6 +137,9 @@ func (p *Prober) runBurst(ctx context.Context, in <-chan *burstJob, slots *slotP
 	// launch starts j on a slot the caller acquired for it.
 	launch := func(j *burstJob) {
 		j.holdsSlot = true
+		if launchHook != nil {
+			launchHook(j.target)
+		}
 		j.attempts++
 		if j.start.IsZero() {
 			j.start = time.Now()

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 )
 
 // maxResponse bounds what is read of an answer, headers and body: enough for a banner or a
@@ -136,8 +137,23 @@ func quoteBody(b []byte) string {
 // withCtx joins the context's error to err, so that a read cut short by the budget (the conn
 // closed under it) classifies as the timeout it is.
 func withCtx(ctx context.Context, err error) error {
-	if ctx.Err() != nil && err != nil {
-		return fmt.Errorf("%w (%w)", ctx.Err(), err)
+	if budgetSpent(ctx) && err != nil {
+		cause := ctx.Err()
+		if cause == nil {
+			cause = context.DeadlineExceeded
+		}
+		return fmt.Errorf("%w (%w)", cause, err)
 	}
 	return err
+}
+
+// budgetSpent reports whether ctx has ended or its deadline has passed. The connection's own
+// deadline (set to ctx's) can fire a moment before ctx's timer does, and a read cut short
+// then may fail as garbled input (a half status line) rather than as a timeout.
+func budgetSpent(ctx context.Context) bool {
+	if ctx.Err() != nil {
+		return true
+	}
+	dl, ok := ctx.Deadline()
+	return ok && !time.Now().Before(dl)
 }

@@ -288,7 +288,7 @@ func proxyIOError(ctx context.Context, name string, err error) error {
 	if isCanceled(err) || isLocalResource(err) {
 		return err
 	}
-	if isTimeout(err) || ctx.Err() != nil {
+	if isTimeout(err) || budgetSpent(ctx) {
 		return &ProxyFailure{Proxy: name, Reason: "proxy-timeout", Err: err,
 			Detail: fmt.Sprintf("the proxy %s accepted the connection but did not answer CONNECT within the timeout", name)}
 	}
