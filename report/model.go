@@ -198,7 +198,13 @@ func summarize(openings []Opening) Summary {
 			s.Skipped++
 		}
 		if o.planned {
-			s.Probes += len(o.Probes)
+			for _, p := range o.Probes {
+				if p.Sweep != nil {
+					s.Probes += p.Sweep.Addresses // a swept range is one entry for all its probes
+				} else {
+					s.Probes++
+				}
+			}
 		}
 	}
 	return s

@@ -129,6 +129,7 @@ func plannedSweeps(o endpoints.Opening, via func(probe.Target) string) []Probe {
 			t := probe.Target{Host: s.Range.String(), Port: port, Check: probe.CheckTCP, Range: s.Range}
 			p := plannedProbe(t)
 			p.Detail = fmt.Sprintf("sweep: %d addresses", s.Addresses())
+			p.Sweep = &SweepStats{Addresses: s.Addresses(), States: map[string]int{}, Samples: []string{}}
 			if via != nil {
 				p.Via = via(t)
 			}

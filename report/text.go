@@ -132,6 +132,8 @@ func (t *textWriter) opening(b *strings.Builder, o Opening, dryRun bool) {
 		}
 		if !dryRun && p.Check != "none" {
 			line += fmt.Sprintf(" (%s, %s, %.0f ms)", p.Check, terminalSafe(p.Via), p.ElapsedMS)
+		} else if dryRun && p.Check != "none" && p.Detail != "" {
+			line += fmt.Sprintf(" (%s via %s)", p.Check, terminalSafe(p.Via))
 		} else if dryRun && p.Check != "none" {
 			line += fmt.Sprintf("%s via %s", p.Check, terminalSafe(p.Via))
 		}
