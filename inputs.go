@@ -17,6 +17,7 @@ const (
 	maxTargetsFileBytes = 64 << 20
 	maxTargetsLineBytes = 4 << 10
 	maxCatalogBytes     = 16 << 20
+	maxCAFileBytes      = 16 << 20
 )
 
 // errTooLarge marks an input past its cap.

@@ -179,9 +179,13 @@ func optionsFrom(c *cli.Context, p endpoints.Profile, getenv func(string) string
 		cfg.SourceIP = src
 	}
 	if path := c.String("ca-file"); path != "" {
-		certs, err := probe.LoadCAFile(path)
+		data, err := readCapped(path, maxCAFileBytes)
 		if err != nil {
-			return nil, usageError{err}
+			return nil, badInput("--ca-file: %v", err)
+		}
+		certs, err := probe.ParseCertificates(data)
+		if err != nil {
+			return nil, badInput("--ca-file %s: %v", quoteValue(path), err)
 		}
 		cfg.ExtraRoots = certs
 	}

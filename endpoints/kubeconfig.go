@@ -88,6 +88,9 @@ func LoadKubeconfig(path, context string, getenv func(string) string) (*Kubeconf
 	}
 	ca := rc.CAData
 	if len(ca) == 0 && rc.CAFile != "" {
+		if fi, serr := os.Stat(rc.CAFile); serr == nil && fi.Size() > MaxKubeconfigBytes {
+			return nil, quote.Errorf("kubeconfig %s, context %q: certificate-authority %s is larger than %d MiB", joinFiles(existing), ctxName, rc.CAFile, MaxKubeconfigBytes>>20)
+		}
 		if ca, err = os.ReadFile(rc.CAFile); err != nil {
 			return nil, quote.Errorf("kubeconfig %s, context %q: certificate-authority: %v", joinFiles(existing), ctxName, err)
 		}

@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"k8s.io/client-go/rest"
+
+	"github.com/fwcheck/fwcheck/internal/quote"
 )
 
 // calicoConfigPath is the ConfigMap the page reads etcd_endpoints from.
@@ -31,6 +33,7 @@ func (p *Prober) CalicoEtcdEndpoints(ctx context.Context, cfg *rest.Config) (str
 	ctx, cancel := context.WithTimeout(ctx, p.cfg.Timeout)
 	defer cancel()
 	u := strings.TrimSuffix(c.Host, "/") + calicoConfigPath
+	host := quote.Userinfo(c.Host) // the server URL may carry user:password
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return "", err
@@ -39,17 +42,17 @@ func (p *Prober) CalicoEtcdEndpoints(ctx context.Context, cfg *rest.Config) (str
 	resp, err := client.Do(req)
 	if err != nil {
 		v := classify(err, PhaseConnect, Target{Host: req.URL.Hostname()})
-		return "", fmt.Errorf("the API server %s could not be reached (%s: %s)", c.Host, v.state, v.detail)
+		return "", fmt.Errorf("the API server %s could not be reached (%s: %s)", host, v.state, v.detail)
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
 	switch {
 	case resp.StatusCode == http.StatusNotFound:
-		return "", fmt.Errorf("the ConfigMap kube-system/calico-config does not exist on %s", c.Host)
+		return "", fmt.Errorf("the ConfigMap kube-system/calico-config does not exist on %s", host)
 	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
-		return "", fmt.Errorf("the API server %s refused to read kube-system/calico-config (%s): check the kubeconfig's credentials", c.Host, resp.Status)
+		return "", fmt.Errorf("the API server %s refused to read kube-system/calico-config (%s): check the kubeconfig's credentials", host, resp.Status)
 	case resp.StatusCode != http.StatusOK:
-		return "", fmt.Errorf("the API server %s answered %s for kube-system/calico-config", c.Host, resp.Status)
+		return "", fmt.Errorf("the API server %s answered %s for kube-system/calico-config", host, resp.Status)
 	}
 	var cm struct {
 		Data map[string]string `json:"data"`

@@ -4,15 +4,11 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"fmt"
-	"os"
 )
 
-// LoadCAFile reads the PEM certificates of a --ca-file.
-func LoadCAFile(path string) ([]*x509.Certificate, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("--ca-file: %w", err)
-	}
+// ParseCertificates reads the PEM certificates of a file of extra roots; other blocks are
+// skipped, and a file with none is an error.
+func ParseCertificates(data []byte) ([]*x509.Certificate, error) {
 	var certs []*x509.Certificate
 	for rest := data; ; {
 		var block *pem.Block
@@ -25,12 +21,12 @@ func LoadCAFile(path string) ([]*x509.Certificate, error) {
 		}
 		c, err := x509.ParseCertificate(block.Bytes)
 		if err != nil {
-			return nil, fmt.Errorf("--ca-file %s: a certificate does not parse: %v", path, err)
+			return nil, fmt.Errorf("a certificate does not parse: %v", err)
 		}
 		certs = append(certs, c)
 	}
 	if len(certs) == 0 {
-		return nil, fmt.Errorf("--ca-file %s holds no PEM certificate", path)
+		return nil, fmt.Errorf("it holds no PEM certificate")
 	}
 	return certs, nil
 }

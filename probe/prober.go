@@ -127,6 +127,8 @@ func (p *Prober) RunEach(ctx context.Context, n int, target func(int) Target, do
 	report := func(i int, rs []Result) {
 		done(i, rs)
 		if p.cfg.OnTargetDone != nil {
+			// A display hook must not take the run down with it.
+			defer func() { _ = recover() }()
 			p.cfg.OnTargetDone(rs)
 		}
 	}
@@ -232,6 +234,11 @@ func (p *Prober) LocateDrops(ctx context.Context, results [][]Result) {
 				continue
 			}
 			g.Go(func() error {
+				defer func() {
+					if v := recover(); v != nil {
+						r.Detail += "; locating the drop failed: " + (&panicError{v}).Error()
+					}
+				}()
 				r.Detail += locateDrop(ctx, p.cfg.SourceIP, r.Address, r.Target.Port)
 				return nil
 			})
