@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -196,3 +197,69 @@ contexts:
 }
 
 func slicesClone(s []string) []string { return append([]string(nil), s...) }
+
+// corpus reads the string values of a fuzz target's stored corpus (go test fuzz v1 files).
+func corpus(t *testing.T, dir string) []string {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(dir, "*"))
+	var out []string
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(line, "string("); ok {
+				if s, err := strconv.Unquote(strings.TrimSuffix(v, ")")); err == nil {
+					out = append(out, s)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// TestHostileCorpora feeds the fuzz targets' seeds and stored crashers to the CLI where a user
+// would type them: accepted (exit 0, a dry run) or bad input (exit 2, one short line), never
+// a panic, never a report on bad input.
+func TestHostileCorpora(t *testing.T) {
+	targets := []string{"169.46.7.238:443", "[::1]:8080", "udp://h:1", "tls://[2001:db8::1]:443", ":", "[", "http://%zz",
+		"https://u:p@h/", "h:0", "h:-1", "[::1]", "tcp://:1", "http://[::1", "\xff\xfe:1"}
+	resolves := []string{"containers.bluemix.net:443:127.0.0.1", "h:80:[::1]", "h:80:::1", "::", "a:1:", "a:1:b", "a:99999:127.0.0.1"}
+	proxies := append([]string{"http://proxy:3128", "proxy:3128", "socks5h://u:p@s", "https://[::1]:443", "ftp://x", "http://[::1", "u:p@h:1"},
+		corpus(t, filepath.Join("probe", "testdata", "fuzz", "FuzzParseProxyURL"))...)
+	catalogs := []string{"edition: x\ngroups: [{name: api}]\n", "regions:\n  - name: us-south\n    locations: [{name: dal10, master: [1.2.3.4]}]\n",
+		"", "\x00", "a: &a [*a]\n", strings.Repeat("- ", 10000)}
+	var runs [][]string
+	for _, s := range targets {
+		runs = append(runs, []string{"probe", "--dry-run", "--", s})
+	}
+	for _, s := range resolves {
+		runs = append(runs, []string{"probe", "--dry-run", "--resolve", s, "127.0.0.1:1"})
+	}
+	for _, s := range proxies {
+		runs = append(runs, []string{"probe", "--dry-run", "--proxy", s, "127.0.0.1:1"})
+	}
+	for i, s := range catalogs {
+		f := writeFile(t, fmt.Sprintf("catalog-%d.yaml", i), s)
+		runs = append(runs, []string{"catalog", "validate", f}, []string{"worker", "--dry-run", "--region", "us-south", "--catalog", f})
+	}
+	for _, args := range runs {
+		start := time.Now()
+		code, stdout, stderr := fwcheck(t, nil, args...)
+		if strings.Contains(stderr, "panic") || time.Since(start) > 5*time.Second {
+			t.Errorf("%q: panic or slow (%s): %.300q", args, time.Since(start), stderr)
+		}
+		switch {
+		case code == 0:
+		case code == exitBadRun && args[0] == "catalog":
+			// validate lists the problems on stdout, one a line.
+		case code == exitBadRun:
+			if stdout != "" || strings.Count(strings.TrimSuffix(stderr, "\n"), "\n") != 0 || len(stderr) > maxErrorLine+20 {
+				t.Errorf("%q: exit 2 with stdout %.100q, stderr %.300q", args, stdout, stderr)
+			}
+		default:
+			t.Errorf("%q: exit %d (%.200q)", args, code, stderr)
+		}
+	}
+}

@@ -1,8 +1,10 @@
 package probe_test
 
 import (
+	"bufio"
 	"context"
 	"crypto/x509"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -270,5 +272,17 @@ func checkResult(t testing.TB, r probe.Result, state probe.State, reason, detail
 	}
 	if detail != "" && !strings.Contains(r.Detail, detail) {
 		t.Errorf("detail = %q; want it to contain %q", r.Detail, detail)
+	}
+}
+
+// endlessHeaders reads a request line and answers with megabytes of headers that never end.
+func endlessHeaders(c net.Conn) {
+	bufio.NewReader(c).ReadString('\n')
+	io.WriteString(c, "HTTP/1.1 200 OK\r\n")
+	line := "X-Junk: " + strings.Repeat("a", 1000) + "\r\n"
+	for i := 0; i < 4000; i++ {
+		if _, err := io.WriteString(c, line); err != nil {
+			return
+		}
 	}
 }

@@ -275,16 +275,7 @@ func TestProxyStatusKept(t *testing.T) {
 // memory stays bounded.
 func TestOversizedConnectResponse(t *testing.T) {
 	ln := newLocalListener(t, "tcp")
-	serve(t, ln, func(c net.Conn) {
-		bufio.NewReader(c).ReadString('\n')
-		io.WriteString(c, "HTTP/1.1 200 OK\r\n")
-		line := "X-Junk: " + strings.Repeat("a", 1000) + "\r\n"
-		for i := 0; i < 4000; i++ {
-			if _, err := io.WriteString(c, line); err != nil {
-				return
-			}
-		}
-	})
+	serve(t, ln, endlessHeaders)
 	r := one(t, probe.Config{Timeout: 2 * time.Second, Proxy: proxyFor(t, "http://"+ln.Addr().String())},
 		probe.Target{Host: "example.com", Port: 443, Check: probe.CheckTCP})
 	if r.State != probe.ProxyError || r.Reason != "proxy-error:oversized" {

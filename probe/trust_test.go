@@ -2,7 +2,6 @@ package probe_test
 
 import (
 	"bufio"
-	"io"
 	"net"
 	"strings"
 	"testing"
@@ -15,16 +14,7 @@ import (
 // that "closed without an answer".
 func TestEndlessHeaders(t *testing.T) {
 	ln := newLocalListener(t, "tcp")
-	serve(t, ln, func(c net.Conn) {
-		bufio.NewReader(c).ReadString('\n')
-		io.WriteString(c, "HTTP/1.1 200 OK\r\n")
-		line := "X-Junk: " + strings.Repeat("a", 1000) + "\r\n"
-		for i := 0; i < 4000; i++ {
-			if _, err := io.WriteString(c, line); err != nil {
-				return
-			}
-		}
-	})
+	serve(t, ln, endlessHeaders)
 	r := one(t, probe.Config{Timeout: 2 * time.Second}, probe.Target{Host: "127.0.0.1", Port: port(ln), Check: probe.CheckHTTP})
 	checkResult(t, r, probe.UnexpectedResponse, "unexpected-response:oversized", "did not end")
 }
