@@ -3,7 +3,6 @@ package probe_test
 import (
 	"bufio"
 	"net"
-	"strings"
 	"testing"
 	"time"
 
