@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"github.com/fwcheck/fwcheck/internal/cli"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -98,14 +99,14 @@ func TestHostileInput(t *testing.T) {
 			el := time.Since(start)
 			var after runtime.MemStats
 			runtime.ReadMemStats(&after)
-			if code != exitBadRun {
+			if code != cli.ExitBadInput {
 				t.Fatalf("exit %d; want 2 (stderr %.200q)", code, stderr)
 			}
 			if stdout != "" {
 				t.Errorf("a report was printed: %.200q", stdout)
 			}
 			line := strings.TrimSuffix(stderr, "\n")
-			if strings.Contains(line, "\n") || len(line) > maxErrorLine+20 || !strings.Contains(line, tc.want) {
+			if strings.Contains(line, "\n") || len(line) > cli.MaxErrorLine+20 || !strings.Contains(line, tc.want) {
 				t.Errorf("stderr = %.300q (%d bytes); want one short line containing %q", stderr, len(stderr), tc.want)
 			}
 			if strings.Contains(stderr, "panic") || strings.Contains(stderr, "goroutine ") {
@@ -252,10 +253,10 @@ func TestHostileCorpora(t *testing.T) {
 		}
 		switch {
 		case code == 0:
-		case code == exitBadRun && args[0] == "catalog":
+		case code == cli.ExitBadInput && args[0] == "catalog":
 			// validate lists the problems on stdout, one a line.
-		case code == exitBadRun:
-			if stdout != "" || strings.Count(strings.TrimSuffix(stderr, "\n"), "\n") != 0 || len(stderr) > maxErrorLine+20 {
+		case code == cli.ExitBadInput:
+			if stdout != "" || strings.Count(strings.TrimSuffix(stderr, "\n"), "\n") != 0 || len(stderr) > cli.MaxErrorLine+20 {
 				t.Errorf("%q: exit 2 with stdout %.100q, stderr %.300q", args, stdout, stderr)
 			}
 		default:

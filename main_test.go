@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
+	"github.com/fwcheck/fwcheck/internal/cli"
 	"io"
 	"net"
 	"net/http"
@@ -46,7 +47,7 @@ func fwcheck(t *testing.T, env map[string]string, args ...string) (code int, std
 		}
 		return "/nonexistent/kubeconfig" // never the developer's own
 	}
-	code = run(t.Context(), append([]string{"fwcheck"}, args...), &out, &errb, getenv)
+	code = cli.Run(t.Context(), append([]string{"fwcheck"}, args...), &out, &errb, getenv)
 	return code, out.String(), errb.String()
 }
 
@@ -81,7 +82,7 @@ func TestBadInputExits2(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			code, out, errOut := fwcheck(t, tc.env, append(tc.args, "--dry-run")[:len(tc.args)]...)
-			if code != exitBadRun {
+			if code != cli.ExitBadInput {
 				t.Fatalf("exit %d; want 2 (stdout %q, stderr %q)", code, out, errOut)
 			}
 			if tc.want == "" {
@@ -387,16 +388,8 @@ func TestTargetsFile(t *testing.T) {
 
 // TestProgressNeverOnAPipe: progress is for terminals only; a pipe or a buffer gets none.
 func TestProgressNeverOnAPipe(t *testing.T) {
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	defer w.Close()
-	if newProgress(w, false) != nil || newProgress(&bytes.Buffer{}, false) != nil {
-		t.Fatal("progress on a pipe or a buffer")
-	}
-	// And a JSON report on stdout stays clean however long the run.
+	// A JSON report on stdout stays clean however long the run (internal/cli tests that no
+	// progress is drawn on a pipe).
 	silent := silentServer(t)
 	code, out, errOut := fwcheck(t, nil, "probe", "--timeout", "1s", "-o", "json", "http://"+silent+"/")
 	if code != 1 || !json.Valid([]byte(out)) || strings.Contains(errOut, "probing") {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/fwcheck/fwcheck/internal/cli"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -72,14 +73,14 @@ func portOf(ln net.Listener) string {
 func TestSourceIPFamily(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "r.json")
 	code, stdout, stderr := fwcheck(t, nil, "probe", "--source-ip", "::1", "-o", "json="+out, "-o", "text", "127.0.0.1:1")
-	if code != exitBadRun || stdout != "" || !strings.Contains(stderr, "one is IPv4, the other IPv6") {
+	if code != cli.ExitBadInput || stdout != "" || !strings.Contains(stderr, "one is IPv4, the other IPv6") {
 		t.Errorf("exit %d, stdout %q, stderr %q; want 2 naming the families", code, stdout, stderr)
 	}
 	if _, err := os.Stat(out); err == nil {
 		t.Errorf("a report was written on bad input")
 	}
 	code, _, stderr = fwcheck(t, nil, "probe", "--source-ip", "192.0.2.77", "127.0.0.1:1")
-	if code != exitBadRun || !strings.Contains(stderr, "not an address of this machine") {
+	if code != cli.ExitBadInput || !strings.Contains(stderr, "not an address of this machine") {
 		t.Errorf("foreign source: exit %d, stderr %q", code, stderr)
 	}
 
@@ -178,15 +179,15 @@ func TestInterrupted(t *testing.T) {
 	for _, tc := range []struct {
 		sig  syscall.Signal
 		code int
-	}{{syscall.SIGINT, exitInterrupted}, {syscall.SIGTERM, exitTerminated}} {
+	}{{syscall.SIGINT, cli.ExitInterrupted}, {syscall.SIGTERM, cli.ExitTerminated}} {
 		t.Run(tc.sig.String(), func(t *testing.T) {
-			ctx, stop := withSignals(context.Background())
+			ctx, stop := cli.WithSignals(context.Background())
 			defer stop()
 			time.AfterFunc(300*time.Millisecond, func() { syscall.Kill(os.Getpid(), tc.sig) })
 			file := filepath.Join(t.TempDir(), "r.json")
 			var out, errb strings.Builder
 			start := time.Now()
-			code := run(ctx, []string{"fwcheck", "probe", "--timeout", "20s", "-o", "json=" + file, "-o", "rules",
+			code := cli.Run(ctx, []string{"fwcheck", "probe", "--timeout", "20s", "-o", "json=" + file, "-o", "rules",
 				open.Addr().String(), "http://" + silent + "/"}, &out, &errb, func(string) string { return "" })
 			if el := time.Since(start); el > 10*time.Second {
 				t.Errorf("the run took %s after the signal", el)
@@ -252,7 +253,7 @@ func TestOutputsAreAtomic(t *testing.T) {
 		{"-o", "json=/dev/stdout", "-o", "rules=-"},
 	} {
 		code, stdout, stderr := fwcheck(t, nil, append(append([]string{"probe", "--dry-run"}, args...), "127.0.0.1:1")...)
-		if code != exitBadRun || stdout != "" || !strings.Contains(stderr, "write to the same destination") {
+		if code != cli.ExitBadInput || stdout != "" || !strings.Contains(stderr, "write to the same destination") {
 			t.Errorf("%v: exit %d, stderr %q; want 2", args, code, stderr)
 		}
 	}

@@ -216,3 +216,10 @@ func issuerName(c *x509.Certificate) string {
 	}
 	return c.Issuer.String()
 }
+
+// Describe names the state and the detail a connection error would give a probe, for callers
+// that dial on their own (the API server look-up) and report in the same words.
+func Describe(err error) (State, string) {
+	v := classify(err, PhaseConnect, Target{})
+	return v.state, v.detail
+}

@@ -410,3 +410,14 @@ func (c *prefixConn) Read(p []byte) (int, error) {
 	}
 	return c.Conn.Read(p)
 }
+
+// ForRequest is For as an http.Transport's Proxy function.
+func (c *ProxyConfig) ForRequest(req *http.Request) (*url.URL, error) {
+	port := req.URL.Port()
+	if port == "" {
+		port = "443"
+	}
+	var p uint16
+	fmt.Sscan(port, &p)
+	return c.For(Target{Host: req.URL.Hostname(), Port: p, Check: CheckHTTPS})
+}

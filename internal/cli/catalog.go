@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"errors"
@@ -80,7 +80,7 @@ func catalogCommand(stdout io.Writer, code *int) *cli.Command {
 							fmt.Fprintln(stdout, p)
 						}
 						fmt.Fprintf(stdout, "%s: %d problems\n", file, len(ve.Problems))
-						*code = exitBadRun
+						*code = ExitBadInput
 						return nil
 					} else if err != nil {
 						return usageError{err}

@@ -1,4 +1,4 @@
-package main
+package run
 
 import (
 	"crypto/x509"
@@ -9,10 +9,10 @@ import (
 	"github.com/fwcheck/fwcheck/probe"
 )
 
-// exportCA writes the issuer certificates of the first intercepted TLS chain as PEM, so that
+// ExportCA writes the issuer certificates of the first intercepted TLS chain as PEM, so that
 // the user can give the inspecting proxy's CA to bx, kubectl and fwcheck (--ca-file). It
 // reports what it wrote, or why nothing.
-func exportCA(file string, results [][][]probe.Result) (string, error) {
+func ExportCA(file string, results [][][]probe.Result) (string, error) {
 	for _, perOpening := range results {
 		for _, perTarget := range perOpening {
 			for _, r := range perTarget {

@@ -1,4 +1,4 @@
-package probe
+package run
 
 import (
 	"context"
@@ -6,32 +6,36 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"strings"
+	"time"
 
 	"k8s.io/client-go/rest"
 
 	"github.com/fwcheck/fwcheck/internal/quote"
+	"github.com/fwcheck/fwcheck/probe"
 )
+
+// maxConfigMapBytes bounds what is read of the ConfigMap.
+const maxConfigMapBytes = 1 << 20
 
 // calicoConfigPath is the ConfigMap the page reads etcd_endpoints from.
 const calicoConfigPath = "/api/v1/namespaces/kube-system/configmaps/calico-config"
 
-// CalicoEtcdEndpoints reads etcd_endpoints from the calico-config ConfigMap through the API
+// calicoEtcdEndpoints reads etcd_endpoints from the calico-config ConfigMap through the API
 // server, with the kubeconfig's credentials, through the same proxy as every target, within
-// one timeout. Its errors say what failed in words a user can act on.
-func (p *Prober) CalicoEtcdEndpoints(ctx context.Context, cfg *rest.Config) (string, error) {
+// ctx. Its errors say what failed in words a user can act on.
+func calicoEtcdEndpoints(ctx context.Context, cfg *rest.Config, px *probe.ProxyConfig) (string, error) {
 	c := rest.CopyConfig(cfg)
-	c.Timeout = p.cfg.Timeout
-	if c.Proxy == nil && p.cfg.Proxy != nil {
-		c.Proxy = p.cfg.Proxy.ForRequest
+	if dl, ok := ctx.Deadline(); ok {
+		c.Timeout = time.Until(dl)
+	}
+	if c.Proxy == nil && px != nil {
+		c.Proxy = px.ForRequest
 	}
 	client, err := rest.HTTPClientFor(c)
 	if err != nil {
 		return "", fmt.Errorf("cannot build a client for the API server: %v", err)
 	}
-	ctx, cancel := context.WithTimeout(ctx, p.cfg.Timeout)
-	defer cancel()
 	u := strings.TrimSuffix(c.Host, "/") + calicoConfigPath
 	host := quote.Userinfo(c.Host) // the server URL may carry user:password
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
@@ -41,11 +45,11 @@ func (p *Prober) CalicoEtcdEndpoints(ctx context.Context, cfg *rest.Config) (str
 	req.Header.Set("Accept", "application/json")
 	resp, err := client.Do(req)
 	if err != nil {
-		v := classify(err, PhaseConnect, Target{Host: req.URL.Hostname()})
-		return "", fmt.Errorf("the API server %s could not be reached (%s: %s)", host, v.state, v.detail)
+		state, detail := probe.Describe(err)
+		return "", fmt.Errorf("the API server %s could not be reached (%s: %s)", host, state, detail)
 	}
 	defer resp.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxConfigMapBytes))
 	switch {
 	case resp.StatusCode == http.StatusNotFound:
 		return "", fmt.Errorf("the ConfigMap kube-system/calico-config does not exist on %s", host)
@@ -65,15 +69,4 @@ func (p *Prober) CalicoEtcdEndpoints(ctx context.Context, cfg *rest.Config) (str
 		return "", fmt.Errorf("the ConfigMap kube-system/calico-config has no etcd_endpoints")
 	}
 	return eps, nil
-}
-
-// ForRequest is For as an http.Transport's Proxy function.
-func (c *ProxyConfig) ForRequest(req *http.Request) (*url.URL, error) {
-	port := req.URL.Port()
-	if port == "" {
-		port = "443"
-	}
-	var p uint16
-	fmt.Sscan(port, &p)
-	return c.For(Target{Host: req.URL.Hostname(), Port: p, Check: CheckHTTPS})
 }

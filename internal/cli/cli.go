@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -24,9 +24,9 @@ var (
 
 // Exit codes: the contract scripts depend on.
 const (
-	exitOK      = 0
-	exitMissing = 1
-	exitBadRun  = 2
+	ExitOK       = 0
+	ExitMissing  = 1
+	ExitBadInput = 2
 )
 
 // usageError is bad input: exit 2 with one line naming the input.
@@ -39,25 +39,25 @@ func badInput(format string, args ...any) error {
 	return usageError{fmt.Errorf(format, args...)}
 }
 
-// run is the whole program behind main, with its I/O and environment passed in.
-func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
-	code := exitOK
+// Run is the whole program behind main, with its I/O and environment passed in.
+func Run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	code := ExitOK
 	app := newApp(stdout, stderr, getenv, &code)
 	if err := app.RunContext(ctx, args); err != nil {
 		fmt.Fprintf(stderr, "fwcheck: %s\n", errorLine(err.Error()))
-		return exitBadRun
+		return ExitBadInput
 	}
 	return code
 }
 
-// maxErrorLine bounds the one line bad input gets: whatever was typed, it fits a terminal
+// MaxErrorLine bounds the one line bad input gets: whatever was typed, it fits a terminal
 // or two, and no URL's credentials survive in it.
-const maxErrorLine = 400
+const MaxErrorLine = 400
 
 func errorLine(s string) string {
 	s = quote.Userinfo(oneLine(s))
-	if len(s) > maxErrorLine {
-		cut := maxErrorLine
+	if len(s) > MaxErrorLine {
+		cut := MaxErrorLine
 		for cut > 0 && !utf8.RuneStart(s[cut]) {
 			cut--
 		}
@@ -111,7 +111,7 @@ func newApp(stdout, stderr io.Writer, getenv func(string) string, code *int) *cl
 		},
 		CommandNotFound: func(c *cli.Context, name string) {
 			fmt.Fprintf(stderr, "fwcheck: unknown command %q (run fwcheck --help)\n", name)
-			*code = exitBadRun
+			*code = ExitBadInput
 		},
 	}
 	check := func(p endpoints.Profile) cli.ActionFunc {

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"net/netip"
@@ -60,9 +60,6 @@ type options struct {
 	quiet       bool
 	verbose     bool
 	getenv      func(string) string
-	// findings are what discovery found wrong that is not bad input (a credential plugin
-	// that hung): reported with the run's own.
-	findings []report.Finding
 }
 
 type outputSpec struct {

@@ -1,17 +1,18 @@
-package main
+package cli
 
 import (
 	"context"
 	"errors"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 )
 
 // Exit codes of a run cut short by a signal, as shells report them (128 + the signal).
 const (
-	exitInterrupted = 130 // SIGINT
-	exitTerminated  = 143 // SIGTERM
+	ExitInterrupted = 130 // SIGINT
+	ExitTerminated  = 143 // SIGTERM
 )
 
 // signalCause is the cause of a context cancelled by a signal.
@@ -19,9 +20,9 @@ type signalCause struct{ sig os.Signal }
 
 func (c signalCause) Error() string { return "received " + c.sig.String() }
 
-// withSignals returns a context cancelled, with the signal as its cause, by the first SIGINT or
+// WithSignals returns a context cancelled, with the signal as its cause, by the first SIGINT or
 // SIGTERM; a second one ends the process at once, as the user asked twice.
-func withSignals(parent context.Context) (context.Context, func()) {
+func WithSignals(parent context.Context) (context.Context, func()) {
 	ctx, cancel := context.WithCancelCause(parent)
 	ch := make(chan os.Signal, 1)
 	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
@@ -46,9 +47,9 @@ func withSignals(parent context.Context) (context.Context, func()) {
 func interruptedCode(ctx context.Context) int {
 	var sc signalCause
 	if errors.As(context.Cause(ctx), &sc) && sc.sig == syscall.SIGTERM {
-		return exitTerminated
+		return ExitTerminated
 	}
-	return exitInterrupted
+	return ExitInterrupted
 }
 
 // interruptedBy names what ended the run, for its last line on stderr.
@@ -61,4 +62,19 @@ func interruptedBy(ctx context.Context) string {
 		return "SIGINT"
 	}
 	return "cancelled"
+}
+
+// Main is fwcheck as a process: the arguments, streams and environment of this one, SIGINT
+// and SIGTERM cancelling the run; it returns the exit code.
+func Main() int {
+	if f := os.Getenv("FWCHECK_CPUPROFILE"); f != "" {
+		// For finding where the time goes (BENCHMARKS.md); not a user-facing flag.
+		if out, err := os.Create(f); err == nil {
+			pprof.StartCPUProfile(out)
+			defer pprof.StopCPUProfile()
+		}
+	}
+	ctx, stop := WithSignals(context.Background())
+	defer stop()
+	return Run(ctx, os.Args, os.Stdout, os.Stderr, os.Getenv)
 }

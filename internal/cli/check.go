@@ -1,0 +1,105 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/mattn/go-isatty"
+
+	"github.com/fwcheck/fwcheck/endpoints"
+	"github.com/fwcheck/fwcheck/internal/run"
+)
+
+// loadCatalog reads --catalog, or the embedded catalog. Any problem is bad input.
+func loadCatalog(file string) (*endpoints.Catalog, error) {
+	if file == "" {
+		c, err := endpoints.Embedded()
+		if err != nil {
+			return nil, usageError{err}
+		}
+		return c, nil
+	}
+	data, err := readCapped(file, maxCatalogBytes)
+	if err != nil {
+		return nil, badInput("--catalog: %v", err)
+	}
+	c, err := endpoints.Parse(file, data)
+	if err != nil {
+		return nil, usageError{fmt.Errorf("--catalog: %w", err)}
+	}
+	return c, nil
+}
+
+// check runs one check command: the run package plans, probes and judges; here the flags go
+// in and the reports and the exit code come out.
+func check(ctx context.Context, o *options, stdout, stderr io.Writer) (int, error) {
+	cat, err := loadCatalog(o.catalogFile)
+	if err != nil {
+		return ExitBadInput, err
+	}
+	sinks, err := openOutputs(o, stdout)
+	if err != nil {
+		return ExitBadInput, err
+	}
+	defer discard(sinks)
+	var bar *progress
+	if !o.dryRun {
+		if bar = newProgress(stderr, o.quiet); bar != nil {
+			o.probe.OnTargetDone = bar.observe
+			defer bar.finish()
+		}
+	}
+	v, _ := versionString()
+	in := run.Input{
+		Catalog: cat, Facts: o.facts, Probe: o.probe, Kubeconfig: o.kubeconfig, KubeContext: o.kubeContext,
+		Getenv: o.getenv, DryRun: o.dryRun, Version: v, Via: o.via(), ViaFor: o.viaFor,
+	}
+	if bar != nil {
+		in.OnStart = bar.start
+	}
+	out, err := run.Run(ctx, in)
+	if bar != nil {
+		bar.finish()
+	}
+	if err != nil {
+		return ExitBadInput, o.inputError(err)
+	}
+	rep := out.Report
+	for _, s := range sinks {
+		if err := s.write(stdout, rep); err != nil {
+			fmt.Fprintf(stderr, "fwcheck: writing the %s report to %s: %v\n", s.format, s.name, err)
+			return ExitBadInput, nil
+		}
+	}
+	if o.exportCA != "" && !o.dryRun {
+		msg, err := run.ExportCA(o.exportCA, out.Results)
+		if err != nil {
+			fmt.Fprintf(stderr, "fwcheck: %v\n", err)
+			return ExitBadInput, nil
+		}
+		fmt.Fprintf(stderr, "fwcheck: %s\n", msg)
+	}
+	if ctx.Err() != nil {
+		code := interruptedCode(ctx)
+		fmt.Fprintf(stderr, "fwcheck: interrupted (%s); the report is partial: the probes that did not finish are skipped (interrupted)\n", interruptedBy(ctx))
+		return code, nil
+	}
+	return rep.ExitCode(o.strict), nil
+}
+
+// allowsColor decides colour once for a destination: a terminal, no NO_COLOR, not TERM=dumb,
+// and no --no-color.
+func allowsColor(w io.Writer, noColor bool, getenv func(string) string) bool {
+	if noColor || getenv("NO_COLOR") != "" || getenv("TERM") == "dumb" {
+		return false
+	}
+	f, ok := w.(*os.File)
+	return ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))
+}
+
+// inputError is bad input found by the run, in the words of the flag or variable that gave it.
+func (o *options) inputError(err error) error {
+	return usageError{err}
+}

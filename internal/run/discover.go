@@ -1,0 +1,83 @@
+package run
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/fwcheck/fwcheck/endpoints"
+	"github.com/fwcheck/fwcheck/internal/quote"
+	"github.com/fwcheck/fwcheck/probe"
+	"github.com/fwcheck/fwcheck/report"
+)
+
+// loadKubeconfig fills in, from the kubeconfig, the cluster facts the user did not give: the
+// master URL and its CA. Explicit facts always win. It reads files only; a kubeconfig named
+// but unreadable or malformed is bad input. It returns the kubeconfig when the etcd
+// endpoints are still to be read through its API server.
+func loadKubeconfig(in *Input) (*endpoints.Kubeconfig, error) {
+	f := &in.Facts
+	if f.Profile != endpoints.Workstation && f.Profile != endpoints.Worker {
+		return nil, nil
+	}
+	kc, err := endpoints.LoadKubeconfig(in.Kubeconfig, in.KubeContext, in.Getenv)
+	switch {
+	case errors.Is(err, endpoints.ErrNoKubeconfig):
+		return nil, nil
+	case err != nil:
+		return nil, err
+	}
+	from := fmt.Sprintf("kubeconfig %s, context %s", strings.Join(kc.Files, ", "), kc.Context)
+	if f.Master.Host == "" {
+		f.Master = kc.Master
+		f.Notes = append(f.Notes, fmt.Sprintf("master URL https://%s from %s", kc.Master, from))
+	}
+	if f.Master == kc.Master && len(kc.CA) > 0 {
+		f.MasterCA = kc.CA
+		f.Notes = append(f.Notes, "the master's certificate is verified against the cluster's CA from the kubeconfig")
+	}
+	if len(f.Etcd) > 0 || f.Profile != endpoints.Workstation || f.Master != kc.Master {
+		return nil, nil
+	}
+	if in.DryRun {
+		f.EtcdNote = "dry run: the etcd endpoints would be read from kube-system/calico-config through the API"
+	}
+	return kc, nil
+}
+
+// discoverEtcd reads the etcd endpoints from calico-config through the API server. Only this
+// look-up needs the credentials; it is bounded by the run's timeout, a credential plugin
+// included, and its failure is a discovery finding: etcd is unverified, the master is still
+// checked.
+func discoverEtcd(ctx context.Context, in *Input, kc *endpoints.Kubeconfig) []report.Finding {
+	f := &in.Facts
+	timeout := in.Probe.Timeout
+	if timeout <= 0 {
+		timeout = probe.DefaultTimeout
+	}
+	dctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	eps, err := func() (string, error) {
+		if err := runCredentialPlugin(dctx, kc.REST); err != nil {
+			return "", err
+		}
+		return calicoEtcdEndpoints(dctx, kc.REST, in.Probe.Proxy)
+	}()
+	var parsed []endpoints.HostPort
+	if err == nil {
+		if parsed, err = endpoints.ParseEtcdEndpoints(eps); err != nil {
+			err = fmt.Errorf("calico-config's etcd_endpoints %s does not parse (%v)", quote.Value(eps), err)
+		}
+	}
+	if err != nil {
+		f.EtcdNote = err.Error()
+		return []report.Finding{{Kind: report.FindingDiscovery,
+			Summary: "the etcd endpoints could not be read from kube-system/calico-config: etcd is unverified; pass --etcd-endpoint",
+			Detail:  err.Error(),
+			Targets: []string{"https://" + kc.Master.String() + "/api/v1/namespaces/kube-system/configmaps/calico-config"}}}
+	}
+	f.Etcd = parsed
+	f.Notes = append(f.Notes, fmt.Sprintf("etcd endpoints %s from kube-system/calico-config", eps))
+	return nil
+}
