@@ -59,7 +59,7 @@ func TestBadInputExits2(t *testing.T) {
 		env  map[string]string
 		want string
 	}{
-		{[]string{"worker", "--regoin", "us-south"}, nil, "flag provided but not defined: -regoin"},
+		{[]string{"worker", "--regoin", "us-south"}, nil, "unknown flag --regoin; did you mean --region?"},
 		{[]string{"frobnicate"}, nil, `unknown command "frobnicate"`},
 		{[]string{"worker", "--region", "mars"}, nil, `unknown region "mars"`},
 		{[]string{"worker", "--region", "us-south", "--location", "lon02"}, nil, `unknown location "lon02"`},
@@ -73,10 +73,10 @@ func TestBadInputExits2(t *testing.T) {
 		{[]string{"worker", "--region", "us-south", "--proxy", "ftp://p:21"}, nil, `scheme "ftp"`},
 		{[]string{"worker", "--region", "us-south"}, map[string]string{"HTTPS_PROXY": "gopher://p:70"}, `scheme "gopher"`},
 		{[]string{"worker", "--region", "us-south", "-o", "yaml"}, nil, `unknown format "yaml"`},
-		{[]string{"worker", "--region", "us-south", "--skip", "dns"}, nil, `--skip "dns" is not a group`},
+		{[]string{"worker", "--region", "us-south", "--skip", "dns"}, nil, `--skip: "dns" is not a group`},
 		{[]string{"worker", "--region", "us-south", "--resolve", "x:443"}, nil, "--resolve"},
 		{[]string{"worker", "--region", "us-south", "--source-ip", "nope"}, nil, "--source-ip"},
-		{[]string{"inbound", "--node-ip", "1.2.3.4"}, nil, "--node-ip and --nodeport go together"},
+		{[]string{"inbound", "--node-ip", "1.2.3.4"}, nil, "--node-ip, --nodeport: worker IPs and NodePorts go together"},
 		{[]string{"catalog", "validate", bad}, nil, ""},
 	}
 	for _, tc := range cases {

@@ -46,6 +46,9 @@ func LoadKubeconfig(path, context string, getenv func(string) string) (*Kubeconf
 	}
 	files := rules.GetLoadingPrecedence()
 	if path != "" {
+		if _, err := os.Stat(path); err != nil {
+			return nil, fieldError("kubeconfig", "%q: %v", path, errors.Unwrap(err))
+		}
 		files = []string{path}
 	}
 	var existing []string
@@ -76,7 +79,7 @@ func LoadKubeconfig(path, context string, getenv func(string) string) (*Kubeconf
 		ctxName = context
 	}
 	if ctxName == "" {
-		return nil, quote.Errorf("kubeconfig %s has no current context: pass --context", joinFiles(existing))
+		return nil, fieldError("context", "kubeconfig %s has no current context: name one", joinFiles(existing))
 	}
 	rc, err := cc.ClientConfig()
 	if err != nil {

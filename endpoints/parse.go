@@ -119,18 +119,18 @@ func ParseResolve(s string) (Resolve, error) {
 	host, rest, ok := strings.Cut(strings.TrimSpace(s), ":")
 	port, addr, ok2 := strings.Cut(rest, ":")
 	if !ok || !ok2 {
-		return Resolve{}, quote.Errorf("--resolve %q is not HOST:PORT:ADDR", s)
+		return Resolve{}, fieldError("resolve", "%q is not HOST:PORT:ADDR", s)
 	}
 	p, err := ParsePort(port)
 	if err != nil {
-		return Resolve{}, quote.Errorf("--resolve %q: %v", s, err)
+		return Resolve{}, fieldError("resolve", "%q: %v", s, err)
 	}
 	if !validHostname(host) {
-		return Resolve{}, quote.Errorf("--resolve %q: %q is not a host name", s, host)
+		return Resolve{}, fieldError("resolve", "%q: %q is not a host name", s, host)
 	}
 	a, err := netip.ParseAddr(strings.TrimSuffix(strings.TrimPrefix(addr, "["), "]"))
 	if err != nil || a.Zone() != "" {
-		return Resolve{}, quote.Errorf("--resolve %q: %q is not an IP address", s, addr)
+		return Resolve{}, fieldError("resolve", "%q: %q is not an IP address", s, addr)
 	}
 	return Resolve{Host: strings.ToLower(host), Port: p, Addr: a.Unmap()}, nil
 }
@@ -147,7 +147,7 @@ func (r Resolve) String() string {
 func ParseMasterURL(s string) (HostPort, error) {
 	u, err := url.Parse(strings.TrimSpace(s))
 	if err != nil || u.Scheme != "https" || u.Host == "" {
-		return HostPort{}, quote.Errorf("--master-url %q is not an https://HOST:PORT URL", s)
+		return HostPort{}, fieldError("master-url", "%q is not an https://HOST:PORT URL", s)
 	}
 	port := u.Port()
 	if port == "" {
@@ -155,7 +155,7 @@ func ParseMasterURL(s string) (HostPort, error) {
 	}
 	p, err := ParsePort(port)
 	if err != nil {
-		return HostPort{}, quote.Errorf("--master-url %q: %v", s, err)
+		return HostPort{}, fieldError("master-url", "%q: %v", s, err)
 	}
 	return parseHost(s, u.Hostname(), p)
 }
@@ -172,18 +172,18 @@ func ParseEtcdEndpoints(s string) ([]HostPort, error) {
 		if i := strings.Index(part, "://"); i >= 0 {
 			u, err := url.Parse(part)
 			if err != nil || u.Port() == "" {
-				return nil, quote.Errorf("--etcd-endpoint %q is not HOST:PORT", part)
+				return nil, fieldError("etcd-endpoint", "%q is not HOST:PORT", part)
 			}
 			part = u.Host
 		}
 		hp, err := ParseHostPort(part)
 		if err != nil {
-			return nil, quote.Errorf("--etcd-endpoint: %v", err)
+			return nil, &FieldError{Field: "etcd-endpoint", Err: err}
 		}
 		out = append(out, hp)
 	}
 	if len(out) == 0 {
-		return nil, quote.Errorf("--etcd-endpoint %q names no endpoint", s)
+		return nil, fieldError("etcd-endpoint", "%q names no endpoint", s)
 	}
 	return out, nil
 }

@@ -144,7 +144,7 @@ const maxSweepAddrs = 1 << 16
 func (c *Catalog) BuildPlan(f Facts) (*Plan, error) {
 	for _, g := range f.Skip {
 		if !slices.Contains(GroupNames, g) {
-			return nil, quote.Errorf("--skip %q is not a group (valid: %s)", g, strings.Join(GroupNames, ", "))
+			return nil, fieldError("skip", "%q is not a group (valid: %s)", g, quote.Trusted(strings.Join(GroupNames, ", ")))
 		}
 	}
 	p := &Plan{Profile: f.Profile, Edition: c.Edition, Notes: slices.Clone(f.Notes)}
@@ -163,7 +163,7 @@ func (c *Catalog) BuildPlan(f Facts) (*Plan, error) {
 		}
 	case Worker:
 		if region == nil {
-			return nil, quote.Errorf("worker needs --region (one of %s), or a --master-url whose IP the catalog lists", strings.Join(c.RegionNames(), ", "))
+			return nil, fieldError("region", "worker needs a region (one of %s), or a master URL whose IP the catalog lists", quote.Trusted(strings.Join(c.RegionNames(), ", ")))
 		}
 		b.regionLocations()
 		b.workerMaster()
@@ -174,15 +174,15 @@ func (c *Catalog) BuildPlan(f Facts) (*Plan, error) {
 		b.pvc()
 	case Inbound:
 		if (len(f.NodeIPs) == 0) != (len(f.NodePorts) == 0) {
-			return nil, quote.Errorf("--node-ip and --nodeport go together: give both")
+			return nil, fieldError("node-ip,nodeport", "worker IPs and NodePorts go together: give both")
 		}
 		if len(f.NodeIPs) == 0 && len(f.LoadBalancers) == 0 && len(f.Ingress) == 0 {
-			return nil, quote.Errorf("inbound needs --node-ip with --nodeport, --lb IP:PORT or --ingress IP")
+			return nil, fieldError("node-ip,lb,ingress", "inbound needs worker IPs with NodePorts, a LoadBalancer IP:PORT or an Ingress IP")
 		}
 		b.inbound()
 	case Adhoc:
 		if len(f.Probes) == 0 {
-			return nil, quote.Errorf("probe needs at least one HOST:PORT or URL")
+			return nil, errorf("probe needs at least one HOST:PORT or URL")
 		}
 		b.adhoc()
 	default:
@@ -203,7 +203,7 @@ func (c *Catalog) resolveRegion(f Facts, p *Plan) (*Region, []*Location, error) 
 	if f.Region != "" {
 		r, err := c.RegionByName(f.Region)
 		if err != nil {
-			return nil, nil, quote.Errorf("--region: %v", err)
+			return nil, nil, &FieldError{Field: "region", Err: err}
 		}
 		region = r
 	} else if f.Master.Addr.IsValid() {
@@ -216,7 +216,7 @@ func (c *Catalog) resolveRegion(f Facts, p *Plan) (*Region, []*Location, error) 
 	}
 	if region == nil {
 		if len(f.Locations) > 0 {
-			return nil, nil, quote.Errorf("--location needs a region: pass --region")
+			return nil, nil, fieldError("location", "a location needs its region too")
 		}
 		return nil, nil, nil
 	}
@@ -225,7 +225,7 @@ func (c *Catalog) resolveRegion(f Facts, p *Plan) (*Region, []*Location, error) 
 	for _, name := range f.Locations {
 		l, err := region.LocationByName(name)
 		if err != nil {
-			return nil, nil, quote.Errorf("--location: %v", err)
+			return nil, nil, &FieldError{Field: "location", Err: err}
 		}
 		if !slices.Contains(locs, l) {
 			locs = append(locs, l)

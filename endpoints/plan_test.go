@@ -183,19 +183,23 @@ func TestPlanErrors(t *testing.T) {
 		f    Facts
 		want string
 	}{
-		{Facts{Profile: Worker}, "worker needs --region"},
-		{Facts{Profile: Worker, Region: "mars"}, `--region: unknown region "mars"`},
+		{Facts{Profile: Worker}, "region: worker needs a region"},
+		{Facts{Profile: Worker, Region: "mars"}, `region: unknown region "mars"`},
+		{Facts{Profile: Worker, Region: "dal10"}, `dal10 is a location of us-south`},
 		{Facts{Profile: Worker, Region: "us-south", Locations: []string{"lon02"}}, `unknown location "lon02" in region us-south`},
-		{Facts{Profile: Worker, Region: "us-south", Skip: []string{"dns"}}, `--skip "dns" is not a group`},
+		{Facts{Profile: Worker, Region: "us-south", Skip: []string{"dns"}}, `skip: "dns" is not a group (valid: api, master, etcd, region, registry, monitoring, logging, private, pvc, nodeport, loadbalancer, ingress)`},
 		{Facts{Profile: Inbound}, "inbound needs"},
-		{Facts{Profile: Inbound, NodePorts: []uint16{30080}}, "--node-ip and --nodeport go together"},
+		{Facts{Profile: Inbound, NodePorts: []uint16{30080}}, "node-ip, nodeport: worker IPs and NodePorts go together"},
 		{Facts{Profile: Adhoc}, "probe needs at least one"},
-		{Facts{Profile: Workstation, Locations: []string{"dal10"}}, "--location needs a region"},
+		{Facts{Profile: Workstation, Locations: []string{"dal10"}}, "location: a location needs its region too"},
 	}
 	for _, tc := range cases {
 		_, err := c.BuildPlan(tc.f)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("BuildPlan(%+v) = %v; want %q", tc.f, err, tc.want)
+		}
+		if err != nil && strings.Contains(err.Error(), "--") {
+			t.Errorf("BuildPlan(%+v) = %v: endpoints names no flag; the CLI does", tc.f, err)
 		}
 	}
 }

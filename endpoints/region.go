@@ -34,7 +34,14 @@ func (c *Catalog) RegionByName(name string) (*Region, error) {
 			return r, nil
 		}
 	}
-	return nil, quote.Errorf("unknown region %q (valid: %s)", name, strings.Join(c.RegionNames(), ", "))
+	for _, r := range c.Regions {
+		for _, l := range r.Locations {
+			if l.Name.V == n {
+				return nil, &LocationAsRegionError{Location: l.Name.V, Region: r.Name.V}
+			}
+		}
+	}
+	return nil, quote.Errorf("unknown region %q (valid: %s)", name, quote.Trusted(strings.Join(c.RegionNames(), ", ")))
 }
 
 // LocationByName finds a location of region r.
@@ -47,7 +54,7 @@ func (r *Region) LocationByName(name string) (*Location, error) {
 		}
 		names = append(names, r.Locations[i].Name.V)
 	}
-	return nil, quote.Errorf("unknown location %q in region %s (valid: %s)", name, r.Name.V, strings.Join(names, ", "))
+	return nil, quote.Errorf("unknown location %q in region %s (valid: %s)", name, r.Name.V, quote.Trusted(strings.Join(names, ", ")))
 }
 
 // Place finds a location or data center by name, or nil.

@@ -85,8 +85,8 @@ var statusOrder = []string{Missing, Warning, Verified, Skipped}
 // summaryLine is the one-line verdict every human format ends with.
 func summaryLine(r *Report) string {
 	s := r.Summary
-	line := fmt.Sprintf("%d openings: %d verified, %d missing, %d warnings, %d skipped; %d probes",
-		s.Openings, s.Verified, s.Missing, s.Warnings, s.Skipped, s.Probes)
+	line := fmt.Sprintf("%s: %d verified, %d missing, %s, %d skipped; %s",
+		plural(s.Openings, "opening"), s.Verified, s.Missing, plural(s.Warnings, "warning"), s.Skipped, plural(s.Probes, "probe"))
 	if r.DryRun {
 		return line + " planned (dry run: nothing dialed)"
 	}

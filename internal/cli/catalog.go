@@ -13,10 +13,19 @@ import (
 )
 
 func catalogCommand(stdout io.Writer, code *int) *cli.Command {
-	catalogFlag := &cli.StringFlag{Name: "catalog", Usage: "a catalog file instead of the embedded one", EnvVars: []string{"FWCHECK_CATALOG"}}
+	catalogFlag := &cli.StringFlag{Name: "catalog", Usage: "a catalog `FILE` instead of the embedded one", EnvVars: []string{"FWCHECK_CATALOG"}}
+	// noArgs refuses what would be silently ignored.
+	noArgs := func(c *cli.Context, most int) error {
+		if c.NArg() > most {
+			return badInput("catalog %s takes %s, got %s", c.Command.Name, map[int]string{0: "no arguments", 1: "at most one REGION"}[most], quoteValue(c.Args().Get(most)))
+		}
+		return nil
+	}
 	return &cli.Command{
-		Name:  "catalog",
-		Usage: "list, show, export or validate the catalog of openings",
+		Name:            "catalog",
+		Usage:           "list, show, export or validate the catalog of openings",
+		UsageText:       "fwcheck catalog list | show [REGION] | export | validate FILE",
+		HideHelpCommand: true,
 		Subcommands: []*cli.Command{
 			{
 				Name:      "list",
@@ -24,6 +33,9 @@ func catalogCommand(stdout io.Writer, code *int) *cli.Command {
 				UsageText: "fwcheck catalog list",
 				Flags:     []cli.Flag{catalogFlag},
 				Action: func(c *cli.Context) error {
+					if err := noArgs(c, 0); err != nil {
+						return err
+					}
 					cat, err := loadCatalog(c.String("catalog"))
 					if err != nil {
 						return err
@@ -38,6 +50,9 @@ func catalogCommand(stdout io.Writer, code *int) *cli.Command {
 				UsageText: "fwcheck catalog show us-south",
 				Flags:     []cli.Flag{catalogFlag},
 				Action: func(c *cli.Context) error {
+					if err := noArgs(c, 1); err != nil {
+						return err
+					}
 					cat, err := loadCatalog(c.String("catalog"))
 					if err != nil {
 						return err
@@ -51,6 +66,9 @@ func catalogCommand(stdout io.Writer, code *int) *cli.Command {
 				UsageText: "fwcheck catalog export > my-catalog.yaml",
 				Flags:     []cli.Flag{catalogFlag},
 				Action: func(c *cli.Context) error {
+					if err := noArgs(c, 0); err != nil {
+						return err
+					}
 					cat, err := loadCatalog(c.String("catalog"))
 					if err != nil {
 						return err

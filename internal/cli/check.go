@@ -98,8 +98,3 @@ func allowsColor(w io.Writer, noColor bool, getenv func(string) string) bool {
 	f, ok := w.(*os.File)
 	return ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))
 }
-
-// inputError is bad input found by the run, in the words of the flag or variable that gave it.
-func (o *options) inputError(err error) error {
-	return usageError{err}
-}

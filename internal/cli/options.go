@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"errors"
+	"fmt"
 	"net/netip"
 	"slices"
 	"strings"
@@ -13,36 +15,6 @@ import (
 	"github.com/fwcheck/fwcheck/probe"
 	"github.com/fwcheck/fwcheck/report"
 )
-
-func commonFlags(env func(string) []string) []cli.Flag {
-	return []cli.Flag{
-		&cli.StringFlag{Name: "region", Usage: "the cluster's region (ap-north, ap-south, eu-central, uk-south, us-east, us-south); inferred from the master IP when not given", EnvVars: env("region")},
-		&cli.StringSliceFlag{Name: "location", Usage: "narrow to these locations of the region (repeatable)", EnvVars: env("location")},
-		&cli.StringFlag{Name: "master-url", Usage: "the cluster's Master URL (https://IP:PORT, from 'bx cs cluster-get')", EnvVars: env("master-url")},
-		&cli.StringFlag{Name: "kubeconfig", Usage: "kubeconfig to read the master URL, its CA and the etcd endpoints from (default KUBECONFIG, then ~/.kube/config)", EnvVars: env("kubeconfig")},
-		&cli.StringFlag{Name: "context", Usage: "the kubeconfig context (default: its current context)", EnvVars: env("context")},
-		&cli.StringSliceFlag{Name: "etcd-endpoint", Usage: "the etcd endpoint HOST:PORT (etcd_endpoints of the calico-config ConfigMap; repeatable)", EnvVars: env("etcd-endpoint")},
-		&cli.StringFlag{Name: "catalog", Usage: "use this catalog file instead of the embedded one (the format of 'fwcheck catalog export')", EnvVars: env("catalog")},
-		&cli.DurationFlag{Name: "timeout", Value: probe.DefaultTimeout, Usage: "per-probe budget for one attempt, every phase included (resolve, proxy, connect, TLS, HTTP)", EnvVars: env("timeout")},
-		&cli.IntFlag{Name: "retries", Usage: "extra attempts for a probe that got no answer", EnvVars: env("retries")},
-		&cli.IntFlag{Name: "concurrency", Usage: "probes in flight (default: as many as the fd limit safely allows, at most 1024)", EnvVars: env("concurrency")},
-		&cli.StringFlag{Name: "proxy", Usage: "proxy URL (http://, https://, socks5://, socks5h://); default HTTPS_PROXY, HTTP_PROXY, ALL_PROXY and NO_PROXY from the environment", EnvVars: env("proxy")},
-		&cli.BoolFlag{Name: "no-proxy", Usage: "dial everything directly, whatever the environment says", EnvVars: env("no-proxy")},
-		&cli.StringSliceFlag{Name: "resolve", Usage: "HOST:PORT:ADDR: send HOST:PORT to ADDR, as curl's --resolve (repeatable)", EnvVars: env("resolve")},
-		&cli.StringFlag{Name: "source-ip", Usage: "dial from this local address (a worker's public or private interface)", EnvVars: env("source-ip")},
-		&cli.StringFlag{Name: "export-ca", Usage: "write the certificates an intercepting proxy presented (tls-intercepted) to this PEM file, to give to bx, kubectl and --ca-file", EnvVars: env("export-ca")},
-		&cli.StringFlag{Name: "ca-file", Usage: "PEM file of extra trusted roots (a TLS-inspecting proxy's CA); SSL_CERT_FILE also works", EnvVars: env("ca-file")},
-		&cli.StringSliceFlag{Name: "output", Aliases: []string{"o"}, Usage: outputUsage(), EnvVars: env("output")},
-		&cli.StringSliceFlag{Name: "skip", Usage: "leave a group out (repeatable): " + strings.Join(endpoints.GroupNames, ", "), EnvVars: env("skip")},
-		&cli.BoolFlag{Name: "locate", Usage: "for each dropped TCP probe, sweep the SYN's TTL to name the last hop that passed it (Linux; a few seconds more)", EnvVars: env("locate")},
-		&cli.BoolFlag{Name: "sweep", Usage: "dial every address of a documented range (verified if one answers) instead of reporting it unverified", EnvVars: env("sweep")},
-		&cli.BoolFlag{Name: "strict", Usage: "warnings fail the run too", EnvVars: env("strict")},
-		&cli.BoolFlag{Name: "dry-run", Usage: "print the openings and probe targets; dial nothing", EnvVars: env("dry-run")},
-		&cli.BoolFlag{Name: "no-color", Usage: "no colour (NO_COLOR and a non-terminal stdout also turn it off)", EnvVars: env("no-color")},
-		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only the missing openings and the summary", EnvVars: env("quiet")},
-		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "list every probe, passing ones too", EnvVars: env("verbose")},
-	}
-}
 
 // options is the command line as plain values, parsed and checked before anything is dialed.
 type options struct {
@@ -60,6 +32,8 @@ type options struct {
 	quiet       bool
 	verbose     bool
 	getenv      func(string) string
+	// typed are the flags given on the command line (the rest came from FWCHECK_*).
+	typed map[string]bool
 }
 
 type outputSpec struct {
@@ -68,8 +42,8 @@ type outputSpec struct {
 }
 
 // optionsFrom reads the flags into options and rejects bad input (exit 2) naming the flag.
-func optionsFrom(c *cli.Context, p endpoints.Profile, getenv func(string) string) (*options, error) {
-	o := &options{getenv: getenv, catalogFile: c.String("catalog"), exportCA: c.String("export-ca"), kubeconfig: c.String("kubeconfig"), kubeContext: c.String("context"), dryRun: c.Bool("dry-run"),
+func optionsFrom(c *cli.Context, p endpoints.Profile, getenv func(string) string, typed map[string]bool) (*options, error) {
+	o := &options{getenv: getenv, typed: typed, catalogFile: c.String("catalog"), exportCA: c.String("export-ca"), kubeconfig: c.String("kubeconfig"), kubeContext: c.String("context"), dryRun: c.Bool("dry-run"),
 		strict: c.Bool("strict"), noColor: c.Bool("no-color"), quiet: c.Bool("quiet"), verbose: c.Bool("verbose")}
 	f := &o.facts
 	f.Profile = p
@@ -82,19 +56,19 @@ func optionsFrom(c *cli.Context, p endpoints.Profile, getenv func(string) string
 	if s := c.String("master-url"); s != "" {
 		m, err := endpoints.ParseMasterURL(s)
 		if err != nil {
-			return nil, usageError{err}
+			return nil, o.inputError(err)
 		}
 		f.Master = m
 	}
 	for _, s := range c.StringSlice("etcd-endpoint") {
 		eps, err := endpoints.ParseEtcdEndpoints(s)
 		if err != nil {
-			return nil, usageError{err}
+			return nil, o.inputError(err)
 		}
 		f.Etcd = append(f.Etcd, eps...)
 	}
 	for _, s := range c.StringSlice("node-ip") {
-		hp, err := parseIP("--node-ip", s)
+		hp, err := o.parseIP("node-ip", s)
 		if err != nil {
 			return nil, err
 		}
@@ -103,19 +77,19 @@ func optionsFrom(c *cli.Context, p endpoints.Profile, getenv func(string) string
 	for _, s := range c.StringSlice("nodeport") {
 		port, err := endpoints.ParsePort(s)
 		if err != nil {
-			return nil, badInput("--nodeport: %v", err)
+			return nil, o.bad("nodeport", "%v", err)
 		}
 		f.NodePorts = append(f.NodePorts, port)
 	}
 	for _, s := range c.StringSlice("lb") {
 		hp, err := endpoints.ParseHostPort(s)
 		if err != nil {
-			return nil, badInput("--lb: %v", err)
+			return nil, o.bad("lb", "%v", err)
 		}
 		f.LoadBalancers = append(f.LoadBalancers, hp)
 	}
 	for _, s := range c.StringSlice("ingress") {
-		hp, err := parseIP("--ingress", s)
+		hp, err := o.parseIP("ingress", s)
 		if err != nil {
 			return nil, err
 		}
@@ -123,9 +97,6 @@ func optionsFrom(c *cli.Context, p endpoints.Profile, getenv func(string) string
 	}
 	if p == endpoints.Adhoc {
 		for _, a := range c.Args().Slice() {
-			if strings.HasPrefix(a, "-") {
-				return nil, badInput("flag %s after the targets: flags go first (fwcheck probe [flags] TARGET...)", a)
-			}
 			t, err := endpoints.ParseProbeTarget(a)
 			if err != nil {
 				return nil, usageError{err}
@@ -147,29 +118,29 @@ func optionsFrom(c *cli.Context, p endpoints.Profile, getenv func(string) string
 	cfg.Timeout = c.Duration("timeout")
 	if cfg.Timeout < minTimeout {
 		// Below this, a listening TLS port reads as filtered: the budget, not the path, ends it.
-		return nil, badInput("--timeout %s is too short to prove anything: give at least %s", cfg.Timeout, minTimeout)
+		return nil, o.bad("timeout", "%s is too short to prove anything: give at least %s", cfg.Timeout, minTimeout)
 	}
 	cfg.Locate = c.Bool("locate")
 	cfg.Retries = c.Int("retries")
 	if cfg.Retries < 0 {
-		return nil, badInput("--retries %d must be zero or more", cfg.Retries)
+		return nil, o.bad("retries", "%d must be zero or more", cfg.Retries)
 	}
 	if c.IsSet("concurrency") {
 		cfg.Concurrency = c.Int("concurrency")
 		if cfg.Concurrency < 1 {
-			return nil, badInput("--concurrency %d must be at least 1", cfg.Concurrency)
+			return nil, o.bad("concurrency", "%d must be at least 1", cfg.Concurrency)
 		}
 		cfg.Concurrency = probe.SafeConcurrency(cfg.Concurrency)
 	}
 	for _, s := range c.StringSlice("resolve") {
 		r, err := endpoints.ParseResolve(s)
 		if err != nil {
-			return nil, usageError{err}
+			return nil, o.inputError(err)
 		}
 		cfg.Pins = append(cfg.Pins, probe.Pin{Host: r.Host, Port: r.Port, Addr: r.Addr})
 	}
 	if s := c.String("source-ip"); s != "" {
-		src, err := sourceIP(s, &o.facts)
+		src, err := o.sourceIP(s)
 		if err != nil {
 			return nil, err
 		}
@@ -178,15 +149,15 @@ func optionsFrom(c *cli.Context, p endpoints.Profile, getenv func(string) string
 	if path := c.String("ca-file"); path != "" {
 		data, err := readCapped(path, maxCAFileBytes)
 		if err != nil {
-			return nil, badInput("--ca-file: %v", err)
+			return nil, o.bad("ca-file", "%v", err)
 		}
 		certs, err := probe.ParseCertificates(data)
 		if err != nil {
-			return nil, badInput("--ca-file %s: %v", quoteValue(path), err)
+			return nil, o.bad("ca-file", "%s: %v", quoteValue(path), err)
 		}
 		cfg.ExtraRoots = certs
 	}
-	px, err := proxyConfig(c, getenv)
+	px, err := o.proxyConfig(c, getenv)
 	if err != nil {
 		return nil, err
 	}
@@ -210,18 +181,19 @@ const minTimeout = 10 * time.Millisecond
 // sourceIP checks --source-ip before anything is dialed: an address of this machine, of the
 // family of every IP literal the user typed (a name resolving to both families dials only
 // the source's family; the others are reported skipped).
-func sourceIP(s string, f *endpoints.Facts) (netip.Addr, error) {
+func (o *options) sourceIP(s string) (netip.Addr, error) {
+	f := &o.facts
 	a, err := netip.ParseAddr(strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(s), "["), "]"))
 	if err != nil || a.Zone() != "" {
-		return netip.Addr{}, badInput("--source-ip %s is not an IP address", quoteValue(s))
+		return netip.Addr{}, o.bad("source-ip", "%s is not an IP address", quoteValue(s))
 	}
 	a = a.Unmap()
 	local, err := probe.IsLocalAddr(a)
 	if err != nil {
-		return netip.Addr{}, badInput("--source-ip %s: cannot list this machine's addresses: %v", a, err)
+		return netip.Addr{}, o.bad("source-ip", "%s: cannot list this machine's addresses: %v", a, err)
 	}
 	if !local {
-		return netip.Addr{}, badInput("--source-ip %s is not an address of this machine (see `ip addr`)", a)
+		return netip.Addr{}, o.bad("source-ip", "%s is not an address of this machine (see `ip addr`)", a)
 	}
 	var literals []endpoints.HostPort
 	literals = append(literals, f.Master)
@@ -234,16 +206,16 @@ func sourceIP(s string, f *endpoints.Facts) (netip.Addr, error) {
 	}
 	for _, hp := range literals {
 		if hp.Addr.IsValid() && hp.Addr.Is4() != a.Is4() {
-			return netip.Addr{}, badInput("--source-ip %s cannot reach %s: one is IPv4, the other IPv6", a, hp.Addr)
+			return netip.Addr{}, o.bad("source-ip", "%s cannot reach %s: one is IPv4, the other IPv6", a, hp.Addr)
 		}
 	}
 	return a, nil
 }
 
-func parseIP(flag, s string) (endpoints.HostPort, error) {
+func (o *options) parseIP(flag, s string) (endpoints.HostPort, error) {
 	a, err := netip.ParseAddr(strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(s), "["), "]"))
 	if err != nil {
-		return endpoints.HostPort{}, badInput("%s %s is not an IP address", flag, quoteValue(s))
+		return endpoints.HostPort{}, o.bad(flag, "%s is not an IP address", quoteValue(s))
 	}
 	return endpoints.HostPort{Host: a.Unmap().String(), Addr: a.Unmap()}, nil
 }
@@ -262,7 +234,7 @@ func parseOutput(s string) (outputSpec, error) {
 
 // proxyConfig reads the proxy the way curl and Go do: --proxy or --no-proxy, else
 // HTTPS_PROXY/HTTP_PROXY/NO_PROXY (either case) and ALL_PROXY from the environment.
-func proxyConfig(c *cli.Context, getenv func(string) string) (*probe.ProxyConfig, error) {
+func (o *options) proxyConfig(c *cli.Context, getenv func(string) string) (*probe.ProxyConfig, error) {
 	either := func(name string) string {
 		if v := getenv(strings.ToUpper(name)); v != "" {
 			return v
@@ -278,7 +250,7 @@ func proxyConfig(c *cli.Context, getenv func(string) string) (*probe.ProxyConfig
 	px.All = either("all_proxy")
 	if s := c.String("proxy"); s != "" {
 		if _, err := probe.ParseProxyURL(s); err != nil {
-			return nil, badInput("--proxy: %v", err)
+			return nil, o.bad("proxy", "%v", err)
 		}
 		px.HTTP.HTTPSProxy, px.HTTP.HTTPProxy, px.All = s, s, ""
 	}
@@ -311,4 +283,35 @@ func (o *options) via() string {
 		}
 	}
 	return probe.Direct
+}
+
+// src names where a flag's value came from: the flag when it was typed, else its variable.
+func (o *options) src(name string) string {
+	if o.typed[name] || name == "output" && o.typed["o"] || o.getenv(envVar(name)) == "" {
+		return "--" + name
+	}
+	return envVar(name)
+}
+
+// bad is bad input in one flag's value, named as the user gave it.
+func (o *options) bad(name, format string, args ...any) error {
+	return usageError{fmt.Errorf(o.src(name)+" "+format, args...)}
+}
+
+// inputError is bad input found past the flags (endpoints, the run), in the words of the flag
+// or variable that gave it.
+func (o *options) inputError(err error) error {
+	var fe *endpoints.FieldError
+	var lr *endpoints.LocationAsRegionError
+	switch {
+	case errors.As(err, &lr):
+		return usageError{fmt.Errorf("%s %s is a location of %s: --region %s --location %s", o.src("region"), lr.Location, lr.Region, lr.Region, lr.Location)}
+	case errors.As(err, &fe):
+		var names []string
+		for _, n := range strings.Split(fe.Field, ",") {
+			names = append(names, o.src(n))
+		}
+		return usageError{fmt.Errorf("%s: %w", strings.Join(names, ", "), fe.Err)}
+	}
+	return usageError{err}
 }

@@ -92,3 +92,6 @@ func Args(args []any) []any {
 	}
 	return out
 }
+
+// Trusted is text fwcheck made itself (a list of valid names): Errorf never cuts it.
+type Trusted string

@@ -23,6 +23,8 @@ func loadKubeconfig(in *Input) (*endpoints.Kubeconfig, error) {
 	}
 	kc, err := endpoints.LoadKubeconfig(in.Kubeconfig, in.KubeContext, in.Getenv)
 	switch {
+	case errors.Is(err, endpoints.ErrNoKubeconfig) && in.KubeContext != "":
+		return nil, &endpoints.FieldError{Field: "context", Err: errors.New("no kubeconfig file was found (KUBECONFIG or ~/.kube/config) to take the context from: name one")}
 	case errors.Is(err, endpoints.ErrNoKubeconfig):
 		return nil, nil
 	case err != nil:
