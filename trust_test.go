@@ -211,4 +211,3 @@ func TestOutputsAreAtomic(t *testing.T) {
 		t.Errorf("-o json=-: exit %d, stdout %.40q", code, stdout)
 	}
 }
-

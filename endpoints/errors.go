@@ -15,7 +15,9 @@ type FieldError struct {
 	Err   error
 }
 
-func (e *FieldError) Error() string { return strings.ReplaceAll(e.Field, ",", ", ") + ": " + e.Err.Error() }
+func (e *FieldError) Error() string {
+	return strings.ReplaceAll(e.Field, ",", ", ") + ": " + e.Err.Error()
+}
 func (e *FieldError) Unwrap() error { return e.Err }
 
 // errorf is quote.Errorf: values quoted at most quote.Max characters, URL credentials masked.
