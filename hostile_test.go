@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"github.com/fwcheck/fwcheck/internal/cli"
+	"github.com/fwcheck/fwcheck/report"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -174,14 +175,15 @@ contexts:
 		dir := t.TempDir()
 		full := slicesClone(args)
 		if args[0] != "catalog" && args[0] != "version" {
-			full = append(full, "-o", "text", "-v")
-			for _, f := range []string{"json", "junit", "markdown", "rules"} {
+			// Every format there is, so that a format added later joins the test.
+			full = append(full, "-v")
+			for _, f := range report.Formats() {
 				full = append(full, "-o", f+"="+filepath.Join(dir, f))
 			}
 		}
 		_, stdout, stderr := fwcheck(t, env, full...)
 		all := stdout + stderr
-		for _, f := range []string{"json", "junit", "markdown", "rules"} {
+		for _, f := range report.Formats() {
 			b, _ := os.ReadFile(filepath.Join(dir, f))
 			all += string(b)
 		}

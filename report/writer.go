@@ -34,6 +34,7 @@ var formats = map[string]func(Options) Writer{
 	"junit":    func(Options) Writer { return WriterFunc(writeJUnit) },
 	"markdown": func(Options) Writer { return WriterFunc(writeMarkdown) },
 	"rules":    func(Options) Writer { return WriterFunc(writeRules) },
+	"github":   func(Options) Writer { return WriterFunc(writeGitHub) },
 }
 
 // Formats lists the format names, sorted, for help text and errors.
