@@ -111,10 +111,17 @@ func versionString() (v, c string) {
 		if v == "" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
 			v = bi.Main.Version
 		}
+		modified := false
 		for _, s := range bi.Settings {
-			if s.Key == "vcs.revision" && c == "" {
+			switch {
+			case s.Key == "vcs.revision" && c == "":
 				c = s.Value
+			case s.Key == "vcs.modified":
+				modified = s.Value == "true"
 			}
+		}
+		if modified && c != "" && commit == "" {
+			c += ", modified"
 		}
 	}
 	if v == "" {
