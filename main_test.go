@@ -302,7 +302,7 @@ func TestWorkstationBehindProxy(t *testing.T) {
 	if strings.Contains(all, "s3cret") {
 		t.Error("the proxy password appears in a report")
 	}
-	if !strings.Contains(stdout, "MISSING (2)") || !strings.Contains(stdout, "policy, not a firewall, refuses port 31142") {
+	if flat := strings.Join(strings.Fields(stdout), " "); !strings.Contains(flat, "MISSING (2)") || !strings.Contains(flat, "policy, not a firewall, refuses port 31142") {
 		t.Errorf("text report:\n%s", stdout)
 	}
 }

@@ -49,7 +49,7 @@ func writeGitHub(w io.Writer, r *Report) error {
 			b.WriteString(line)
 		}
 	}
-	b.WriteString(annotation("notice", "fwcheck "+r.Profile, summaryLine(r)))
+	b.WriteString(annotation("notice", "fwcheck "+r.Profile, SummaryLine(r)))
 	_, err := io.WriteString(w, b.String())
 	return err
 }

@@ -14,7 +14,7 @@ func writeMarkdown(w io.Writer, r *Report) error {
 	if r.Region != "" {
 		fmt.Fprintf(&b, " · %s", r.Region)
 	}
-	fmt.Fprintf(&b, "\n\n%s. Via %s; catalog %s.\n", summaryLine(r), mdCell(r.Via), mdCell(r.Tool.Catalog))
+	fmt.Fprintf(&b, "\n\n%s. Via %s; catalog %s.\n", SummaryLine(r), mdCell(r.Via), mdCell(r.Tool.Catalog))
 	if len(r.Source.Addresses) > 0 {
 		fmt.Fprintf(&b, "Probes left from %s.\n", mdCell(strings.Join(r.Source.Addresses, ", ")))
 	}

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/fatih/color"
+
+	"github.com/fwcheck/fwcheck/probe"
 )
 
 // textWriter writes the report for a person: the missing openings first, each as the rule to
@@ -13,6 +15,7 @@ import (
 type textWriter struct {
 	opts                          Options
 	red, yellow, green, faint, hd *color.Color
+	col                           int // the target column's width
 }
 
 func (t *textWriter) init() {
@@ -33,6 +36,7 @@ func (t *textWriter) init() {
 
 func (t *textWriter) Write(w io.Writer, r *Report) error {
 	t.init()
+	t.col = t.targetColumn(r)
 	var b strings.Builder
 	head := fmt.Sprintf("fwcheck %s", r.Profile)
 	if r.Region != "" {
@@ -103,9 +107,9 @@ func (t *textWriter) opening(b *strings.Builder, o Opening, dryRun bool) {
 	if !o.Required {
 		req = " (optional)"
 	}
-	fmt.Fprintf(b, "  %s %s  %s%s  [%s]\n", t.mark(o.Status), o.ID, terminalSafe(o.Title), req, o.Section)
+	b.WriteString(wrapAt(fmt.Sprintf("  %s %s  ", t.mark(o.Status), o.ID), 6, fmt.Sprintf("%s%s  [%s]", terminalSafe(o.Title), req, o.Section), t.width()))
 	if o.Rule != "" && o.Status != Skipped || dryRun && o.Rule != "" {
-		fmt.Fprintf(b, "      %s\n", terminalSafe(o.Rule))
+		b.WriteString(wrapAt("      ", 8, terminalSafe(o.Rule), t.width()))
 	}
 	if len(o.Findings) > 0 && o.Status != Verified {
 		what := "also see"
@@ -119,38 +123,125 @@ func (t *textWriter) opening(b *strings.Builder, o Opening, dryRun bool) {
 		return
 	}
 	for _, p := range o.Probes {
-		if o.Status == Verified && !t.opts.Verbose || p.OK && p.Warning == "" && o.Status != Verified && !t.opts.Verbose && !dryRun {
+		if !t.shown(o, p, dryRun) {
 			continue
 		}
 		state := p.State
 		if dryRun {
 			state = "planned"
 		}
-		line := fmt.Sprintf("%-34s %-19s %s", terminalSafe(probeTarget(p)), state, terminalSafe(p.Detail))
-		if dryRun && p.Detail == "" {
-			line = fmt.Sprintf("%-34s %-19s ", terminalSafe(probeTarget(p)), state)
+		tail := terminalSafe(p.Detail)
+		switch {
+		case !dryRun && p.Check != "none":
+			tail += fmt.Sprintf(" (%s, %s, %.0f ms)", p.Check, terminalSafe(p.Via), p.ElapsedMS)
+		case dryRun && p.Check != "none" && p.Detail != "":
+			tail += fmt.Sprintf(" (%s via %s)", p.Check, terminalSafe(p.Via))
+		case dryRun && p.Check != "none":
+			tail = fmt.Sprintf("%s via %s", p.Check, terminalSafe(p.Via))
 		}
-		if !dryRun && p.Check != "none" {
-			line += fmt.Sprintf(" (%s, %s, %.0f ms)", p.Check, terminalSafe(p.Via), p.ElapsedMS)
-		} else if dryRun && p.Check != "none" && p.Detail != "" {
-			line += fmt.Sprintf(" (%s via %s)", p.Check, terminalSafe(p.Via))
-		} else if dryRun && p.Check != "none" {
-			line += fmt.Sprintf("%s via %s", p.Check, terminalSafe(p.Via))
-		}
-		fmt.Fprintf(b, "      %s\n", strings.TrimRight(line, " "))
+		head := fmt.Sprintf("      %-*s  %s  ", t.col, terminalSafe(probeTarget(p)), t.stateWord(p, state))
+		b.WriteString(wrapAt(head, visibleLen(head), strings.TrimSpace(tail), t.width()))
 		if p.Warning != "" {
-			fmt.Fprintf(b, "      %s\n", t.yellow.Sprint("drift: "+terminalSafe(p.Warning)))
+			b.WriteString(wrapAt("      ", 6, t.yellow.Sprint("drift: "+terminalSafe(p.Warning)), t.width()))
 		}
 	}
+}
+
+// shown reports whether a probe gets a line: failures always, passing ones with -v, every
+// planned one in a dry run.
+func (t *textWriter) shown(o Opening, p Probe, dryRun bool) bool {
+	return t.opts.Verbose || dryRun || o.Status != Verified && (!p.OK || p.Warning != "")
+}
+
+// stateWord is the state padded to its column and coloured by what it counts as.
+func (t *textWriter) stateWord(p Probe, state string) string {
+	word := fmt.Sprintf("%-19s", state)
+	switch {
+	case state == "planned":
+		return word
+	case p.severity == probe.Fail:
+		return t.red.Sprint(word)
+	case p.severity == probe.Warn:
+		return t.yellow.Sprint(word)
+	case p.severity == probe.Pass:
+		return t.green.Sprint(word)
+	}
+	return t.faint.Sprint(word)
+}
+
+// width is the line width details wrap at: the terminal's, or 80.
+func (t *textWriter) width() int {
+	if t.opts.Width > 0 {
+		return t.opts.Width
+	}
+	return 80
+}
+
+// targetColumn is the width of the widest target label that will be printed, within bounds.
+func (t *textWriter) targetColumn(r *Report) int {
+	w := 20
+	for _, o := range r.Openings {
+		if o.Status == Skipped && (!r.DryRun || !o.planned) {
+			continue
+		}
+		for _, p := range o.Probes {
+			if t.shown(o, p, r.DryRun) {
+				w = max(w, len([]rune(terminalSafe(probeTarget(p)))))
+			}
+		}
+	}
+	return min(w, 48)
+}
+
+// wrapAt writes head, then text wrapped at width with continuation lines indented to indent;
+// when that leaves too little room, the text starts on the next line, indented by 8.
+func wrapAt(head string, indent int, text string, width int) string {
+	var b strings.Builder
+	if width-indent < 30 && text != "" {
+		b.WriteString(strings.TrimRight(head, " ") + "\n")
+		indent = 8
+		head = strings.Repeat(" ", indent)
+	}
+	b.WriteString(head)
+	col := visibleLen(head)
+	for i, word := range strings.Fields(text) {
+		n := visibleLen(word)
+		if i > 0 && col+1+n > width {
+			b.WriteString("\n" + strings.Repeat(" ", indent))
+			col = indent
+		} else if i > 0 {
+			b.WriteByte(' ')
+			col++
+		}
+		b.WriteString(word)
+		col += n
+	}
+	return strings.TrimRight(b.String(), " ") + "\n"
+}
+
+// visibleLen counts the runes a terminal shows, ANSI colour sequences left out.
+func visibleLen(s string) int {
+	n, esc := 0, false
+	for _, r := range s {
+		switch {
+		case r == '\x1b':
+			esc = true
+		case esc && r == 'm':
+			esc = false
+		case !esc:
+			n++
+		}
+	}
+	return n
 }
 
 // maxFindingTargetsShown bounds the targets the text report lists under a finding.
 const maxFindingTargetsShown = 5
 
 func (t *textWriter) finding(b *strings.Builder, f Finding) {
-	fmt.Fprintf(b, "  %s %s: %s\n", t.yellow.Sprint("!"), f.Kind, terminalSafe(f.Summary))
+	b.WriteString(wrapAt("  "+t.yellow.Sprint("!")+" "+f.Kind+": ", 4+len(f.Kind)+2, terminalSafe(f.Summary), t.width()))
 	if f.Detail != "" {
-		fmt.Fprintf(b, "      %s\n", terminalSafe(f.Detail))
+		b.WriteString(wrapAt("      ", 6, terminalSafe(f.Detail), t.width()))
 	}
 	if n := len(f.Targets); n > 0 {
 		shown := f.Targets[:min(n, maxFindingTargetsShown)]
@@ -158,7 +249,7 @@ func (t *textWriter) finding(b *strings.Builder, f Finding) {
 		if n > len(shown) {
 			line += fmt.Sprintf(" and %d more", n-len(shown))
 		}
-		fmt.Fprintf(b, "      %s\n", t.faint.Sprint(terminalSafe(line)))
+		b.WriteString(wrapAt("      ", 6, t.faint.Sprint(terminalSafe(line)), t.width()))
 	}
 }
 
@@ -170,7 +261,7 @@ func pluralS(n int) string {
 }
 
 func (t *textWriter) summary(r *Report) string {
-	line := summaryLine(r)
+	line := SummaryLine(r)
 	switch {
 	case r.Summary.Missing > 0:
 		return t.red.Sprint(line)

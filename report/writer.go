@@ -26,6 +26,8 @@ type Options struct {
 	Verbose bool
 	// Quiet prints only the missing openings and the summary.
 	Quiet bool
+	// Width is the line width the text format wraps details at (0: 80).
+	Width int
 }
 
 var formats = map[string]func(Options) Writer{
@@ -83,8 +85,8 @@ func groupByStatus(r *Report) map[string][]Opening {
 
 var statusOrder = []string{Missing, Warning, Verified, Skipped}
 
-// summaryLine is the one-line verdict every human format ends with.
-func summaryLine(r *Report) string {
+// SummaryLine is the one-line verdict every human format ends with.
+func SummaryLine(r *Report) string {
 	s := r.Summary
 	line := fmt.Sprintf("%s: %d verified, %d missing, %s, %d skipped; %s",
 		plural(s.Openings, "opening"), s.Verified, s.Missing, plural(s.Warnings, "warning"), s.Skipped, plural(s.Probes, "probe"))

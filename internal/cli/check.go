@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/mattn/go-isatty"
 
 	"github.com/fwcheck/fwcheck/endpoints"
 	"github.com/fwcheck/fwcheck/internal/run"
+	"github.com/fwcheck/fwcheck/report"
 )
 
 // loadCatalog reads --catalog, or the embedded catalog. Any problem is bad input.
@@ -72,6 +74,10 @@ func check(ctx context.Context, o *options, stdout, stderr io.Writer) (int, erro
 			fmt.Fprintf(stderr, "fwcheck: writing the %s report to %s: %v\n", s.format, s.name, err)
 			return ExitBadInput, nil
 		}
+	}
+	if files := fileOutputs(sinks); len(files) == len(sinks) {
+		// No report on stdout: say what happened and where the reports are.
+		fmt.Fprintf(stderr, "fwcheck: %s; reports in %s\n", report.SummaryLine(rep), strings.Join(files, ", "))
 	}
 	if o.exportCA != "" && !o.dryRun {
 		msg, err := run.ExportCA(o.exportCA, out.Results)

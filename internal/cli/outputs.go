@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"golang.org/x/term"
+
 	"github.com/fwcheck/fwcheck/report"
 )
 
@@ -77,7 +79,7 @@ func openOutputs(o *options, stdout io.Writer) ([]*sink, error) {
 			s.tmp = tmp
 		}
 		color := s.stdout && allowsColor(stdout, o.noColor, o.getenv)
-		w, err := report.New(spec.format, report.Options{Color: color, Verbose: o.verbose, Quiet: o.quiet})
+		w, err := report.New(spec.format, report.Options{Color: color, Verbose: o.verbose, Quiet: o.quiet, Width: widthOf(stdout, s.stdout)})
 		if err != nil {
 			return fail(usageError{err})
 		}
@@ -141,4 +143,25 @@ func pathError(err error) error {
 		return fmt.Errorf("%s", strings.ToLower(pe.Err.Error()[:1])+pe.Err.Error()[1:])
 	}
 	return err
+}
+
+// widthOf is the terminal's width for a report on a terminal's stdout; 0 (80) otherwise.
+func widthOf(stdout io.Writer, isStdout bool) int {
+	if f, ok := stdout.(*os.File); ok && isStdout {
+		if w, _, err := term.GetSize(int(f.Fd())); err == nil && w >= 40 {
+			return w
+		}
+	}
+	return 0
+}
+
+// fileOutputs names the sinks that are files.
+func fileOutputs(sinks []*sink) []string {
+	var names []string
+	for _, s := range sinks {
+		if !s.stdout {
+			names = append(names, s.name)
+		}
+	}
+	return names
 }
