@@ -45,7 +45,7 @@ func catalogCommand(stdout io.Writer, code *int) *cli.Command {
 			},
 			{
 				Name:      "show",
-				Usage:     "show the groups, hosts and locations of a region (all regions without one)",
+				Usage:     "show a region's groups, hosts and locations (every region's without one)",
 				ArgsUsage: "[REGION]",
 				UsageText: "fwcheck catalog show us-south",
 				Flags:     []cli.Flag{catalogFlag},

@@ -46,6 +46,9 @@ func openOutputs(o *options, stdout io.Writer) ([]*sink, error) {
 	for _, spec := range o.outputs {
 		s := &sink{format: spec.format, name: "stdout", stdout: spec.file == "" || stdoutNames[spec.file]}
 		key, label := "stdout", spec.format
+		if spec.file != "" {
+			label += "=" + spec.file
+		}
 		var info os.FileInfo
 		if !s.stdout {
 			abs, err := filepath.Abs(spec.file)

@@ -1,0 +1,146 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite the help golden files")
+
+// fwcheck runs the CLI with env as the whole environment (KUBECONFIG never the developer's).
+func fwcheck(t *testing.T, env map[string]string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	getenv := func(k string) string {
+		if v, ok := env[k]; ok || k != "KUBECONFIG" {
+			return v
+		}
+		return "/nonexistent/kubeconfig"
+	}
+	code := Run(context.Background(), append([]string{"fwcheck"}, args...), &out, &errb, getenv)
+	return code, out.String(), errb.String()
+}
+
+// TestInvocations: what people type, with its exit code and the first line on stderr.
+func TestInvocations(t *testing.T) {
+	cases := []struct {
+		args   []string
+		env    map[string]string
+		code   int
+		stderr string // the first line, exactly ("" for none)
+		stdout string // a part of stdout
+	}{
+		// Flags anywhere, global flags before the command, a glued short flag, --.
+		{[]string{"probe", "127.0.0.1:443", "-o", "json", "--timeout", "2s", "--dry-run"}, nil, 0, "", `"schema": "fwcheck.report/v1"`},
+		{[]string{"--no-color", "worker", "--dry-run", "--region", "us-south", "-q"}, nil, 0, "", "12 openings"},
+		{[]string{"--dry-run", "probe", "-ojson", "127.0.0.1:443"}, nil, 0, "", `"profile": "probe"`},
+		{[]string{"probe", "--dry-run", "--", "127.0.0.1:443"}, nil, 0, "", "127.0.0.1:443"},
+		{[]string{"worker", "--region=us-south", "--dry-run", "-o", "rules=-"}, nil, 0, "", "(planned)"},
+		// Help and version.
+		{[]string{"help"}, nil, 0, "", "COMMANDS:"},
+		{[]string{"help", "worker"}, nil, 0, "", "fwcheck worker - check the outbound openings"},
+		{[]string{"worker", "--help"}, nil, 0, "", "WHAT TO CHECK:"},
+		{[]string{"--version"}, nil, 0, "", "catalog edition 2018-04-18"},
+		{[]string{"version"}, nil, 0, "", "catalog edition 2018-04-18"},
+		// Did you mean.
+		{[]string{"wroker"}, nil, 2, `fwcheck: unknown command "wroker"; did you mean worker?`, ""},
+		{[]string{"worker", "--regoin", "us-south"}, nil, 2, "fwcheck: unknown flag --regoin; did you mean --region?", ""},
+		{[]string{"worker", "--region", "dal10", "--dry-run"}, nil, 2, "fwcheck: --region dal10 is a location of us-south: --region us-south --location dal10", ""},
+		{[]string{"frobnicate"}, nil, 2, `fwcheck: unknown command "frobnicate" (run fwcheck help)`, ""},
+		// Errors in the user's words.
+		{[]string{"probe", "--timeout", "2", "127.0.0.1:1"}, nil, 2, `fwcheck: --timeout "2": add a unit: 2s (ms, s, m, h)`, ""},
+		{[]string{"probe", "--retries", "x", "127.0.0.1:1"}, nil, 2, `fwcheck: --retries "x": not a whole number`, ""},
+		{[]string{"worker", "--dry-run"}, map[string]string{"FWCHECK_REGION": "mars"}, 2,
+			`fwcheck: FWCHECK_REGION: unknown region "mars" (valid: ap-north, ap-south, eu-central, uk-south, us-east, us-south)`, ""},
+		{[]string{"probe", "127.0.0.1:1"}, map[string]string{"FWCHECK_DRY_RUN": "yes"}, 2,
+			`fwcheck: FWCHECK_DRY_RUN="yes": not true or false (1, 0, t, f, true, false, TRUE, FALSE also work)`, ""},
+		{[]string{"worker", "--region", "us-south", "--dry-run"}, map[string]string{"FWCHECK_TIMEOUT": "1"}, 2,
+			`fwcheck: FWCHECK_TIMEOUT="1": add a unit: 1s (ms, s, m, h)`, ""},
+		{[]string{"workstation", "--kubeconfig", "/nonexistent/k", "--dry-run"}, nil, 2, `fwcheck: --kubeconfig: "/nonexistent/k": no such file or directory`, ""},
+		{[]string{"worker", "--region", "us-south", "--dry-run", "--catalog", "/nonexistent/c.yaml"}, nil, 2, `fwcheck: --catalog: "/nonexistent/c.yaml": no such file or directory`, ""},
+		{[]string{"worker", "--region", "us-south", "--skip", "dns", "--dry-run"}, nil, 2,
+			`fwcheck: --skip: "dns" is not a group (valid: api, master, etcd, region, registry, monitoring, logging, private, pvc, nodeport, loadbalancer, ingress)`, ""},
+		{[]string{"worker", "--dry-run"}, map[string]string{"FWCHECK_SKIP": "dns", "FWCHECK_REGION": "us-south"}, 2,
+			`fwcheck: FWCHECK_SKIP: "dns" is not a group (valid: api, master, etcd, region, registry, monitoring, logging, private, pvc, nodeport, loadbalancer, ingress)`, ""},
+		{[]string{"inbound", "--node-ip", "198.51.100.7", "--dry-run"}, nil, 2, "fwcheck: --node-ip, --nodeport: worker IPs and NodePorts go together: give both", ""},
+		{[]string{"worker", "--dry-run"}, nil, 2, "fwcheck: --region: worker needs a region (one of ap-north, ap-south, eu-central, uk-south, us-east, us-south), or a master URL whose IP the catalog lists", ""},
+		// Typed input that would be ignored is an error; a flag with no effect is a warning.
+		{[]string{"workstation", "--context", "prod", "--dry-run"}, nil, 2, "fwcheck: --context: no kubeconfig file was found (KUBECONFIG or ~/.kube/config) to take the context from: name one", ""},
+		{[]string{"catalog", "show", "us-south", "uk-south"}, nil, 2, `fwcheck: catalog show takes at most one REGION, got "uk-south"`, ""},
+		{[]string{"catalog", "list", "x"}, nil, 2, `fwcheck: catalog list takes no arguments, got "x"`, ""},
+		{[]string{"probe", "--region", "us-south", "--dry-run", "127.0.0.1:1"}, nil, 0, "fwcheck: warning: --region has no effect on probe; ignored", "1 opening:"},
+		{[]string{"probe", "--dry-run", "127.0.0.1:1"}, map[string]string{"FWCHECK_REGION": "us-south"}, 0, "", "1 opening:"},
+		// Outputs.
+		{[]string{"probe", "--dry-run", "-o", "json=-", "-o", "text", "127.0.0.1:1"}, nil, 2, "fwcheck: -o json=- and -o text write to the same destination: give each output its own file", ""},
+	}
+	for _, tc := range cases {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			for k, v := range tc.env {
+				t.Setenv(k, v) // the flag library reads the process environment
+			}
+			code, stdout, stderr := fwcheck(t, tc.env, tc.args...)
+			first, _, _ := strings.Cut(stderr, "\n")
+			if code != tc.code || first != tc.stderr || !strings.Contains(stdout, tc.stdout) {
+				t.Errorf("exit %d, stderr %q, stdout %.200q;\nwant exit %d, stderr %q, stdout with %q", code, first, stdout, tc.code, tc.stderr, tc.stdout)
+			}
+			if tc.code == 2 && stdout != "" {
+				t.Errorf("bad input printed a report: %.200q", stdout)
+			}
+		})
+	}
+}
+
+// TestHelpGolden: every command's help, as golden files (go test ./internal/cli -update),
+// every line under 100 columns.
+func TestHelpGolden(t *testing.T) {
+	for _, args := range [][]string{{"help"}, {"workstation", "--help"}, {"worker", "--help"}, {"inbound", "--help"},
+		{"probe", "--help"}, {"catalog", "--help"}, {"catalog", "list", "--help"}, {"catalog", "show", "--help"},
+		{"catalog", "export", "--help"}, {"catalog", "validate", "--help"}, {"version", "--help"}} {
+		name := strings.Join(args, "_")
+		t.Run(name, func(t *testing.T) {
+			code, stdout, stderr := fwcheck(t, nil, args...)
+			if code != 0 || stderr != "" {
+				t.Fatalf("exit %d, stderr %q", code, stderr)
+			}
+			for _, line := range strings.Split(stdout, "\n") {
+				if n := len([]rune(line)); n >= 100 {
+					t.Errorf("a line of %d columns: %q", n, line)
+				}
+			}
+			file := filepath.Join("testdata", "help", strings.TrimPrefix(name, "-")+".txt")
+			if *update {
+				os.WriteFile(file, []byte(stdout), 0o644)
+			}
+			want, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if stdout != string(want) {
+				t.Errorf("help differs from %s (go test ./internal/cli -update):\n%s", file, stdout)
+			}
+		})
+	}
+}
+
+// TestNoFlagNamesBelowTheCLI: endpoints and probe return plain errors; only the CLI names a
+// flag. Every error the plan and the parsers give for a table of bad facts is checked.
+func TestNoFlagNamesBelowTheCLI(t *testing.T) {
+	for _, args := range [][]string{
+		{"worker", "--dry-run"}, {"worker", "--region", "mars", "--dry-run"}, {"worker", "--region", "us-south", "--location", "x", "--dry-run"},
+		{"workstation", "--location", "dal10", "--dry-run"}, {"inbound", "--dry-run"}, {"inbound", "--nodeport", "1", "--dry-run"},
+		{"probe", "--resolve", "x", "--dry-run", "127.0.0.1:1"}, {"workstation", "--master-url", "http://x", "--dry-run"},
+		{"workstation", "--etcd-endpoint", ",", "--dry-run"}, {"worker", "--region", "us-south", "--skip", "x", "--dry-run"},
+	} {
+		_, _, stderr := fwcheck(t, nil, args...)
+		// The CLI puts the flag first, once; the reason after it names none.
+		_, reason, _ := strings.Cut(strings.TrimPrefix(stderr, "fwcheck: "), ": ")
+		if strings.Contains(reason, "--") {
+			t.Errorf("%v: %q: the reason names a flag", args, stderr)
+		}
+	}
+}
