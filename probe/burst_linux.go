@@ -106,8 +106,7 @@ func (p *Prober) runBurst(ctx context.Context, in <-chan *burstJob, slots *slotP
 	}
 
 	end := func(j *burstJob, r Result) {
-		r.Attempts, r.Elapsed = j.attempts, time.Since(j.start)
-		noteAttempts(&r)
+		settle(&r, j.attempts, j.start)
 		done(j, r)
 	}
 
@@ -126,7 +125,7 @@ func (p *Prober) runBurst(ctx context.Context, in <-chan *burstJob, slots *slotP
 		releaseJob(j, slots)
 		if err != nil {
 			r = p.burstResult(j, err)
-			if r.State.NoAnswer() && j.attempts <= p.cfg.Retries && ctx.Err() == nil {
+			if p.again(ctx, r, j.attempts) {
 				queue = append(queue, j) // another attempt, with a fresh budget
 				return
 			}

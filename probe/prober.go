@@ -341,19 +341,29 @@ func isIPLiteral(s string) bool {
 func (p *Prober) attempts(ctx, first context.Context, t Target, addr netip.Addr, proxyURL *url.URL, start time.Time) Result {
 	r := p.attempt(first, t, addr, proxyURL)
 	n := 1
-	for r.State.NoAnswer() && n <= p.cfg.Retries && ctx.Err() == nil {
+	for p.again(ctx, r, n) {
 		actx, cancel := context.WithTimeout(ctx, p.cfg.Timeout)
 		r = p.attempt(actx, t, addr, proxyURL)
 		cancel()
 		n++
 	}
-	r.Attempts, r.Elapsed = n, time.Since(start)
-	noteAttempts(&r)
+	settle(&r, n, start)
 	return r
 }
 
-// noteAttempts says in the detail how many attempts a probe that never got an answer made.
-func noteAttempts(r *Result) {
+// The retry bookkeeping both paths share: again decides whether a probe gets another attempt
+// after its attempts-th; settle records how many it had and how long they took.
+
+// again reports whether a result that got no answer gets another attempt, with a fresh
+// budget: only a silence can change with another try, and only while the run is on.
+func (p *Prober) again(ctx context.Context, r Result, attempts int) bool {
+	return r.State.NoAnswer() && attempts <= p.cfg.Retries && ctx.Err() == nil
+}
+
+// settle records the attempts and the time since the probe's start, and says in the detail
+// how many attempts a probe that never got an answer made.
+func settle(r *Result, attempts int, start time.Time) {
+	r.Attempts, r.Elapsed = attempts, time.Since(start)
 	if r.Attempts > 1 && r.State.NoAnswer() {
 		r.Detail += " (" + strconv.Itoa(r.Attempts) + " attempts)"
 	}

@@ -115,7 +115,7 @@ func probeLines(o Opening) string {
 
 // probeTarget names a probe's destination as host (address):port.
 func probeTarget(p Probe) string {
-	if p.Check == "none" {
+	if !p.Dialed {
 		if p.Host == "" {
 			return "(not dialed)"
 		}

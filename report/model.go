@@ -95,12 +95,15 @@ type Opening struct {
 
 // Probe is one probe's outcome.
 type Probe struct {
-	Host      string  `json:"host"`
-	Address   string  `json:"address"`
-	Port      int     `json:"port"`
-	Protocol  string  `json:"protocol"`
-	Via       string  `json:"via"`
-	Check     string  `json:"check"`
+	Host     string `json:"host"`
+	Address  string `json:"address"`
+	Port     int    `json:"port"`
+	Protocol string `json:"protocol"`
+	Via      string `json:"via"`
+	Check    string `json:"check"`
+	// Dialed is false for a target that cannot be dialed from this side (a port range with no
+	// listener, a range without --sweep): it stands for an unproven part of the opening.
+	Dialed    bool    `json:"dialed"`
 	State     string  `json:"state"`
 	OK        bool    `json:"ok"`
 	Reason    string  `json:"reason,omitempty"`
@@ -339,7 +342,7 @@ func toProbe(pr probe.Result) Probe {
 	t := pr.Target
 	p := Probe{
 		Host: t.Name(), Port: int(t.Port), Protocol: t.Network(), Via: cmp.Or(pr.Via, probe.Direct),
-		Check: t.Description(), State: string(pr.State), OK: pr.OK(), Reason: pr.Reason,
+		Check: t.Description(), Dialed: t.Check != probe.CheckNone, State: string(pr.State), OK: pr.OK(), Reason: pr.Reason,
 		Detail:    pr.Detail,
 		ElapsedMS: float64(pr.Elapsed.Microseconds()) / 1000,
 		severity:  pr.State.Severity(),
@@ -383,7 +386,7 @@ func failedRule(o Opening) string {
 		if p.severity == probe.Pass || p.severity == probe.NotRun || p.finding != "" {
 			continue
 		}
-		if p.Check == "none" {
+		if !p.Dialed {
 			// An unprovable range stands for the opening's whole port list.
 			dests = appendNew(dests, cmp.Or(p.Host, strings.Join(o.Destinations, ", ")))
 			ports = appendNew(ports, o.Ports)

@@ -132,11 +132,11 @@ func (t *textWriter) opening(b *strings.Builder, o Opening, dryRun bool) {
 		}
 		tail := terminalSafe(p.Detail)
 		switch {
-		case !dryRun && p.Check != "none":
+		case !dryRun && p.Dialed:
 			tail += fmt.Sprintf(" (%s, %s, %.0f ms)", p.Check, terminalSafe(p.Via), p.ElapsedMS)
-		case dryRun && p.Check != "none" && p.Detail != "":
+		case dryRun && p.Dialed && p.Detail != "":
 			tail += fmt.Sprintf(" (%s via %s)", p.Check, terminalSafe(p.Via))
-		case dryRun && p.Check != "none":
+		case dryRun && p.Dialed:
 			tail = fmt.Sprintf("%s via %s", p.Check, terminalSafe(p.Via))
 		}
 		head := fmt.Sprintf("      %-*s  %s  ", t.col, terminalSafe(probeTarget(p)), t.stateWord(p, state))
