@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"slices"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -20,25 +21,32 @@ const burstSupported = true
 // burstPoll bounds one wait for events, so that cancellation is seen promptly.
 const burstPoll = 50 * time.Millisecond
 
-// burstJob is one TCP connect target handled by the engine.
+// burstJob is one TCP connect target handled by the engine. An attempt may hold up to maxSYNs
+// sockets: a SYN re-sent on the prober's clock is a new connect, the earlier kept open so that
+// any answer counts.
 type burstJob struct {
-	index    int // into the run's targets
-	target   Target
-	addr     netip.Addr
-	fd       int
-	deadline time.Time
-	start    time.Time // of the whole probe, for Elapsed
+	index  int // into the run's targets
+	target Target
+	addr   netip.Addr
+	fds    [maxSYNs]int
+	sentAt [maxSYNs]time.Time
+	nfds   int
+	sched  synSchedule
+	due    time.Time // the next SYN or giving up, whichever is first
+	start  time.Time // of the whole probe, for Elapsed
+	// syns counts the SYNs of every attempt, for the report of a filtered probe.
+	syns     int
 	attempts int
 	heapPos  int
 	// holdsSlot is true while the job holds one of the run's in-flight slots.
 	holdsSlot bool
 }
 
-// deadlines is a min-heap of in-flight jobs by deadline.
+// deadlines is a min-heap of in-flight jobs by the time something is due.
 type deadlines []*burstJob
 
 func (d deadlines) Len() int           { return len(d) }
-func (d deadlines) Less(i, j int) bool { return d[i].deadline.Before(d[j].deadline) }
+func (d deadlines) Less(i, j int) bool { return d[i].due.Before(d[j].due) }
 func (d deadlines) Swap(i, j int)      { d[i], d[j] = d[j], d[i]; d[i].heapPos = i; d[j].heapPos = j }
 func (d *deadlines) Push(x any)        { j := x.(*burstJob); j.heapPos = len(*d); *d = append(*d, j) }
 func (d *deadlines) Pop() any {
@@ -100,25 +108,30 @@ func (p *Prober) runBurst(ctx context.Context, in <-chan *burstJob, slots *slotP
 			open = false
 			return nil
 		}
-		j.fd, j.heapPos = -1, -1
+		j.nfds, j.heapPos = 0, -1
 		took(j)
 		return j
 	}
 
 	end := func(j *burstJob, r Result) {
+		r.SYNs = j.syns
 		settle(&r, j.attempts, j.start)
 		done(j, r)
 	}
 
-	finish := func(j *burstJob, err error) {
+	// finish ends j's attempt with err (nil: the socket at k connected), closing its sockets.
+	finish := func(j *burstJob, err error, k int) {
 		if j.heapPos >= 0 {
 			heap.Remove(&dl, j.heapPos)
 		}
-		delete(inflight, int32(j.fd))
+		for i := range j.nfds {
+			delete(inflight, int32(j.fds[i]))
+		}
+		j.syns += j.nfds
 		var r Result
 		if err == nil {
 			r = Result{Target: j.target, Address: j.addr, Via: Direct, State: Open, Reason: "open", Detail: "TCP handshake completed"}
-			if sa, gerr := unix.Getsockname(j.fd); gerr == nil {
+			if sa, gerr := unix.Getsockname(j.fds[k]); gerr == nil {
 				r.Source = sockaddrAddr(sa)
 			}
 		}
@@ -133,31 +146,51 @@ func (p *Prober) runBurst(ctx context.Context, in <-chan *burstJob, slots *slotP
 		end(j, r)
 	}
 
-	// launch starts j on a slot the caller acquired for it.
+	// resend sends j's next SYN as a new connect; a socket this machine cannot open only
+	// ends the re-sending.
+	resend := func(j *burstJob, now time.Time) {
+		fd, err := p.burstConnect(ep, j)
+		if err != nil {
+			j.sched.sent = maxSYNs
+			return
+		}
+		j.fds[j.nfds], j.sentAt[j.nfds] = fd, now
+		j.nfds++
+		j.sched.sendSYN(now)
+		inflight[int32(fd)] = j
+	}
+
+	// launch starts j's attempt on a slot the caller acquired for it: its first SYN.
 	launch := func(j *burstJob) {
 		j.holdsSlot = true
 		if launchHook != nil {
 			launchHook(j.target)
 		}
 		j.attempts++
+		now := time.Now()
 		if j.start.IsZero() {
-			j.start = time.Now()
+			j.start = now
 		}
-		j.heapPos = -1
-		if err := p.burstConnect(ep, j); err != nil {
+		j.heapPos, j.nfds = -1, 0
+		fd, err := p.burstConnect(ep, j)
+		if err != nil {
 			releaseJob(j, slots)
 			end(j, p.burstResult(j, err))
 			return
 		}
-		j.deadline = time.Now().Add(p.cfg.Timeout)
-		inflight[int32(j.fd)] = j
+		j.fds[0], j.sentAt[0], j.nfds = fd, now, 1
+		j.sched = newSYNSchedule(now, p.cfg.Timeout)
+		j.due = j.sched.next(p.rtt.rto(j.addr))
+		inflight[int32(fd)] = j
 		heap.Push(&dl, j)
 	}
 
 	for {
 		if ctx.Err() != nil {
 			for _, j := range inflight {
-				finish(j, ctx.Err())
+				if j.nfds > 0 {
+					finish(j, ctx.Err(), 0)
+				}
 			}
 			for _, j := range queue {
 				end(j, interrupted(j.target, "finished"))
@@ -195,49 +228,68 @@ func (p *Prober) runBurst(ctx context.Context, in <-chan *burstJob, slots *slotP
 			continue
 		}
 		wait := burstPoll
-		if until := time.Until(dl[0].deadline); until < wait {
+		if until := time.Until(dl[0].due); until < wait {
 			wait = max(until, 0)
 		}
 		n, err := unix.EpollWait(ep, events, int(wait.Milliseconds())+1)
 		if err != nil && !errors.Is(err, unix.EINTR) {
 			n = 0
 		}
+		now := time.Now()
 		for _, ev := range events[:max(n, 0)] {
 			j := inflight[ev.Fd]
 			if j == nil {
 				continue
 			}
-			soerr, gerr := unix.GetsockoptInt(j.fd, unix.SOL_SOCKET, unix.SO_ERROR)
+			k := slices.Index(j.fds[:j.nfds], int(ev.Fd))
+			soerr, gerr := unix.GetsockoptInt(int(ev.Fd), unix.SOL_SOCKET, unix.SO_ERROR)
 			switch {
 			case gerr != nil:
-				finish(j, opError(gerr))
+				finish(j, opError(gerr), k)
 			case soerr != 0:
-				finish(j, opError(unix.Errno(soerr)))
+				if e := unix.Errno(soerr); e == unix.ECONNREFUSED || e == unix.ECONNRESET {
+					p.rtt.sample(j.addr, now.Sub(j.sentAt[k])) // a reset is an answer with a round trip
+				}
+				finish(j, opError(unix.Errno(soerr)), k)
 			default:
-				finish(j, nil)
+				p.rtt.sample(j.addr, now.Sub(j.sentAt[k]))
+				finish(j, nil, k)
 			}
 		}
-		now := time.Now()
-		for len(dl) > 0 && !dl[0].deadline.After(now) {
-			finish(dl[0], &net.OpError{Op: "dial", Net: "tcp", Err: context.DeadlineExceeded})
+		// What is due: a SYN to send again, or a silent attempt to give up on.
+		for len(dl) > 0 && !dl[0].due.After(now) {
+			j := dl[0]
+			rto := p.rtt.rto(j.addr)
+			if !now.Before(j.sched.filteredAt(rto)) {
+				finish(j, &net.OpError{Op: "dial", Net: "tcp", Err: context.DeadlineExceeded}, 0)
+				continue
+			}
+			if next := j.sched.nextSYN(rto); !next.IsZero() && !now.Before(next) {
+				resend(j, now)
+			}
+			j.due = j.sched.next(rto)
+			if !j.due.After(now) {
+				j.due = now.Add(time.Millisecond) // never spin on a schedule that cannot advance
+			}
+			heap.Fix(&dl, j.heapPos)
 		}
 	}
 }
 
-// releaseJob closes j's socket, if open, and gives its slot back, if it holds one.
+// releaseJob closes j's sockets and gives its slot back, if it holds one.
 func releaseJob(j *burstJob, slots *slotPool) {
-	if j.fd >= 0 {
-		unix.Close(j.fd)
-		j.fd = -1
+	for i := range j.nfds {
+		unix.Close(j.fds[i])
 	}
+	j.nfds = 0
 	if j.holdsSlot {
 		j.holdsSlot = false
 		slots.release()
 	}
 }
 
-// burstConnect opens a non-blocking socket to j and starts connecting.
-func (p *Prober) burstConnect(ep int, j *burstJob) error {
+// burstConnect opens a non-blocking socket to j, starts connecting and watches it in ep.
+func (p *Prober) burstConnect(ep int, j *burstJob) (int, error) {
 	family, sa := unix.AF_INET, unix.Sockaddr(nil)
 	if j.addr.Is4() {
 		sa = &unix.SockaddrInet4{Addr: j.addr.As4(), Port: int(j.target.Port)}
@@ -247,12 +299,12 @@ func (p *Prober) burstConnect(ep int, j *burstJob) error {
 	}
 	fd, err := unix.Socket(family, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
-		return opError(err)
+		return -1, opError(err)
 	}
 	if src := p.cfg.SourceIP; src.IsValid() {
 		if src.Is4() != j.addr.Is4() {
 			unix.Close(fd)
-			return opError(unix.EAFNOSUPPORT)
+			return -1, opError(unix.EAFNOSUPPORT)
 		}
 		var bsa unix.Sockaddr = &unix.SockaddrInet4{Addr: src.As4()}
 		if family == unix.AF_INET6 {
@@ -260,21 +312,20 @@ func (p *Prober) burstConnect(ep int, j *burstJob) error {
 		}
 		if err := unix.Bind(fd, bsa); err != nil {
 			unix.Close(fd)
-			return opError(err)
+			return -1, opError(err)
 		}
 	}
 	err = unix.Connect(fd, sa)
 	if err != nil && !errors.Is(err, unix.EINPROGRESS) {
 		unix.Close(fd)
-		return opError(err)
+		return -1, opError(err)
 	}
 	ev := unix.EpollEvent{Events: unix.EPOLLOUT | unix.EPOLLONESHOT, Fd: int32(fd)}
 	if err := unix.EpollCtl(ep, unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
 		unix.Close(fd)
-		return opError(err)
+		return -1, opError(err)
 	}
-	j.fd = fd
-	return nil
+	return fd, nil
 }
 
 // opError wraps an errno the way net.Dial does, so the one classifier serves both paths.

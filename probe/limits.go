@@ -12,8 +12,9 @@ const maxConcurrency = 1024
 // fdHeadroom is kept free of probes for the resolver, TLS roots, output files and Go itself.
 const fdHeadroom = 64
 
-// fdsPerProbe: a probe holds its connection and, through a proxy or while resolving, a second.
-const fdsPerProbe = 2
+// fdsPerProbe: a direct TCP probe holds up to maxSYNs sockets while it re-sends its SYN; a
+// proxied one its connection and the proxy's.
+const fdsPerProbe = maxSYNs
 
 // DefaultConcurrency is the number of probes in flight the fd limit safely allows (Go raised
 // the soft limit to the hard one at start), at most maxConcurrency.

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -72,6 +73,9 @@ type Prober struct {
 	roots  func() (*x509.CertPool, error)
 	extra  *x509.CertPool
 
+	// rtt is the run's clock for direct TCP connects: round trips measured from the answers.
+	rtt *rttEstimator
+
 	// sources caches the local address the kernel picks towards each destination, so that a
 	// sweep of failures costs one route look-up per address, not one per probe.
 	sources sync.Map // netip.Addr -> netip.Addr
@@ -85,7 +89,7 @@ func New(cfg Config) *Prober {
 	if cfg.Concurrency <= 0 {
 		cfg.Concurrency = DefaultConcurrency()
 	}
-	p := &Prober{cfg: cfg, lookup: cfg.Lookup, dial: cfg.Dial, extra: poolOf(cfg.ExtraRoots)}
+	p := &Prober{cfg: cfg, lookup: cfg.Lookup, dial: cfg.Dial, extra: poolOf(cfg.ExtraRoots), rtt: newRTTEstimator()}
 	if p.dial == nil {
 		p.dial = sourceDialer(cfg.SourceIP)
 	} else {
@@ -340,13 +344,15 @@ func isIPLiteral(s string) bool {
 // that got no answer, each retry with a fresh budget.
 func (p *Prober) attempts(ctx, first context.Context, t Target, addr netip.Addr, proxyURL *url.URL, start time.Time) Result {
 	r := p.attempt(first, t, addr, proxyURL)
-	n := 1
+	n, syns := 1, r.SYNs
 	for p.again(ctx, r, n) {
 		actx, cancel := context.WithTimeout(ctx, p.cfg.Timeout)
 		r = p.attempt(actx, t, addr, proxyURL)
 		cancel()
 		n++
+		syns += r.SYNs
 	}
+	r.SYNs = syns
 	settle(&r, n, start)
 	return r
 }
@@ -361,11 +367,21 @@ func (p *Prober) again(ctx context.Context, r Result, attempts int) bool {
 }
 
 // settle records the attempts and the time since the probe's start, and says in the detail
-// how many attempts a probe that never got an answer made.
+// how many SYNs and attempts a probe that never got an answer made.
 func settle(r *Result, attempts int, start time.Time) {
 	r.Attempts, r.Elapsed = attempts, time.Since(start)
-	if r.Attempts > 1 && r.State.NoAnswer() {
-		r.Detail += " (" + strconv.Itoa(r.Attempts) + " attempts)"
+	if !r.State.NoAnswer() {
+		return
+	}
+	var notes []string
+	if r.SYNs > 0 {
+		notes = append(notes, fmt.Sprintf("%d SYNs over %s", r.SYNs, r.Elapsed.Round(time.Millisecond)))
+	}
+	if r.Attempts > 1 {
+		notes = append(notes, strconv.Itoa(r.Attempts)+" attempts")
+	}
+	if len(notes) > 0 {
+		r.Detail += " (" + strings.Join(notes, ", ") + ")"
 	}
 }
 
@@ -386,6 +402,8 @@ func (p *Prober) attempt(ctx context.Context, t Target, addr netip.Addr, proxyUR
 	if proxyURL != nil {
 		phase = PhaseProxy
 		conn, err = dialViaProxy(ctx, p.dialByName, proxyURL, dest, p.proxyTLS())
+	} else if addr.IsValid() {
+		conn, err = p.dialDirect(ctx, netip.AddrPortFrom(addr, t.Port), &r)
 	} else {
 		conn, err = p.dial(ctx, "tcp", dest)
 	}
@@ -542,4 +560,80 @@ func (p *Prober) dialByName(ctx context.Context, network, address string) (net.C
 		}
 	}
 	return nil, first
+}
+
+// dialDirect connects to dest on the prober's own clock, as the connect engine does: a SYN
+// that gets no answer is sent again as a new connect after one RTO, then after two more
+// (doubling), the earlier ones kept open so that any answer counts; once maxSYNs went
+// unanswered over max(4·RTO, 1 s) the attempt is a timeout (filtered), never past ctx. Answers
+// (a connection, a reset) feed the run's round-trip estimate.
+func (p *Prober) dialDirect(ctx context.Context, dest netip.AddrPort, r *Result) (net.Conn, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	type answer struct {
+		c    net.Conn
+		err  error
+		took time.Duration
+		k    int
+	}
+	answers := make(chan answer, maxSYNs)
+	pending := 0
+	dial := func(k int) {
+		pending++
+		start := time.Now()
+		go func() {
+			c, err := p.dial(ctx, "tcp", dest.String())
+			answers <- answer{c, err, time.Since(start), k}
+		}()
+	}
+	// Whatever is still dialing when the attempt ends is closed as it comes back.
+	defer func() {
+		cancel()
+		go func(n int) {
+			for range n {
+				if a := <-answers; a.c != nil {
+					a.c.Close()
+				}
+			}
+		}(pending)
+	}()
+	budget := p.cfg.Timeout
+	if dl, ok := ctx.Deadline(); ok {
+		budget = time.Until(dl)
+	}
+	sched := newSYNSchedule(time.Now(), budget)
+	dial(0)
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	for {
+		rto := p.rtt.rto(dest.Addr())
+		timer.Reset(time.Until(sched.next(rto)))
+		select {
+		case a := <-answers:
+			pending--
+			switch {
+			case a.err == nil || isRefused(a.err) || isReset(a.err):
+				p.rtt.sample(dest.Addr(), a.took)
+			case a.k > 0 && isLocalResource(a.err):
+				sched.sent = maxSYNs // cannot send more; wait for the ones out
+				continue
+			case isTimeout(a.err) && pending > 0:
+				continue // one connect's own timer; the others may still be answered
+			}
+			r.SYNs = sched.sent
+			return a.c, a.err
+		case <-timer.C:
+			now := time.Now()
+			if !now.Before(sched.filteredAt(rto)) {
+				r.SYNs = sched.sent
+				return nil, &net.OpError{Op: "dial", Net: "tcp", Err: context.DeadlineExceeded}
+			}
+			if next := sched.nextSYN(rto); !next.IsZero() && !now.Before(next) {
+				dial(sched.sent)
+				sched.sendSYN(now)
+			}
+		case <-ctx.Done():
+			r.SYNs = sched.sent
+			return nil, &net.OpError{Op: "dial", Net: "tcp", Err: ctx.Err()}
+		}
+	}
 }

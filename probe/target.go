@@ -127,6 +127,8 @@ type Result struct {
 	Detail   string
 	Elapsed  time.Duration
 	Attempts int
+	// SYNs counts the SYNs a direct TCP connect sent over every attempt (re-sent ones too).
+	SYNs int
 	// Issuer is the certificate issuer the server presented, for TLS checks.
 	Issuer string
 	// Chain is the certificate chain the server presented, for TLS checks.

@@ -3,6 +3,8 @@ package probe_test
 import (
 	"bufio"
 	"net"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -48,5 +50,23 @@ func TestResetsAreNotProof(t *testing.T) {
 	r := one(t, probe.Config{Timeout: time.Second}, probe.Target{Host: "127.0.0.1", Port: closedPort(t), Check: probe.CheckTCP})
 	if r.State != probe.Refused || r.OK() {
 		t.Fatalf("state = %s ok = %v; want refused, not ok", r.State, r.OK())
+	}
+}
+
+// TestSYNsResent: a dropped port is filtered after maxSYNs SYNs on the prober's clock, in the
+// connect engine (a plain TCP connect) and on the general path (a TLS check), and the result
+// says how many SYNs went unanswered.
+func TestSYNsResent(t *testing.T) {
+	dropped := blackholePort(t, syscall.AF_INET)
+	for _, check := range []probe.Check{probe.CheckTCP, probe.CheckTLS} {
+		r := one(t, probe.Config{Timeout: 5 * time.Second}, probe.Target{Host: "127.0.0.1", Port: dropped, Check: check})
+		if r.State != probe.Filtered || r.SYNs != 3 || !strings.Contains(r.Detail, "3 SYNs over") {
+			t.Errorf("%s: %s with %d SYNs (%s); want filtered after 3 SYNs", check, r.State, r.SYNs, r.Detail)
+		}
+	}
+	// A budget shorter than the adaptive wait still bounds it: fewer SYNs, filtered.
+	r := one(t, probe.Config{Timeout: 200 * time.Millisecond}, probe.Target{Host: "127.0.0.1", Port: dropped, Check: probe.CheckTCP})
+	if r.State != probe.Filtered || r.SYNs < 1 || r.SYNs > 3 {
+		t.Errorf("short budget: %s with %d SYNs", r.State, r.SYNs)
 	}
 }

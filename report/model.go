@@ -110,6 +110,10 @@ type Probe struct {
 	Detail    string  `json:"detail"`
 	Warning   string  `json:"warning,omitempty"`
 	ElapsedMS float64 `json:"elapsed_ms"`
+	// SYNs and WaitedMS say, for a filtered probe, how many SYNs went unanswered and how long
+	// fwcheck waited for an answer.
+	SYNs     int     `json:"syns,omitempty"`
+	WaitedMS float64 `json:"waited_ms,omitempty"`
 	// Sweep, for a swept range, counts its addresses by state; Host is the range.
 	Sweep *SweepStats `json:"sweep,omitempty"`
 
@@ -349,6 +353,9 @@ func toProbe(pr probe.Result) Probe {
 	}
 	if p.severity != probe.Pass {
 		p.finding = findingKind(pr.State, pr.Reason)
+	}
+	if pr.State == probe.Filtered && pr.SYNs > 0 {
+		p.SYNs, p.WaitedMS = pr.SYNs, p.ElapsedMS
 	}
 	if pr.Address.IsValid() {
 		p.Address = pr.Address.String()
