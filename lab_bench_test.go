@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -275,4 +276,97 @@ func hostDescription() string {
 		}
 	}
 	return "unknown CPU"
+}
+
+// TestLabBenchmarkAdaptive is the harness of the adaptive clock (FWCHECK_BENCH=adaptive):
+// 1,000 probes (100 addresses × 10 ports, 10 % of the addresses dropped) with 3 % random loss
+// of the client's packets, fwcheck at its defaults (ten runs, for the rate of right states) and
+// with --timeout 1s against nmap -sT -T5 and -T4; 10,000 probes without loss against nmap -T4;
+// the worker scenario with one dropped opening.
+func TestLabBenchmarkAdaptive(t *testing.T) {
+	if os.Getenv("FWCHECK_BENCH") != "adaptive" {
+		t.Skip("runs with FWCHECK_BENCH=adaptive (sudo FWCHECK_BENCH=adaptive go test -run TestLabBenchmarkAdaptive -v -timeout 30m .)")
+	}
+	for _, tool := range []string{"nmap", "/usr/bin/time"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("the harness needs %s (apt-get install nmap time)", tool)
+		}
+	}
+	l := needLab(t)
+	var out strings.Builder
+	fmt.Fprintf(&out, "machine: %s, %d cores, %s/%s; %s\n\n", hostDescription(), runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, time.Now().UTC().Format("2006-01-02"))
+	table := func(title string, runs []benchRun) {
+		fmt.Fprintf(&out, "%s\n\n| run | wall | peak RSS | states right |\n|---|---|---|---|\n", title)
+		for _, r := range runs {
+			fmt.Fprintf(&out, "| %s | %.2f s | %.1f MB | %d / %d (%.2f %%) |\n", r.name, r.wall.Seconds(), float64(r.rssKB)/1024, r.right, r.total, 100*float64(r.right)/float64(r.total))
+		}
+		out.WriteString("\n")
+	}
+
+	// 1,000 probes with 3 % loss.
+	truth := newBenchTruth(100)
+	l.dropBench(t, truth)
+	t.Run("loss", func(t *testing.T) {
+		nft(t, nsClient, "loss", `chain out { type filter hook output priority 0; policy accept;
+			ip daddr 198.18.192.0/24 numgen random mod 100 < 3 drop
+		}`)
+		var defaults []benchRun
+		right, total := 0, 0
+		for range 10 {
+			r := l.benchFwcheck(t, truth, "fwcheck probe (defaults)")
+			defaults = append(defaults, r)
+			right, total = right+r.right, total+r.total
+		}
+		slices.SortFunc(defaults, func(a, b benchRun) int { return int(a.wall - b.wall) })
+		med := defaults[len(defaults)/2]
+		med.name = "fwcheck probe (defaults), median of 10"
+		runs := []benchRun{
+			med,
+			l.benchFwcheck(t, truth, "fwcheck probe --timeout 1s", "--timeout", "1s"),
+			l.benchNmap(t, truth, "nmap -sT -Pn -n -T5", "-T5"),
+			l.benchNmap(t, truth, "nmap -sT -Pn -n -T4", "-T4"),
+		}
+		table("1,000 probes, 3 % random loss (10 % of the addresses dropped):", runs)
+		fmt.Fprintf(&out, "fwcheck at its defaults over the 10 runs: %d / %d states right (%.3f %%); nmap -T5 / fwcheck = %.2f×\n\n",
+			right, total, 100*float64(right)/float64(total), runs[2].wall.Seconds()/med.wall.Seconds())
+	})
+
+	t.Run("10k", func(t *testing.T) {
+		big := newBenchTruth(1000)
+		l.dropBench(t, big)
+		runs := []benchRun{
+			l.benchFwcheck(t, big, "fwcheck probe (defaults)"),
+			l.benchNmap(t, big, "nmap -sT -Pn -n -T4", "-T4"),
+		}
+		table("10,000 probes, no loss (10 % of the addresses dropped):", runs)
+		fmt.Fprintf(&out, "nmap -T4 / fwcheck = %.2f×\n\n", runs[1].wall.Seconds()/runs[0].wall.Seconds())
+	})
+
+	t.Run("100k", func(t *testing.T) {
+		huge := newBenchTruth(10000)
+		l.dropBench(t, huge)
+		table("100,000 probes, no loss (10 % of the addresses dropped):", []benchRun{l.benchFwcheck(t, huge, "fwcheck probe (defaults)")})
+	})
+
+	t.Run("worker", func(t *testing.T) {
+		dal10 := l.addr(t, "169.47.234.18")
+		nft(t, nsRouter, "onedrop", fmt.Sprintf(`chain forward_filter { type filter hook forward priority 0; policy accept;
+			ip daddr %s tcp dport 443 drop
+		}`, dal10))
+		var walls []time.Duration
+		for range 5 {
+			code, _, el, stderr := l.run(t, nsClient, nil, "worker", "--region", "us-south", "--catalog", l.catalog)
+			if code != 1 {
+				t.Fatalf("exit %d: %s", code, stderr)
+			}
+			walls = append(walls, el)
+		}
+		slices.Sort(walls)
+		fmt.Fprintf(&out, "worker --region us-south at defaults, one opening dropped: median of 5 %.2f s (min %.2f s, max %.2f s)\n",
+			walls[2].Seconds(), walls[0].Seconds(), walls[4].Seconds())
+	})
+	t.Log("\n" + out.String())
+	if f := os.Getenv("FWCHECK_BENCH_OUT"); f != "" {
+		os.WriteFile(f, []byte(out.String()), 0o644)
+	}
 }
