@@ -21,8 +21,21 @@ import (
 //go:embed catalog.yaml
 var embeddedCatalog []byte
 
+//go:embed catalog-2025-07-08.yaml
+var embeddedCatalog2025 []byte
+
 // EmbeddedName is how the embedded catalog is named in errors and reports.
 const EmbeddedName = "embedded catalog"
+
+// The embedded editions: the 2018 page the project is built on (the default) and the current
+// page. CurrentEdition is what --edition current means.
+const (
+	DefaultEdition = "2018-04-18"
+	CurrentEdition = "2025-07-08"
+)
+
+// Editions lists the embedded editions, oldest first.
+func Editions() []string { return []string{DefaultEdition, CurrentEdition} }
 
 // Catalog is the firewall page as data: groups of openings, the service hosts with their
 // documented addresses, and the regions with their locations.
@@ -38,6 +51,24 @@ type Catalog struct {
 	Hosts          []Host        `yaml:"hosts"`
 	Regions        []Region      `yaml:"regions"`
 	Datacenters    []Location    `yaml:"datacenters"`
+
+	// Since the 2025-07-08 edition (all optional):
+	// Notes are facts about the edition the report carries (what is unsure, and why).
+	Notes []string `yaml:"notes"`
+	// CLIHosts are more hosts the CLI calls on 443 (cloud.ibm.com).
+	CLIHosts []Pos[string] `yaml:"cli_hosts"`
+	// IAM are the IAM hosts workers call (the iam group).
+	IAM []Pos[string] `yaml:"iam"`
+	// MonitoringDocs and LoggingDocs say where the addresses are when the page gives none.
+	MonitoringDocs string `yaml:"monitoring_docs"`
+	LoggingDocs    string `yaml:"logging_docs"`
+	// PrivateInbound are ports the private firewall must let in to the workers (kubelet).
+	PrivateInbound Pos[string] `yaml:"private_inbound"`
+	// PrivateRegistryGlobal is the global registry's private name (a host with its IPs).
+	PrivateRegistryGlobal Pos[string] `yaml:"private_registry_global"`
+	// IngressMonitors are sources that must reach the Ingress health checks: allowances
+	// from outside that no probe can make, listed apart.
+	IngressMonitors []Monitor `yaml:"ingress_monitors"`
 
 	// Name is the file the catalog came from (EmbeddedName for the embedded one).
 	Name string `yaml:"-"`
@@ -69,6 +100,22 @@ type APIEndpoint struct {
 	Port   Pos[int]    `yaml:"port"`
 	Path   string      `yaml:"path"`
 	Expect string      `yaml:"expect"`
+	// ExpectJSON "list": the answer must be a JSON array (containers.cloud.ibm.com/v1/zones).
+	ExpectJSON string `yaml:"expect_json"`
+}
+
+// Monitor is a list of sources that must reach an inbound service (Ingress health checks).
+type Monitor struct {
+	Name    string        `yaml:"name"`
+	Ports   Pos[string]   `yaml:"ports"`
+	Sources []Pos[string] `yaml:"sources"`
+	Line    int           `yaml:"-"`
+}
+
+func (m *Monitor) UnmarshalYAML(n *yaml.Node) error {
+	type plain Monitor
+	m.Line = n.Line
+	return decodeStrict(n, (*plain)(m))
 }
 
 // Host is a service host name with the addresses and ranges the page documents for it.
@@ -89,7 +136,25 @@ type Region struct {
 	Logging    Pos[string] `yaml:"logging"`
 	Locations  []Location  `yaml:"locations"`
 	Line       int         `yaml:"-"`
+
+	// Since the 2025-07-08 edition (all optional):
+	// Aliases are other names of the region (the 2018 name, the table title).
+	Aliases []string `yaml:"aliases"`
+	// Registries are the region's public registry names (no documented addresses).
+	Registries []Pos[string] `yaml:"registries"`
+	// PrivateRegistry is the region's private registry name, a host with its IPs.
+	PrivateRegistry Pos[string] `yaml:"private_registry"`
+	// Master and MasterPrivate are the region's master IPs when the page lists them per
+	// region, not per location: --location cannot narrow them.
+	Master        []Pos[string] `yaml:"master"`
+	MasterPrivate []Pos[string] `yaml:"master_private"`
+	// Notes are facts about the region the report carries.
+	Notes []string `yaml:"notes"`
 }
+
+// Regional reports whether the region's master IPs are listed per region (2025) rather than
+// per location (2018).
+func (r *Region) Regional() bool { return len(r.Master) > 0 }
 
 // Location is a data center: its master IPs (container locations only), its front-end
 // (public) ranges and its back-end service-network ranges.
@@ -214,8 +279,24 @@ var loadEmbedded = sync.OnceValues(func() (*Catalog, error) {
 	return Parse(EmbeddedName, embeddedCatalog)
 })
 
-// Embedded returns the catalog compiled into the binary, parsed once.
+var loadEmbedded2025 = sync.OnceValues(func() (*Catalog, error) {
+	return Parse(EmbeddedName+" "+CurrentEdition, embeddedCatalog2025)
+})
+
+// Embedded returns the default catalog compiled into the binary, parsed once.
 func Embedded() (*Catalog, error) { return loadEmbedded() }
+
+// EmbeddedEdition returns the embedded catalog of an edition: a date of Editions(), or
+// "current" for the newest.
+func EmbeddedEdition(edition string) (*Catalog, error) {
+	switch strings.ToLower(strings.TrimSpace(edition)) {
+	case "", DefaultEdition:
+		return loadEmbedded()
+	case CurrentEdition, "current":
+		return loadEmbedded2025()
+	}
+	return nil, &FieldError{Field: "edition", Err: errorf("unknown edition %q (valid: %s, current)", edition, quote.Trusted(strings.Join(Editions(), ", ")))}
+}
 
 // Parse reads and validates a catalog. A *ValidationError lists every problem with its line.
 func Parse(name string, data []byte) (*Catalog, error) {

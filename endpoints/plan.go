@@ -120,6 +120,19 @@ type Plan struct {
 	// Notes are facts the user should know about the plan (an inferred region, a fact missing).
 	Notes    []string
 	Openings []Opening
+	// Allow are allowances from outside that no probe can make (the Ingress health checks'
+	// sources): listed apart, never a warning.
+	Allow []Allowance
+}
+
+// Allowance is a list of sources a firewall must let in to some destinations.
+type Allowance struct {
+	Name         string
+	Reason       string
+	Protocol     string
+	Ports        string
+	Sources      []string
+	Destinations []string
 }
 
 // Targets counts the probes of every opening that is not skipped, sweeps included.
@@ -147,7 +160,7 @@ func (c *Catalog) BuildPlan(f Facts) (*Plan, error) {
 			return nil, fieldError("skip", "%q is not a group (valid: %s)", g, quote.Trusted(strings.Join(GroupNames, ", ")))
 		}
 	}
-	p := &Plan{Profile: f.Profile, Edition: c.Edition, Notes: slices.Clone(f.Notes)}
+	p := &Plan{Profile: f.Profile, Edition: c.Edition, Notes: append(slices.Clone(f.Notes), c.Notes...)}
 	region, locs, err := c.resolveRegion(f, p)
 	if err != nil {
 		return nil, err
@@ -168,6 +181,7 @@ func (c *Catalog) BuildPlan(f Facts) (*Plan, error) {
 		b.regionLocations()
 		b.workerMaster()
 		b.registry()
+		b.iam()
 		b.monitoring()
 		b.logging()
 		b.private()
@@ -209,7 +223,11 @@ func (c *Catalog) resolveRegion(f Facts, p *Plan) (*Region, []*Location, error) 
 	} else if f.Master.Addr.IsValid() {
 		if r, l := c.LocateMaster(f.Master.Addr); r != nil {
 			region = r
-			p.Notes = append(p.Notes, fmt.Sprintf("region %s inferred from the master IP %s (location %s)", r.Name.V, f.Master.Addr, l.Name.V))
+			where := ""
+			if l != nil {
+				where = fmt.Sprintf(" (location %s)", l.Name.V)
+			}
+			p.Notes = append(p.Notes, fmt.Sprintf("region %s inferred from the master IP %s%s", r.Name.V, f.Master.Addr, where))
 		} else {
 			p.Notes = append(p.Notes, fmt.Sprintf("the master IP %s is in no region of the catalog (edition %s, which may be out of date): pass --region", f.Master.Addr, c.Edition))
 		}
@@ -221,6 +239,10 @@ func (c *Catalog) resolveRegion(f Facts, p *Plan) (*Region, []*Location, error) 
 		return nil, nil, nil
 	}
 	p.Region = region.Name.V
+	p.Notes = append(p.Notes, region.Notes...)
+	if region.Regional() && len(f.Locations) > 0 {
+		p.Notes = append(p.Notes, fmt.Sprintf("edition %s lists master IPs per region, not per zone: the location narrows the zone ranges only, and every master IP of %s is checked", c.Edition, region.Name.V))
+	}
 	var locs []*Location
 	for _, name := range f.Locations {
 		l, err := region.LocationByName(name)
@@ -268,8 +290,12 @@ func (b *builder) api() {
 	o.Destinations = []string{a.Host.V}
 	o.Targets = []probe.Target{{
 		Host: a.Host.V, Port: uint16(a.Port.V), Check: probe.CheckHTTPS, Path: a.Path,
-		Expect: probe.Expect{Status: []int{200}, Body: a.Expect},
+		Expect: probe.Expect{Status: []int{200}, Body: a.Expect, JSONArray: a.ExpectJSON == "list"},
 	}}
+	for _, h := range b.c.CLIHosts {
+		o.Destinations = append(o.Destinations, h.V)
+		o.Targets = append(o.Targets, probe.Target{Host: h.V, Port: 443, Check: probe.CheckTLS})
+	}
 }
 
 // masterTarget is the page's `curl --insecure <master_URL>/version` check, verified against
@@ -326,8 +352,20 @@ func (b *builder) etcd() {
 	o.Ports = strings.Join(ports, ",")
 }
 
-// regionLocations adds one opening per location: TCP 443 to each of its master IPs.
+// regionLocations adds one opening per location: TCP 443 to each of its master IPs; for a
+// region whose table is not split by location, one opening: TCP 443 to every IP of it.
 func (b *builder) regionLocations() {
+	if r := b.region; r.Regional() {
+		o := b.opening("region-"+r.Name.V, "region")
+		o.Title = fmt.Sprintf("%s (%s)", o.Title, r.Title)
+		for _, ip := range r.Master {
+			o.Destinations = append(o.Destinations, ip.V)
+			o.Targets = append(o.Targets, probe.Target{Host: ip.V, Addr: netip.MustParseAddr(ip.V), Port: 443, Check: probe.CheckTCP})
+		}
+		o.Targets = append(o.Targets, probe.Target{Check: probe.CheckNone,
+			Note: fmt.Sprintf("UDP 443 to the %d IPs: a datagram proves nothing without an answer", len(r.Master))})
+		return
+	}
 	for _, l := range b.locs {
 		o := b.opening(fmt.Sprintf("region-%s-%s", b.region.Name.V, l.Name.V), "region")
 		o.Title = fmt.Sprintf("%s (%s %s)", o.Title, b.region.Title, l.Name.V)
@@ -351,6 +389,13 @@ func (b *builder) workerMaster() {
 	o.Destinations = b.region.MasterIPs()
 	if m := b.f.Master; m.Host != "" {
 		o.Targets = append(o.Targets, masterTarget(m, b.f.MasterCA))
+		if b.region.Regional() {
+			o.Reason = fmt.Sprintf("workers reach the master on TCP and UDP %s at every IP of the region's table", o.Ports)
+			// The master's own port has a listener at the region's master IPs.
+			for _, ip := range b.region.Master {
+				o.Targets = append(o.Targets, probe.Target{Host: ip.V, Addr: netip.MustParseAddr(ip.V), Port: m.Port, Check: probe.CheckTCP})
+			}
+		}
 	}
 	note := fmt.Sprintf("ports %s (TCP and UDP) on %d master IPs: no listener is known on them, so no probe can prove them", o.Ports, len(o.Destinations))
 	if b.f.Master.Host == "" {
@@ -396,6 +441,16 @@ func (b *builder) hostDestinations(o *Opening, host string) {
 var registryExpect = probe.Expect{Status: []int{200, 401}}
 
 func (b *builder) registry() {
+	if len(b.region.Registries) > 0 {
+		// The page links to the Registry docs; the names are dialed as they resolve.
+		o := b.opening("registry-global", "registry")
+		b.hostTargets(o, b.c.RegistryGlobal.V, 443, probe.CheckHTTPS, "/v2/", registryExpect)
+		o = b.opening("registry-"+b.region.Name.V, "registry")
+		for _, h := range b.region.Registries {
+			b.hostTargets(o, h.V, 443, probe.CheckHTTPS, "/v2/", registryExpect)
+		}
+		return
+	}
 	for _, r := range []struct{ id, host string }{
 		{"registry-global", b.c.RegistryGlobal.V},
 		{"registry-" + b.region.Name.V, b.region.Registry.V},
@@ -406,8 +461,31 @@ func (b *builder) registry() {
 	}
 }
 
+// iam: IAM has no fixed IPs (a layer-7 allowlist); its hosts are dialed as they resolve.
+func (b *builder) iam() {
+	if len(b.c.IAM) == 0 {
+		return
+	}
+	o := b.opening("iam", "iam")
+	for _, h := range b.c.IAM {
+		b.hostTargets(o, h.V, 443, probe.CheckTLS, "", probe.Expect{})
+	}
+}
+
+// undocumented is an opening the page asks for but gives no address for: unverified, with a
+// note saying where the addresses are.
+func (b *builder) undocumented(group, docs string) {
+	o := b.opening(group+"-"+b.region.Name.V, group)
+	o.Destinations = []string{"<see the docs>"}
+	o.Targets = []probe.Target{{Check: probe.CheckNone, Note: "the page gives no address: open " + docs}}
+}
+
 func (b *builder) monitoring() {
 	host := b.region.Monitoring.V
+	if host == "" && b.c.MonitoringDocs != "" {
+		b.undocumented("monitoring", b.c.MonitoringDocs)
+		return
+	}
 	if host == "" {
 		b.p.Notes = append(b.p.Notes, fmt.Sprintf("the page lists no monitoring host for %s", b.region.Title))
 		return
@@ -420,6 +498,10 @@ func (b *builder) monitoring() {
 
 func (b *builder) logging() {
 	host := b.region.Logging.V
+	if host == "" && b.c.LoggingDocs != "" {
+		b.undocumented("logging", b.c.LoggingDocs)
+		return
+	}
 	if host == "" {
 		return
 	}
@@ -470,8 +552,48 @@ func (b *builder) private() {
 	}
 	ranges = appendNew(ranges, values(b.c.ServiceNetwork)...)
 	b.rangeTargets(o, ranges)
+	b.privateMasters(o)
+	for _, h := range []string{b.region.PrivateRegistry.V, b.c.PrivateRegistryGlobal.V} {
+		if h != "" {
+			b.hostTargets(o, h, 443, probe.CheckHTTPS, "/v2/", registryExpect)
+		}
+	}
+	skip := ""
 	if !b.f.Private {
-		o.Skip = "pass --private to check the private network (a private firewall)"
+		skip = "pass --private to check the private network (a private firewall)"
+	}
+	o.Skip = skip
+	if p := b.c.PrivateInbound.V; p != "" {
+		in := b.opening("private-inbound-"+b.region.Name.V, "private")
+		in.Title = "the private network to the workers' kubelet"
+		in.Reason = "the dashboard, kubectl logs and exec reach the kubelet on the workers' private IPs"
+		in.Direction, in.Ports, in.Destinations = "inbound", p, []string{"<the workers' private IPs>"}
+		in.Targets = []probe.Target{{Check: probe.CheckNone, Note: "inbound to this worker from the private network: no probe from the worker can prove it"}}
+		in.Skip = skip
+	}
+}
+
+// privateMasters adds the region's private master table: TCP 443 and the master port to each
+// IP, or, for a region the page's table has no row for, an unverified target saying so.
+func (b *builder) privateMasters(o *Opening) {
+	r := b.region
+	if !r.Regional() {
+		return
+	}
+	if len(r.MasterPrivate) == 0 {
+		o.Targets = append(o.Targets, probe.Target{Check: probe.CheckNone,
+			Note: fmt.Sprintf("the page's private master table has no row for %s: not guessed", r.Title)})
+		return
+	}
+	ports := []uint16{443}
+	if m := b.f.Master.Port; m != 0 {
+		ports = append(ports, m)
+	}
+	for _, ip := range r.MasterPrivate {
+		o.Destinations = appendNew(o.Destinations, ip.V)
+		for _, port := range ports {
+			o.Targets = append(o.Targets, probe.Target{Host: ip.V, Addr: netip.MustParseAddr(ip.V), Port: port, Check: probe.CheckTCP})
+		}
 	}
 }
 
@@ -482,10 +604,16 @@ func (b *builder) pvc() {
 		ranges = appendNew(ranges, values(l.Frontend)...)
 		ranges = appendNew(ranges, values(l.Backend)...)
 	}
-	for _, dc := range b.c.PrivateAlways {
-		ranges = appendNew(ranges, values(b.c.Place(dc.V).Backend)...)
+	if !b.region.Regional() {
+		for _, dc := range b.c.PrivateAlways {
+			ranges = appendNew(ranges, values(b.c.Place(dc.V).Backend)...)
+		}
 	}
 	b.rangeTargets(o, ranges)
+	if b.region.Regional() {
+		o.Targets = append(o.Targets, probe.Target{Check: probe.CheckNone,
+			Note: "all egress TCP 443, as the page asks without private-network storage plug-ins: no probe can prove \"all\""})
+	}
 	if !b.f.PVC {
 		o.Skip = "pass --pvc to check the storage ranges for persistent volume claims"
 	}
@@ -506,11 +634,19 @@ func (b *builder) inbound() {
 		o.Destinations = []string{lb.Host}
 		o.Targets = []probe.Target{{Host: lb.Host, Addr: lb.Addr, Port: lb.Port, Check: probe.CheckTCP}}
 	}
+	var ingress []string
 	for _, in := range b.f.Ingress {
 		o := b.opening("ingress-"+in.Host, "ingress")
 		o.Destinations = []string{in.Host}
+		ingress = append(ingress, in.Host)
 		for _, port := range []uint16{80, 443} {
 			o.Targets = append(o.Targets, probe.Target{Host: in.Host, Addr: in.Addr, Port: port, Check: probe.CheckTCP})
+		}
+	}
+	if len(ingress) > 0 {
+		for _, m := range b.c.IngressMonitors {
+			b.p.Allow = append(b.p.Allow, Allowance{Name: m.Name, Protocol: "tcp", Ports: m.Ports.V, Sources: values(m.Sources),
+				Destinations: ingress, Reason: "the Ingress subdomain's health checks come from these sources (80 if the monitor uses HTTP)"})
 		}
 	}
 }

@@ -187,7 +187,7 @@ func TestPlanErrors(t *testing.T) {
 		{Facts{Profile: Worker, Region: "mars"}, `region: unknown region "mars"`},
 		{Facts{Profile: Worker, Region: "dal10"}, `dal10 is a location of us-south`},
 		{Facts{Profile: Worker, Region: "us-south", Locations: []string{"lon02"}}, `unknown location "lon02" in region us-south`},
-		{Facts{Profile: Worker, Region: "us-south", Skip: []string{"dns"}}, `skip: "dns" is not a group (valid: api, master, etcd, region, registry, monitoring, logging, private, pvc, nodeport, loadbalancer, ingress)`},
+		{Facts{Profile: Worker, Region: "us-south", Skip: []string{"dns"}}, `skip: "dns" is not a group (valid: api, master, etcd, region, registry, iam, monitoring, logging, private, pvc, nodeport, loadbalancer, ingress)`},
 		{Facts{Profile: Inbound}, "inbound needs"},
 		{Facts{Profile: Inbound, NodePorts: []uint16{30080}}, "node-ip, nodeport: worker IPs and NodePorts go together"},
 		{Facts{Profile: Adhoc}, "probe needs at least one"},

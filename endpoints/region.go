@@ -30,7 +30,7 @@ func (c *Catalog) RegionByName(name string) (*Region, error) {
 	n := normalizeName(name)
 	for i := range c.Regions {
 		r := &c.Regions[i]
-		if r.Name.V == n || normalizeName(r.Title) == n {
+		if r.Name.V == n || normalizeName(r.Title) == n || slices.ContainsFunc(r.Aliases, func(a string) bool { return normalizeName(a) == n }) {
 			return r, nil
 		}
 	}
@@ -72,6 +72,9 @@ func (c *Catalog) LocateMaster(ip netip.Addr) (*Region, *Location) {
 	ip = ip.Unmap()
 	for i := range c.Regions {
 		r := &c.Regions[i]
+		if slices.ContainsFunc(append(slices.Clip(r.Master), r.MasterPrivate...), func(m Pos[string]) bool { return m.V == ip.String() }) {
+			return r, nil // a region-wide table: no location to name
+		}
 		for j := range r.Locations {
 			l := &r.Locations[j]
 			if slices.ContainsFunc(l.Master, func(m Pos[string]) bool { return m.V == ip.String() }) {
@@ -83,10 +86,18 @@ func (c *Catalog) LocateMaster(ip netip.Addr) (*Region, *Location) {
 }
 
 // Prefixes returns the documented addresses and ranges of the host.
-func (h *Host) Prefixes() []netip.Prefix { return h.prefixes }
+func (h *Host) Prefixes() []netip.Prefix {
+	if h == nil {
+		return nil // a name the page gives no address for
+	}
+	return h.prefixes
+}
 
 // SingleIPs returns the host's documented addresses when every entry is a single IP, else nil.
 func (h *Host) SingleIPs() []netip.Addr {
+	if h == nil {
+		return nil
+	}
 	var out []netip.Addr
 	for _, p := range h.prefixes {
 		if !p.IsSingleIP() {

@@ -10,8 +10,11 @@ import (
 )
 
 // GroupNames is the closed set of opening groups, in the order reports list them.
-var GroupNames = []string{"api", "master", "etcd", "region", "registry", "monitoring", "logging",
+var GroupNames = []string{"api", "master", "etcd", "region", "registry", "iam", "monitoring", "logging",
 	"private", "pvc", "nodeport", "loadbalancer", "ingress"}
+
+// optionalGroup reports whether a catalog may leave a group out: iam when it names no IAM host.
+func (c *Catalog) optionalGroup(name string) bool { return name == "iam" && len(c.IAM) == 0 }
 
 // validate checks every field and builds the look-up maps. It lists every problem, not the first.
 func (c *Catalog) validate() []Problem {
@@ -47,8 +50,42 @@ func (c *Catalog) validate() []Problem {
 		}
 	}
 	for _, name := range GroupNames {
-		if c.groups[name] == nil {
+		if c.groups[name] == nil && !c.optionalGroup(name) {
 			bad(0, "group %q is missing", name)
+		}
+	}
+	if len(c.IAM) > 0 && c.groups["iam"] == nil {
+		bad(0, "group \"iam\" is missing (the catalog names IAM hosts)")
+	}
+	for _, list := range []struct {
+		what  string
+		hosts []Pos[string]
+	}{{"cli_hosts", c.CLIHosts}, {"iam", c.IAM}} {
+		for _, h := range list.hosts {
+			if !validHostname(h.V) {
+				bad(h.Line, "%s: %q is not a host name", list.what, h.V)
+			}
+		}
+	}
+	if e := c.API.ExpectJSON; e != "" && e != "list" {
+		bad(c.API.Host.Line, "api.expect_json %q is not \"list\"", e)
+	}
+	if p := c.PrivateInbound.V; p != "" {
+		if _, _, err := ParsePorts(p); err != nil {
+			bad(c.PrivateInbound.Line, "private_inbound: %v", err)
+		}
+	}
+	for _, m := range c.IngressMonitors {
+		if m.Name == "" || len(m.Sources) == 0 {
+			bad(m.Line, "ingress_monitors: an entry needs a name and sources")
+		}
+		if _, _, err := ParsePorts(m.Ports.V); err != nil {
+			bad(m.Ports.Line, "ingress_monitors %q: ports: %v", m.Name, err)
+		}
+		for _, s := range m.Sources {
+			if _, err := parseAddrOrPrefix(s.V); err != nil {
+				bad(s.Line, "ingress_monitors %q: %v", m.Name, err)
+			}
 		}
 	}
 
@@ -89,8 +126,11 @@ func (c *Catalog) validate() []Problem {
 			h.prefixes = append(h.prefixes, p)
 		}
 	}
-	if c.hosts[c.RegistryGlobal.V] == nil {
-		bad(c.RegistryGlobal.Line, "registry_global %q is not one of the hosts", c.RegistryGlobal.V)
+	if !validHostname(c.RegistryGlobal.V) {
+		bad(c.RegistryGlobal.Line, "registry_global %q is not a host name", c.RegistryGlobal.V)
+	}
+	if h := c.PrivateRegistryGlobal; h.V != "" && c.hosts[h.V] == nil {
+		bad(h.Line, "private_registry_global %q is not one of the hosts", h.V)
 	}
 
 	c.regions = map[string]*Region{}
@@ -107,8 +147,8 @@ func (c *Catalog) validate() []Problem {
 			return
 		}
 		c.places[name] = l
-		if region != "" && len(l.Master) == 0 {
-			bad(l.Line, "location %q has no master IPs", name)
+		if r := c.regions[region]; r != nil && !r.Regional() && len(l.Master) == 0 {
+			bad(l.Line, "location %q has no master IPs (nor has its region)", name)
 		}
 		for _, a := range l.Master {
 			if _, err := netip.ParseAddr(a.V); err != nil {
@@ -142,7 +182,8 @@ func (c *Catalog) validate() []Problem {
 			what string
 			host Pos[string]
 			need bool
-		}{{"registry", r.Registry, true}, {"monitoring", r.Monitoring, false}, {"logging", r.Logging, false}} {
+		}{{"registry", r.Registry, len(r.Registries) == 0}, {"monitoring", r.Monitoring, false}, {"logging", r.Logging, false},
+			{"private registry", r.PrivateRegistry, false}} {
 			if ref.host.V == "" && !ref.need {
 				continue
 			}
@@ -152,6 +193,18 @@ func (c *Catalog) validate() []Problem {
 		}
 		if len(r.Locations) == 0 {
 			bad(r.Line, "region %q has no locations", name)
+		}
+		for _, h := range r.Registries {
+			if !validHostname(h.V) {
+				bad(h.Line, "region %q: registry %q is not a host name", name, h.V)
+			}
+		}
+		for _, list := range [][]Pos[string]{r.Master, r.MasterPrivate} {
+			for _, a := range list {
+				if _, err := netip.ParseAddr(a.V); err != nil {
+					bad(a.Line, "region %q: master %q is not an IP address", name, a.V)
+				}
+			}
 		}
 		for j := range r.Locations {
 			addPlace(&r.Locations[j], name)

@@ -97,6 +97,13 @@ func judge(resp *http.Response, body []byte, r *Result) {
 		bad("unexpected-response:status", "%s where the service answers %s; body: %s", status, statusList(want), quoteBody(body))
 	case e.Body != "" && !strings.Contains(string(body), e.Body):
 		bad("unexpected-response:body", "%s, but the body is not the service's (it lacks %q): %s", status, e.Body, quoteBody(body))
+	case e.JSONArray:
+		var list []json.RawMessage
+		if err := json.Unmarshal(body, &list); err != nil || len(list) == 0 {
+			bad("unexpected-response:body", "%s, but the body is not a JSON list: %s", status, quoteBody(body))
+		} else {
+			r.State, r.Reason, r.Detail = Open, "open", fmt.Sprintf("%s with a JSON list of %d", status, len(list))
+		}
 	case e.JSONKey != "":
 		var doc map[string]any
 		if err := json.Unmarshal(body, &doc); err != nil {

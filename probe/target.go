@@ -37,6 +37,8 @@ type Expect struct {
 	Body string
 	// JSONKey, if non-empty, must be a top-level key of a JSON object body.
 	JSONKey string
+	// JSONArray: the body must be a non-empty JSON array (a list of zones).
+	JSONArray bool
 }
 
 // Target is one thing to dial.

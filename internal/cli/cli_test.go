@@ -64,9 +64,9 @@ func TestInvocations(t *testing.T) {
 		{[]string{"workstation", "--kubeconfig", "/nonexistent/k", "--dry-run"}, nil, 2, `fwcheck: --kubeconfig: "/nonexistent/k": no such file or directory`, ""},
 		{[]string{"worker", "--region", "us-south", "--dry-run", "--catalog", "/nonexistent/c.yaml"}, nil, 2, `fwcheck: --catalog: "/nonexistent/c.yaml": no such file or directory`, ""},
 		{[]string{"worker", "--region", "us-south", "--skip", "dns", "--dry-run"}, nil, 2,
-			`fwcheck: --skip: "dns" is not a group (valid: api, master, etcd, region, registry, monitoring, logging, private, pvc, nodeport, loadbalancer, ingress)`, ""},
+			`fwcheck: --skip: "dns" is not a group (valid: api, master, etcd, region, registry, iam, monitoring, logging, private, pvc, nodeport, loadbalancer, ingress)`, ""},
 		{[]string{"worker", "--dry-run"}, map[string]string{"FWCHECK_SKIP": "dns", "FWCHECK_REGION": "us-south"}, 2,
-			`fwcheck: FWCHECK_SKIP: "dns" is not a group (valid: api, master, etcd, region, registry, monitoring, logging, private, pvc, nodeport, loadbalancer, ingress)`, ""},
+			`fwcheck: FWCHECK_SKIP: "dns" is not a group (valid: api, master, etcd, region, registry, iam, monitoring, logging, private, pvc, nodeport, loadbalancer, ingress)`, ""},
 		{[]string{"inbound", "--node-ip", "198.51.100.7", "--dry-run"}, nil, 2, "fwcheck: --node-ip, --nodeport: worker IPs and NodePorts go together: give both", ""},
 		{[]string{"worker", "--dry-run"}, nil, 2, "fwcheck: --region: worker needs a region (one of ap-north, ap-south, eu-central, uk-south, us-east, us-south), or a master URL whose IP the catalog lists", ""},
 		// Typed input that would be ignored is an error; a flag with no effect is a warning.
