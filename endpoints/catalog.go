@@ -62,6 +62,8 @@ type Catalog struct {
 	// MonitoringDocs and LoggingDocs say where the addresses are when the page gives none.
 	MonitoringDocs string `yaml:"monitoring_docs"`
 	LoggingDocs    string `yaml:"logging_docs"`
+	// EtcdSource says where the etcd port is read (default: calico-config's etcd_endpoints).
+	EtcdSource string `yaml:"etcd_source"`
 	// PrivateInbound are ports the private firewall must let in to the workers (kubelet).
 	PrivateInbound Pos[string] `yaml:"private_inbound"`
 	// PrivateRegistryGlobal is the global registry's private name (a host with its IPs).

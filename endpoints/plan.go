@@ -1,6 +1,7 @@
 package endpoints
 
 import (
+	"cmp"
 	"crypto/x509"
 	"fmt"
 	"net/netip"
@@ -336,7 +337,8 @@ func (b *builder) etcd() {
 		if b.f.Master.Host != "" {
 			o.Destinations = []string{b.f.Master.Host}
 		}
-		note := "the etcd port is unknown: pass --etcd-endpoint HOST:PORT (etcd_endpoints of `kubectl get cm -n kube-system calico-config -o yaml`)"
+		src := cmp.Or(b.c.EtcdSource, "etcd_endpoints of `kubectl get cm -n kube-system calico-config -o yaml`")
+		note := "the etcd port is unknown: pass --etcd-endpoint HOST:PORT (" + src + ")"
 		if b.f.EtcdNote != "" {
 			note = b.f.EtcdNote + "; pass --etcd-endpoint HOST:PORT"
 		}

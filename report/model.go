@@ -43,7 +43,20 @@ type Report struct {
 	// Findings are the causes that are not the firewall (DNS, the proxy, this machine, an
 	// interrupted run, discovery): read them before the rules.
 	Findings []Finding `json:"findings"`
-	Openings []Opening `json:"openings"`
+	// AllowFrom are allowances from outside that no probe can make (the Ingress health
+	// checks' sources): requests of their own, never warnings.
+	AllowFrom []Allowance `json:"allow_from,omitempty"`
+	Openings  []Opening   `json:"openings"`
+}
+
+// Allowance is a list of sources a firewall must let in to some destinations.
+type Allowance struct {
+	Name         string   `json:"name"`
+	Reason       string   `json:"reason"`
+	Rule         string   `json:"rule"`
+	Sources      []string `json:"sources"`
+	Destinations []string `json:"destinations"`
+	Ports        string   `json:"ports"`
 }
 
 // Tool names the fwcheck build and catalog edition that made the report.
@@ -184,6 +197,11 @@ func Build(plan *endpoints.Plan, results [][][]probe.Result, m Meta) *Report {
 		r.Openings[i].Rule = strings.ReplaceAll(r.Openings[i].Rule, unknownSource, src)
 	}
 	r.Findings = collectFindings(r.Openings, m.Findings, m.Resolver)
+	for _, a := range plan.Allow {
+		r.AllowFrom = append(r.AllowFrom, Allowance{Name: a.Name, Reason: a.Reason, Sources: a.Sources,
+			Destinations: a.Destinations, Ports: a.Ports,
+			Rule: fmt.Sprintf("allow %s from %s to %s port %s", a.Protocol, strings.Join(a.Sources, ", "), strings.Join(a.Destinations, ", "), a.Ports)})
+	}
 	r.Summary = summarize(r.Openings)
 	return r
 }

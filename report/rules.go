@@ -30,6 +30,11 @@ func writeRules(w io.Writer, r *Report) error {
 			}
 		}
 	}
+	for _, a := range r.AllowFrom {
+		if _, err := fmt.Fprintf(w, "%s  # %s (inbound allowance)\n", a.Rule, a.Name); err != nil {
+			return err
+		}
+	}
 	if r.DryRun {
 		for _, o := range r.Openings {
 			if o.Rule == "" {

@@ -68,6 +68,13 @@ func (t *textWriter) Write(w io.Writer, r *Report) error {
 			t.opening(&b, o, r.DryRun)
 		}
 	}
+	if len(r.AllowFrom) > 0 {
+		b.WriteString("\n" + t.hd.Sprintf("ALLOW FROM THESE SOURCES (%d): inbound allowances no probe can make", len(r.AllowFrom)) + "\n")
+		for _, a := range r.AllowFrom {
+			b.WriteString(wrapAt("  - ", 6, terminalSafe(a.Name+": "+a.Reason), t.width()))
+			b.WriteString(wrapAt("      ", 8, terminalSafe(a.Rule), t.width()))
+		}
+	}
 	b.WriteString("\n" + t.summary(r) + "\n")
 	_, err := io.WriteString(w, b.String())
 	return err

@@ -14,6 +14,7 @@ import (
 
 func catalogCommand(stdout io.Writer, code *int) *cli.Command {
 	catalogFlag := &cli.StringFlag{Name: "catalog", Usage: "a catalog `FILE` instead of the embedded one", EnvVars: []string{"FWCHECK_CATALOG"}}
+	editionFlag := &cli.StringFlag{Name: "edition", Usage: "the embedded catalog of this `EDITION`: " + strings.Join(endpoints.Editions(), ", ") + " or current", EnvVars: []string{"FWCHECK_EDITION"}}
 	// noArgs refuses what would be silently ignored.
 	noArgs := func(c *cli.Context, most int) error {
 		if c.NArg() > most {
@@ -31,12 +32,12 @@ func catalogCommand(stdout io.Writer, code *int) *cli.Command {
 				Name:      "list",
 				Usage:     "list the regions and their locations",
 				UsageText: "fwcheck catalog list",
-				Flags:     []cli.Flag{catalogFlag},
+				Flags:     []cli.Flag{catalogFlag, editionFlag},
 				Action: func(c *cli.Context) error {
 					if err := noArgs(c, 0); err != nil {
 						return err
 					}
-					cat, err := loadCatalog(c.String("catalog"))
+					cat, err := loadCatalog(c.String("catalog"), c.String("edition"))
 					if err != nil {
 						return err
 					}
@@ -48,12 +49,12 @@ func catalogCommand(stdout io.Writer, code *int) *cli.Command {
 				Usage:     "show a region's groups, hosts and locations (every region's without one)",
 				ArgsUsage: "[REGION]",
 				UsageText: "fwcheck catalog show us-south",
-				Flags:     []cli.Flag{catalogFlag},
+				Flags:     []cli.Flag{catalogFlag, editionFlag},
 				Action: func(c *cli.Context) error {
 					if err := noArgs(c, 1); err != nil {
 						return err
 					}
-					cat, err := loadCatalog(c.String("catalog"))
+					cat, err := loadCatalog(c.String("catalog"), c.String("edition"))
 					if err != nil {
 						return err
 					}
@@ -64,12 +65,12 @@ func catalogCommand(stdout io.Writer, code *int) *cli.Command {
 				Name:      "export",
 				Usage:     "write the catalog in the format --catalog reads, to edit and use",
 				UsageText: "fwcheck catalog export > my-catalog.yaml",
-				Flags:     []cli.Flag{catalogFlag},
+				Flags:     []cli.Flag{catalogFlag, editionFlag},
 				Action: func(c *cli.Context) error {
 					if err := noArgs(c, 0); err != nil {
 						return err
 					}
-					cat, err := loadCatalog(c.String("catalog"))
+					cat, err := loadCatalog(c.String("catalog"), c.String("edition"))
 					if err != nil {
 						return err
 					}
@@ -129,7 +130,8 @@ func listCatalog(w io.Writer, cat *endpoints.Catalog) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	_, err := fmt.Fprintf(w, "catalog edition %s (%s)\n", cat.Edition, cat.Name)
+	_, err := fmt.Fprintf(w, "catalog edition %s (%s); embedded editions: %s (default), %s (current: --edition current)\n",
+		cat.Edition, cat.Name, endpoints.DefaultEdition, endpoints.CurrentEdition)
 	return err
 }
 

@@ -14,10 +14,14 @@ import (
 	"github.com/fwcheck/fwcheck/report"
 )
 
-// loadCatalog reads --catalog, or the embedded catalog. Any problem is bad input.
-func loadCatalog(file string) (*endpoints.Catalog, error) {
+// loadCatalog reads --catalog, or the embedded catalog of an edition ("" for the default).
+// Any problem is bad input; --edition and --catalog together are too.
+func loadCatalog(file, edition string) (*endpoints.Catalog, error) {
+	if file != "" && edition != "" {
+		return nil, badInput("--edition and --catalog together: a catalog file has its own edition; give one of them")
+	}
 	if file == "" {
-		c, err := endpoints.Embedded()
+		c, err := endpoints.EmbeddedEdition(edition)
 		if err != nil {
 			return nil, usageError{err}
 		}
@@ -37,9 +41,12 @@ func loadCatalog(file string) (*endpoints.Catalog, error) {
 // check runs one check command: the run package plans, probes and judges; here the flags go
 // in and the reports and the exit code come out.
 func check(ctx context.Context, o *options, stdout, stderr io.Writer) (int, error) {
-	cat, err := loadCatalog(o.catalogFile)
-	if err != nil {
-		return ExitBadInput, err
+	var cat *endpoints.Catalog // nil: the run picks the embedded edition
+	if o.catalogFile != "" || o.edition != "" {
+		var err error
+		if cat, err = loadCatalog(o.catalogFile, o.edition); err != nil {
+			return ExitBadInput, o.inputError(err)
+		}
 	}
 	sinks, err := openOutputs(o, stdout)
 	if err != nil {
@@ -55,7 +62,7 @@ func check(ctx context.Context, o *options, stdout, stderr io.Writer) (int, erro
 	}
 	v, _ := versionString()
 	in := run.Input{
-		Catalog: cat, Facts: o.facts, Probe: o.probe, Kubeconfig: o.kubeconfig, KubeContext: o.kubeContext,
+		Catalog: cat, Edition: o.edition, Facts: o.facts, Probe: o.probe, Kubeconfig: o.kubeconfig, KubeContext: o.kubeContext,
 		Getenv: o.getenv, DryRun: o.dryRun, Version: v, Via: o.via(), ViaFor: o.viaFor,
 	}
 	if bar != nil {

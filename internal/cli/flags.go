@@ -49,7 +49,7 @@ func envs(name string) []string { return []string{envVar(name)} }
 var flagDefs = []flagDef{
 	{"region", []string{cmdWorkstation, cmdWorker}, func(h bool) cli.Flag {
 		return &cli.StringFlag{Name: "region", Category: catCheck, Hidden: h, EnvVars: envs("region"),
-			Usage: "the cluster's `REGION` (" + strings.Join(regionNames(), ", ") + "); inferred from the master IP"}
+			Usage: "the cluster's `REGION` (" + strings.Join(regionNames(), ", ") + "); inferred from the master URL"}
 	}},
 	{"location", []string{cmdWorkstation, cmdWorker}, func(h bool) cli.Flag {
 		return &cli.StringSliceFlag{Name: "location", Category: catCheck, Hidden: h, EnvVars: envs("location"),
@@ -106,6 +106,11 @@ var flagDefs = []flagDef{
 	{"skip", []string{cmdWorkstation, cmdWorker, cmdInbound}, func(h bool) cli.Flag {
 		return &cli.StringSliceFlag{Name: "skip", Category: catCheck, Hidden: h, EnvVars: envs("skip"),
 			Usage: "leave out a `GROUP` (repeatable): " + strings.Join(endpoints.GroupNames, ", ")}
+	}},
+	{"edition", []string{cmdWorkstation, cmdWorker, cmdInbound}, func(h bool) cli.Flag {
+		return &cli.StringFlag{Name: "edition", Category: catCheck, Hidden: h, EnvVars: envs("edition"),
+			DefaultText: endpoints.DefaultEdition + ", or " + endpoints.CurrentEdition + " for a master URL of its form",
+			Usage:       "the firewall page's `EDITION`: " + strings.Join(endpoints.Editions(), ", ") + " or current"}
 	}},
 	{"catalog", []string{cmdWorkstation, cmdWorker, cmdInbound}, func(h bool) cli.Flag {
 		return &cli.StringFlag{Name: "catalog", Category: catCheck, Hidden: h, EnvVars: envs("catalog"),
@@ -198,9 +203,17 @@ func ineffective(command string) map[string]bool {
 	return m
 }
 
+// regionNames lists the regions of every embedded edition, each name once.
 func regionNames() []string {
-	if c, err := endpoints.Embedded(); err == nil {
-		return c.RegionNames()
+	var names []string
+	for _, ed := range endpoints.Editions() {
+		if c, err := endpoints.EmbeddedEdition(ed); err == nil {
+			for _, n := range c.RegionNames() {
+				if !slices.Contains(names, n) {
+					names = append(names, n)
+				}
+			}
+		}
 	}
-	return nil
+	return names
 }

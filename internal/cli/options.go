@@ -31,6 +31,7 @@ type options struct {
 	noColor     bool
 	quiet       bool
 	verbose     bool
+	edition     string
 	getenv      func(string) string
 	// typed are the flags given on the command line (the rest came from FWCHECK_*).
 	typed map[string]bool
@@ -43,7 +44,7 @@ type outputSpec struct {
 
 // optionsFrom reads the flags into options and rejects bad input (exit 2) naming the flag.
 func optionsFrom(c *cli.Context, p endpoints.Profile, getenv func(string) string, typed map[string]bool) (*options, error) {
-	o := &options{getenv: getenv, typed: typed, catalogFile: c.String("catalog"), exportCA: c.String("export-ca"), kubeconfig: c.String("kubeconfig"), kubeContext: c.String("context"), dryRun: c.Bool("dry-run"),
+	o := &options{getenv: getenv, typed: typed, edition: c.String("edition"), catalogFile: c.String("catalog"), exportCA: c.String("export-ca"), kubeconfig: c.String("kubeconfig"), kubeContext: c.String("context"), dryRun: c.Bool("dry-run"),
 		strict: c.Bool("strict"), noColor: c.Bool("no-color"), quiet: c.Bool("quiet"), verbose: c.Bool("verbose")}
 	f := &o.facts
 	f.Profile = p

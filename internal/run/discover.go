@@ -43,7 +43,7 @@ func loadKubeconfig(in *Input) (*endpoints.Kubeconfig, error) {
 		return nil, nil
 	}
 	if in.DryRun {
-		f.EtcdNote = "dry run: the etcd endpoints would be read from kube-system/calico-config through the API"
+		f.EtcdNote = "dry run: the etcd endpoint would be read through the API (calico-config for edition 2018-04-18, cluster-info since)"
 	}
 	return kc, nil
 }
@@ -52,7 +52,11 @@ func loadKubeconfig(in *Input) (*endpoints.Kubeconfig, error) {
 // look-up needs the credentials; it is bounded by the run's timeout, a credential plugin
 // included, and its failure is a discovery finding: etcd is unverified, the master is still
 // checked.
-func discoverEtcd(ctx context.Context, in *Input, kc *endpoints.Kubeconfig) []report.Finding {
+func discoverEtcd(ctx context.Context, in *Input, kc *endpoints.Kubeconfig, edition string) []report.Finding {
+	cm := calicoConfig
+	if edition != endpoints.DefaultEdition {
+		cm = clusterInfo // since the 2021 pages: cluster-info's etcd_host
+	}
 	f := &in.Facts
 	timeout := in.Probe.Timeout
 	if timeout <= 0 {
@@ -64,22 +68,22 @@ func discoverEtcd(ctx context.Context, in *Input, kc *endpoints.Kubeconfig) []re
 		if err := runCredentialPlugin(dctx, kc.REST); err != nil {
 			return "", err
 		}
-		return calicoEtcdEndpoints(dctx, kc.REST, in.Probe.Proxy)
+		return readConfigMapKey(dctx, kc.REST, in.Probe.Proxy, cm)
 	}()
 	var parsed []endpoints.HostPort
 	if err == nil {
-		if parsed, err = endpoints.ParseEtcdEndpoints(eps); err != nil {
-			err = fmt.Errorf("calico-config's etcd_endpoints %s does not parse (%v)", quote.Value(eps), err)
+		if parsed, err = cm.parse(eps); err != nil {
+			err = fmt.Errorf("%s's %s %s does not parse (%v)", cm.name, cm.key, quote.Value(eps), err)
 		}
 	}
 	if err != nil {
 		f.EtcdNote = err.Error()
 		return []report.Finding{{Kind: report.FindingDiscovery,
-			Summary: "the etcd endpoints could not be read from kube-system/calico-config: etcd is unverified; pass --etcd-endpoint",
+			Summary: fmt.Sprintf("the etcd endpoint could not be read from kube-system/%s: etcd is unverified; pass --etcd-endpoint", cm.name),
 			Detail:  err.Error(),
-			Targets: []string{"https://" + kc.Master.String() + "/api/v1/namespaces/kube-system/configmaps/calico-config"}}}
+			Targets: []string{"https://" + kc.Master.String() + cm.path()}}}
 	}
 	f.Etcd = parsed
-	f.Notes = append(f.Notes, fmt.Sprintf("etcd endpoints %s from kube-system/calico-config", eps))
+	f.Notes = append(f.Notes, fmt.Sprintf("etcd endpoint %s from kube-system/%s %s", eps, cm.name, cm.key))
 	return nil
 }

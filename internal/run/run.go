@@ -19,7 +19,10 @@ import (
 
 // Input is everything a run needs.
 type Input struct {
+	// Catalog is a catalog file's (--catalog); nil picks an embedded edition: Edition if
+	// given, else the one the facts point to (endpoints.SelectEdition).
 	Catalog *endpoints.Catalog
+	Edition string
 	Facts   endpoints.Facts
 	Probe   probe.Config
 	// Kubeconfig and KubeContext name where to discover the cluster's facts (empty: the
@@ -54,6 +57,11 @@ func Run(ctx context.Context, in Input) (*Outcome, error) {
 	if err != nil {
 		return nil, err
 	}
+	if in.Catalog == nil {
+		if in.Catalog, err = endpoints.SelectEdition(in.Edition, &in.Facts); err != nil {
+			return nil, err
+		}
+	}
 	// Plan once before any look-up dials, so that bad input never dials.
 	if _, err := in.Catalog.BuildPlan(in.Facts); err != nil {
 		return nil, err
@@ -61,7 +69,7 @@ func Run(ctx context.Context, in Input) (*Outcome, error) {
 	prober := probe.New(in.Probe)
 	var findings []report.Finding
 	if kc != nil && !in.DryRun {
-		findings = discoverEtcd(ctx, &in, kc)
+		findings = discoverEtcd(ctx, &in, kc, in.Catalog.Edition)
 	}
 	plan, err := in.Catalog.BuildPlan(in.Facts)
 	if err != nil {
