@@ -144,3 +144,33 @@ func TestNoFlagNamesBelowTheCLI(t *testing.T) {
 		}
 	}
 }
+
+// TestDryRunGolden: the plans of the current edition, as golden files (-update rewrites them):
+// a worker with the private network, and a workstation whose master URL picks the edition.
+func TestDryRunGolden(t *testing.T) {
+	for name, args := range map[string][]string{
+		"worker-2025-us-south-private": {"worker", "--edition", "2025-07-08", "--region", "us-south", "--private", "--dry-run", "-o", "text", "-o", "json=-"},
+		"workstation-2025-master-url":  {"workstation", "--master-url", "https://c3.us-south.containers.cloud.ibm.com:30426", "--dry-run", "-q"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			if name == "worker-2025-us-south-private" {
+				args = args[:len(args)-2] // one output to stdout
+			}
+			code, stdout, stderr := fwcheck(t, nil, args...)
+			if code != 0 || stderr != "" {
+				t.Fatalf("exit %d, stderr %q", code, stderr)
+			}
+			file := filepath.Join("testdata", "dryrun", name+".txt")
+			if *update {
+				os.WriteFile(file, []byte(stdout), 0o644)
+			}
+			want, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if stdout != string(want) {
+				t.Errorf("the plan differs from %s (go test ./internal/cli -update):\n%s", file, stdout)
+			}
+		})
+	}
+}
