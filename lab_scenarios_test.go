@@ -372,3 +372,53 @@ func TestLabRandomLoss(t *testing.T) {
 		})
 	}
 }
+
+// TestLabWorkstation2025: the current edition's workstation checks through the lab: the API's
+// JSON list of zones, cloud.ibm.com, the master URL and the etcd port.
+func TestLabWorkstation2025(t *testing.T) {
+	l := needLab(t)
+	master := l.addr2025(t, "169.46.7.238")
+	code, rep, el, stderr := l.run(t, nsClient, nil, "workstation", "--catalog", l.catalog2025, "--timeout", labTimeout.String(),
+		"--master-url", "https://"+master+":31142", "--etcd-endpoint", master+":31234")
+	checkRun(t, code, 0, el, 0, stderr)
+	checkStates(t, rep, map[string]string{
+		"api 198.18.129.1:443":        "open",
+		"master " + master + ":31142": "open",
+		"etcd " + master + ":31234":   "open",
+	})
+	if rep.Summary.Missing != 0 {
+		t.Errorf("missing %v", rep.missing())
+	}
+}
+
+// TestLabWorker2025: a worker of the current edition in us-south behind a firewall that drops
+// one public master IP and the regional registry: the region opening is missing with a rule
+// naming only that IP, the registry is missing, IAM and the global registry are verified, and
+// monitoring and logging (no address on the page) are unverified warnings.
+func TestLabWorker2025(t *testing.T) {
+	l := needLab(t)
+	dropped := l.addr2025(t, "169.46.7.238")
+	nft(t, nsRouter, "worker2025", fmt.Sprintf(`chain forward_filter { type filter hook forward priority 0; policy accept;
+		ip daddr %s tcp dport 443 drop
+	}`, dropped))
+	code, rep, el, stderr := l.run(t, nsClient, nil, "worker", "--region", "us-south", "--catalog", l.catalog2025, "--timeout", labTimeout.String())
+	checkRun(t, code, 1, el, 0, stderr)
+	checkStates(t, rep, map[string]string{
+		"region-us-south " + dropped + ":443":                         "filtered",
+		"region-us-south " + l.addr2025(t, "169.47.70.10") + ":443":   "open",
+		"region-us-south " + l.addr2025(t, "104.96.181.129") + ":443": "open",
+	})
+	status := map[string]string{}
+	for _, o := range rep.Openings {
+		status[o.ID] = o.Status
+		if o.ID == "region-us-south" && o.Rule != "allow tcp from "+clientAddr+" to "+dropped+" port 443" {
+			t.Errorf("region rule = %q; want only the dropped IP", o.Rule)
+		}
+	}
+	for id, want := range map[string]string{"region-us-south": "missing", "registry-global": "verified", "registry-us-south": "verified",
+		"iam": "verified", "monitoring-us-south": "warning", "logging-us-south": "warning", "private-us-south": "skipped"} {
+		if status[id] != want {
+			t.Errorf("%s = %s; want %s", id, status[id], want)
+		}
+	}
+}

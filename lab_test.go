@@ -61,7 +61,10 @@ const labServerEnv = "FWCHECK_LAB_SERVER"
 type lab struct {
 	dir     string
 	bin     string
-	catalog string // the rewritten catalog file
+	catalog string // the rewritten catalog file (edition 2018-04-18)
+	// catalog2025 is the 2025-07-08 edition rewritten the same way, with its own address map.
+	catalog2025 string
+	addrMap2025 map[string]string
 	ca      string // the lab CA (PEM), trusted by fwcheck via SSL_CERT_FILE
 	names   map[string]string
 	addrMap map[string]string // catalog address or CIDR -> lab address or CIDR
@@ -227,19 +230,20 @@ func (l *lab) stop() {
 
 var ipOrCIDR = regexp.MustCompile(`\b(\d{1,3}(?:\.\d{1,3}){3})(/\d{1,2})?\b`)
 
-// writeCatalog rewrites `fwcheck catalog export` into the lab: every single address into
-// 198.18.128.0/17, every range into an aligned block of 198.19.0.0/16 of the same size (a /16
-// shrinks to a /24). Host names stay, and dnsmasq serves them.
-func (l *lab) writeCatalog() error {
-	out, err := exec.Command(l.bin, "catalog", "export").Output()
+// rewriteCatalog rewrites `fwcheck catalog export --edition E` into the lab: every single
+// address into 198.18.128.0/17 from firstIP on, every range into an aligned block of
+// 198.19.0.0/16 of the same size (a /20 or larger shrinks to a /24). Host names stay, and
+// dnsmasq serves them; names the catalog gives no address for answer at the API's address.
+func (l *lab) rewriteCatalog(edition, file, firstIP string) (map[string]string, error) {
+	out, err := exec.Command(l.bin, "catalog", "export", "--edition", edition).Output()
 	if err != nil {
-		return fmt.Errorf("catalog export: %v", err)
+		return nil, fmt.Errorf("catalog export: %v", err)
 	}
-	l.addrMap = map[string]string{}
-	nextIP := netip.MustParseAddr("198.18.130.1")
+	addrMap := map[string]string{}
+	nextIP := netip.MustParseAddr(firstIP)
 	nextBlock := netip.MustParseAddr("198.19.0.0")
 	rewritten := ipOrCIDR.ReplaceAllStringFunc(string(out), func(m string) string {
-		if v, ok := l.addrMap[m]; ok {
+		if v, ok := addrMap[m]; ok {
 			return v
 		}
 		var v string
@@ -259,19 +263,20 @@ func (l *lab) writeCatalog() error {
 			n += size
 			nextBlock = netip.AddrFrom4([4]byte{byte(n >> 24), byte(n >> 16), byte(n >> 8), byte(n)})
 		}
-		l.addrMap[m] = v
+		if a, _, _ := strings.Cut(v, "/"); !netip.MustParsePrefix("198.18.0.0/15").Contains(netip.MustParseAddr(a)) {
+			panic("the lab rewrite left 198.18.0.0/15: " + v) // never an address outside the lab
+		}
+		addrMap[m] = v
 		return v
 	})
-	l.catalog = filepath.Join(l.dir, "catalog.yaml")
-	if err := os.WriteFile(l.catalog, []byte(rewritten), 0o644); err != nil {
-		return err
+	if err := os.WriteFile(file, []byte(rewritten), 0o644); err != nil {
+		return nil, err
 	}
-	if out, err := exec.Command(l.bin, "catalog", "validate", l.catalog).CombinedOutput(); err != nil {
-		return fmt.Errorf("the lab catalog does not validate: %s", out)
+	if out, err := exec.Command(l.bin, "catalog", "validate", file).CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("the lab catalog does not validate: %s", out)
 	}
-	// Names: the API host, and every host of the catalog at its first documented (rewritten)
-	// address, or one inside its first range.
-	l.names = map[string]string{"containers.bluemix.net": "198.18.129.1"}
+	// Names: every host of the catalog at its first documented (rewritten) address, or one
+	// inside its first range.
 	hostRe := regexp.MustCompile(`(?m)^  - name: (\S+)\n    addresses: \[([^,\]]+)`)
 	for _, m := range hostRe.FindAllStringSubmatch(rewritten, -1) {
 		a := m[2]
@@ -280,7 +285,35 @@ func (l *lab) writeCatalog() error {
 		}
 		l.names[m[1]] = a
 	}
-	return nil
+	return addrMap, nil
+}
+
+// writeCatalog writes the lab's catalogs of both editions.
+func (l *lab) writeCatalog() error {
+	// The API hosts and the names the 2025 page gives no address for answer at one address.
+	l.names = map[string]string{}
+	for _, n := range []string{"containers.bluemix.net", "containers.cloud.ibm.com", "cloud.ibm.com", "icr.io", "us.icr.io",
+		"iam.cloud.ibm.com", "iam.bluemix.net", "c3.us-south.containers.cloud.ibm.com"} {
+		l.names[n] = "198.18.129.1"
+	}
+	var err error
+	l.catalog = filepath.Join(l.dir, "catalog.yaml")
+	if l.addrMap, err = l.rewriteCatalog("2018-04-18", l.catalog, "198.18.130.1"); err != nil {
+		return err
+	}
+	l.catalog2025 = filepath.Join(l.dir, "catalog-2025.yaml")
+	l.addrMap2025, err = l.rewriteCatalog("2025-07-08", l.catalog2025, "198.18.140.1")
+	return err
+}
+
+// addr2025 returns the lab address a 2025 catalog address was rewritten to.
+func (l *lab) addr2025(t *testing.T, catalogAddr string) string {
+	t.Helper()
+	v, ok := l.addrMap2025[catalogAddr]
+	if !ok {
+		t.Fatalf("%s is not in the 2025 catalog", catalogAddr)
+	}
+	return v
 }
 
 // addr returns the lab address a catalog address was rewritten to.
@@ -397,6 +430,9 @@ func labServe(dir string) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/v1/", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, "                  )___(\n ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~\n")
+	})
+	mux.HandleFunc("/v1/zones", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `[{"id":"dal10","metro":"dal"},{"id":"dal12","metro":"dal"}]`)
 	})
 	mux.HandleFunc("/version", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, `{"major":"1","minor":"7+","gitVersion":"v1.7.4-2+lab"}`)

@@ -364,8 +364,6 @@ func (b *builder) regionLocations() {
 			o.Destinations = append(o.Destinations, ip.V)
 			o.Targets = append(o.Targets, probe.Target{Host: ip.V, Addr: netip.MustParseAddr(ip.V), Port: 443, Check: probe.CheckTCP})
 		}
-		o.Targets = append(o.Targets, probe.Target{Check: probe.CheckNone,
-			Note: fmt.Sprintf("UDP 443 to the %d IPs: a datagram proves nothing without an answer", len(r.Master))})
 		return
 	}
 	for _, l := range b.locs {
@@ -398,6 +396,9 @@ func (b *builder) workerMaster() {
 				o.Targets = append(o.Targets, probe.Target{Host: ip.V, Addr: netip.MustParseAddr(ip.V), Port: m.Port, Check: probe.CheckTCP})
 			}
 		}
+	}
+	if b.region.Regional() {
+		o.Ports = "443," + o.Ports // the page's rule: TCP and UDP 443 and the master ports
 	}
 	note := fmt.Sprintf("ports %s (TCP and UDP) on %d master IPs: no listener is known on them, so no probe can prove them", o.Ports, len(o.Destinations))
 	if b.f.Master.Host == "" {

@@ -108,9 +108,9 @@ groups:
   - name: region
     section: firewall_outbound
     title: "worker nodes to the cluster master IPs of the region"
-    reason: "workers reach the master over the public cloud service endpoint on TCP and UDP 443 at every IP of the region's table"
+    reason: "workers reach the master over the public cloud service endpoint on TCP 443 at every IP of the region's table (UDP 443 with the master ports)"
     required: true
-    protocol: tcp,udp
+    protocol: tcp
     ports: "443"
   - name: registry
     section: firewall_outbound
