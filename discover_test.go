@@ -32,6 +32,8 @@ type apiServer struct {
 	clientCA  *x509.Certificate
 	clientKey *ecdsa.PrivateKey
 	noEtcdKey bool
+	// etcdHost is cluster-info's etcd_host (edition 2025-07-08); "" serves the host:port form.
+	etcdHost string
 }
 
 // newAPIServer plays the cluster's API server: /version, and calico-config for a caller that
@@ -78,6 +80,16 @@ func newAPIServer(t *testing.T) *apiServer {
 				data = map[string]string{"calico_backend": "bird"}
 			}
 			json.NewEncoder(w).Encode(map[string]any{"kind": "ConfigMap", "data": data})
+		case "/api/v1/namespaces/kube-system/configmaps/cluster-info":
+			if r.Header.Get("Authorization") != "Bearer tok-SECRET-123" {
+				http.Error(w, `{"kind":"Status","code":401}`, http.StatusUnauthorized)
+				return
+			}
+			host := a.etcdHost
+			if host == "" {
+				host = a.etcd
+			}
+			json.NewEncoder(w).Encode(map[string]any{"kind": "ConfigMap", "data": map[string]string{"etcd_host": host}})
 		default:
 			http.NotFound(w, r)
 		}
@@ -249,4 +261,30 @@ func TestKubeconfigProblems(t *testing.T) {
 			t.Errorf("exit %d, stderr %q; want 2 and one line naming the file", code, errOut)
 		}
 	})
+}
+
+// TestClusterInfoEtcdHost: the current edition reads the etcd endpoint from cluster-info's
+// etcd_host, in each form FACTS.md 3.10 allows (host:port, a URL, a bare host naming no port).
+func TestClusterInfoEtcdHost(t *testing.T) {
+	a := newAPIServer(t)
+	for _, tc := range []struct {
+		name, etcdHost, state, note string
+	}{
+		{"host:port", "", "open", "from kube-system/cluster-info etcd_host"},
+		{"URL", "https://" + a.etcd, "open", "from kube-system/cluster-info etcd_host"},
+		{"bare host", "127.0.0.1", "unverified", "names no port"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a.etcdHost = tc.etcdHost
+			code, d, errOut := runDiscover(t, nil, "--edition", "2025-07-08", "--kubeconfig", a.kubeconfig(t, "token.yaml", nil))
+			if code == 2 {
+				t.Fatalf("exit 2: %s", errOut)
+			}
+			st, det := d.probe("etcd")
+			all := strings.Join(d.Notes, "\n") + det
+			if st != tc.state || !strings.Contains(all, tc.note) {
+				t.Errorf("etcd = %s (%s), notes %q; want %s mentioning %q", st, det, d.Notes, tc.state, tc.note)
+			}
+		})
+	}
 }
