@@ -156,7 +156,21 @@ func showCatalog(w io.Writer, cat *endpoints.Catalog, region string) error {
 	fmt.Fprintf(&b, "\napi: https://%s:%d%s\n", cat.API.Host.V, cat.API.Port.V, cat.API.Path)
 	for _, r := range regions {
 		fmt.Fprintf(&b, "\n%s (%s)\n", r.Name.V, r.Title)
-		for _, h := range []string{cat.RegistryGlobal.V, r.Registry.V, r.Monitoring.V, r.Logging.V} {
+		if len(r.Aliases) > 0 {
+			fmt.Fprintf(&b, "  also known as %s\n", strings.Join(r.Aliases, ", "))
+		}
+		if r.Regional() {
+			fmt.Fprintf(&b, "  master (public, %d) %s\n", len(r.Master), joinPos(r.Master))
+			fmt.Fprintf(&b, "  master (private, %d) %s\n", len(r.MasterPrivate), joinPos(r.MasterPrivate))
+		}
+		for _, n := range r.Notes {
+			fmt.Fprintf(&b, "  note: %s\n", n)
+		}
+		hosts := []string{cat.RegistryGlobal.V, r.Registry.V, r.Monitoring.V, r.Logging.V, r.PrivateRegistry.V}
+		for _, h := range r.Registries {
+			hosts = append(hosts, h.V)
+		}
+		for _, h := range hosts {
 			if h == "" {
 				continue
 			}
@@ -167,8 +181,11 @@ func showCatalog(w io.Writer, cat *endpoints.Catalog, region string) error {
 			fmt.Fprintf(&b, "  host %-36s %s\n", h, strings.Join(addrs, " "))
 		}
 		for _, l := range r.Locations {
-			fmt.Fprintf(&b, "  location %-6s master %s; front-end %s; back-end %s\n", l.Name.V,
-				joinPos(l.Master), joinPos(l.Frontend), joinPos(l.Backend))
+			master := ""
+			if len(l.Master) > 0 {
+				master = "master " + joinPos(l.Master) + "; "
+			}
+			fmt.Fprintf(&b, "  location %-6s %sfront-end %s; back-end %s\n", l.Name.V, master, joinPos(l.Frontend), joinPos(l.Backend))
 		}
 	}
 	_, err := io.WriteString(w, b.String())
