@@ -65,10 +65,10 @@ type lab struct {
 	// catalog2025 is the 2025-07-08 edition rewritten the same way, with its own address map.
 	catalog2025 string
 	addrMap2025 map[string]string
-	ca      string // the lab CA (PEM), trusted by fwcheck via SSL_CERT_FILE
-	names   map[string]string
-	addrMap map[string]string // catalog address or CIDR -> lab address or CIDR
-	procs   []*exec.Cmd
+	ca          string // the lab CA (PEM), trusted by fwcheck via SSL_CERT_FILE
+	names       map[string]string
+	addrMap     map[string]string // catalog address or CIDR -> lab address or CIDR
+	procs       []*exec.Cmd
 }
 
 var (
