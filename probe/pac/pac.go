@@ -1,0 +1,206 @@
+// Package pac evaluates proxy auto-config (PAC) files: JavaScript in a real engine (goja), with
+// the standard functions implemented in Go from their published definitions (Netscape's set and
+// Microsoft's IPv6 extensions). Name look-ups go through an injected resolver, so that a PAC
+// file asks the same resolver the probes do, bounded by the caller's context.
+package pac
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/dop251/goja"
+)
+
+// Resolver looks a name up, both families.
+type Resolver func(ctx context.Context, host string) ([]netip.Addr, error)
+
+// Env is what the standard functions see of the machine.
+type Env struct {
+	// Resolve looks names up (dnsResolve, isResolvable, isInNet, ...). If nil, nothing resolves.
+	Resolve Resolver
+	// MyIPs are this machine's addresses, the first IPv4 one for myIpAddress. If empty,
+	// myIpAddress answers 127.0.0.1.
+	MyIPs []netip.Addr
+	// Now is the clock of weekdayRange, dateRange and timeRange. If nil, time.Now.
+	Now func() time.Time
+	// Alert receives alert() messages. If nil, they are dropped.
+	Alert func(string)
+}
+
+// maxEval bounds one FindProxyForURL call: a PAC file that loops must not hold a probe.
+const maxEval = 2 * time.Second
+
+// Script is a compiled PAC file. It is safe for concurrent use.
+type Script struct {
+	Name string
+	prog *goja.Program
+	env  Env
+	pool sync.Pool // *runtime with the script loaded
+}
+
+// runtime is one JavaScript engine with the script loaded; cc carries the context of the
+// call in progress to the functions that resolve names.
+type runtime struct {
+	vm *goja.Runtime
+	cc *callCtx
+}
+
+// Parse compiles a PAC file and checks that it defines FindProxyForURL (or FindProxyForURLEx).
+// Its errors name the file and the line.
+func Parse(name string, src []byte, env Env) (*Script, error) {
+	prog, err := goja.Compile(name, string(src), false)
+	if err != nil {
+		var se *goja.CompilerSyntaxError
+		if errors.As(err, &se) {
+			return nil, fmt.Errorf("%s", strings.TrimPrefix(se.Error(), "SyntaxError: "))
+		}
+		return nil, err
+	}
+	if env.Now == nil {
+		env.Now = time.Now
+	}
+	s := &Script{Name: name, prog: prog, env: env}
+	rt, err := s.newRuntime(context.Background())
+	if err != nil {
+		return nil, err
+	}
+	if entry(rt.vm) == nil {
+		return nil, fmt.Errorf("%s defines no FindProxyForURL function", name)
+	}
+	s.pool.Put(rt)
+	return s, nil
+}
+
+func entry(vm *goja.Runtime) goja.Callable {
+	for _, name := range []string{"FindProxyForURLEx", "FindProxyForURL"} {
+		if f, ok := goja.AssertFunction(vm.Get(name)); ok {
+			return f
+		}
+	}
+	return nil
+}
+
+// callCtx holds the context of the call in progress for the resolver-backed functions.
+type callCtx struct{ ctx context.Context }
+
+func (s *Script) newRuntime(ctx context.Context) (*runtime, error) {
+	rt := &runtime{vm: goja.New(), cc: &callCtx{ctx: ctx}}
+	s.bind(rt.vm, rt.cc)
+	timer := time.AfterFunc(maxEval, func() { rt.vm.Interrupt("the PAC file did not finish loading within " + maxEval.String()) })
+	defer timer.Stop()
+	if _, err := rt.vm.RunProgram(s.prog); err != nil {
+		return nil, fmt.Errorf("%s: %v", s.Name, jsError(err))
+	}
+	return rt, nil
+}
+
+// Find calls FindProxyForURL(url, host) and parses its answer into the choices, in order.
+func (s *Script) Find(ctx context.Context, url, host string) ([]Choice, error) {
+	rt, _ := s.pool.Get().(*runtime)
+	if rt == nil {
+		var err error
+		if rt, err = s.newRuntime(ctx); err != nil {
+			return nil, err
+		}
+	}
+	vm := rt.vm
+	vm.ClearInterrupt()
+	rt.cc.ctx = ctx
+	deadline := maxEval
+	if dl, ok := ctx.Deadline(); ok {
+		deadline = min(deadline, time.Until(dl))
+	}
+	timer := time.AfterFunc(max(deadline, time.Millisecond), func() {
+		vm.Interrupt("FindProxyForURL did not return within the time allowed")
+	})
+	v, err := entry(vm)(goja.Undefined(), vm.ToValue(url), vm.ToValue(host))
+	timer.Stop()
+	if err != nil {
+		// An interrupted runtime is left for the garbage collector, not reused.
+		return nil, fmt.Errorf("FindProxyForURL(%q, %q) threw: %v", url, host, jsError(err))
+	}
+	s.pool.Put(rt)
+	if v == nil || goja.IsUndefined(v) || goja.IsNull(v) {
+		return nil, fmt.Errorf("FindProxyForURL(%q, %q) returned nothing", url, host)
+	}
+	return ParseResult(v.String())
+}
+
+func jsError(err error) string {
+	var ex *goja.Exception
+	if errors.As(err, &ex) {
+		return ex.Value().String() + " (" + strings.TrimSpace(strings.SplitN(ex.String(), "\n", 2)[0]) + ")"
+	}
+	var ie *goja.InterruptedError
+	if errors.As(err, &ie) {
+		return fmt.Sprint(ie.Value())
+	}
+	return err.Error()
+}
+
+// Choice is one entry of a PAC answer: DIRECT, or a proxy.
+type Choice struct {
+	Direct bool
+	// Scheme is http (PROXY), https (HTTPS), socks5 (SOCKS5, SOCKS) or socks4 (SOCKS4).
+	Scheme string
+	// Host is the proxy's host:port.
+	Host string
+}
+
+func (c Choice) String() string {
+	if c.Direct {
+		return "DIRECT"
+	}
+	return c.Scheme + "://" + c.Host
+}
+
+// ParseResult reads a PAC answer: "PROXY a:3128; PROXY b:3128; DIRECT". An empty answer is
+// DIRECT, as browsers read it.
+func ParseResult(s string) ([]Choice, error) {
+	var out []Choice
+	for _, part := range strings.Split(s, ";") {
+		f := strings.Fields(part)
+		if len(f) == 0 {
+			continue
+		}
+		kind := strings.ToUpper(f[0])
+		if kind == "DIRECT" && len(f) == 1 {
+			out = append(out, Choice{Direct: true})
+			continue
+		}
+		if len(f) != 2 {
+			return nil, fmt.Errorf("PAC answer %q: %q is not DIRECT or KIND host:port", s, strings.TrimSpace(part))
+		}
+		scheme := map[string]string{"PROXY": "http", "HTTP": "http", "HTTPS": "https", "SOCKS": "socks5", "SOCKS5": "socks5", "SOCKS4": "socks4"}[kind]
+		if scheme == "" {
+			return nil, fmt.Errorf("PAC answer %q: unknown kind %q", s, f[0])
+		}
+		host := f[1]
+		if !strings.Contains(host, ":") || strings.HasSuffix(host, "]") {
+			host += ":" + map[string]string{"http": "80", "https": "443", "socks5": "1080", "socks4": "1080"}[scheme]
+		}
+		out = append(out, Choice{Scheme: scheme, Host: host})
+	}
+	if len(out) == 0 {
+		out = []Choice{{Direct: true}}
+	}
+	return out, nil
+}
+
+// URLFor is the url argument for a target, as Chromium passes it: the scheme and authority
+// only, the path stripped (https://HOST/ for 443, https://HOST:PORT/ otherwise).
+func URLFor(host string, port uint16) string {
+	h := host
+	if a, err := netip.ParseAddr(host); err == nil && a.Is6() {
+		h = "[" + host + "]"
+	}
+	if port == 443 {
+		return "https://" + h + "/"
+	}
+	return fmt.Sprintf("https://%s:%d/", h, port)
+}
