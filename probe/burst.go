@@ -26,6 +26,9 @@ func (p *Prober) burstable(t Target) (netip.Addr, bool) {
 	if src := p.cfg.SourceIP; src.IsValid() && src.Is4() != a.Is4() {
 		return netip.Addr{}, false // the general path reports it skipped
 	}
+	if px := p.cfg.Proxy; px != nil && px.PAC != nil && !px.Direct {
+		return netip.Addr{}, false // the PAC file decides, target by target
+	}
 	if u, err := p.cfg.Proxy.For(t); err != nil || u != nil {
 		return netip.Addr{}, false
 	}

@@ -6,6 +6,7 @@ package probe
 import (
 	"context"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -104,6 +105,12 @@ func New(cfg Config) *Prober {
 			}
 		}
 		p.lookup = defaultLookup(dial)
+	}
+	if px := cfg.Proxy; px != nil && px.PAC != nil {
+		// A PAC file's dnsResolve and isInNet ask what the probes ask.
+		px.PAC.UseResolver(func(ctx context.Context, host string) ([]netip.Addr, error) {
+			return p.resolve(ctx, Target{Host: host})
+		})
 	}
 	if cfg.Roots != nil {
 		p.roots = func() (*x509.CertPool, error) { return cfg.Roots, nil }
@@ -263,16 +270,44 @@ func panicResult(t Target, a netip.Addr, v any) Result {
 		Detail: (&panicError{v}).Error()}
 }
 
-// probeTarget resolves t (unless a proxy will) and probes each address, all at once.
+// probeTarget probes t the ways the proxy settings give, in order: a PAC file's failover list
+// moves on while a proxy cannot be used, and every way tried is reported.
 func (p *Prober) probeTarget(ctx context.Context, t Target) []Result {
-	start := time.Now()
 	if t.Check == CheckNone {
 		return []Result{{Target: t, Via: Direct, State: Unverified, Reason: "unverified", Detail: t.Note}}
 	}
-	proxyURL, err := p.cfg.Proxy.For(t)
-	if err != nil {
+	choices, err := p.cfg.Proxy.Choices(ctx, t)
+	var pe *pacError
+	switch {
+	case errors.As(err, &pe):
+		return []Result{{Target: t, Via: Direct, ProxySource: "pac", State: ProxyError, Reason: ReasonPAC, Detail: pe.Error()}}
+	case err != nil:
 		return []Result{{Target: t, Via: Direct, State: LocalError, Reason: "local-error:proxy-config", Detail: err.Error()}}
 	}
+	source := ""
+	if p.cfg.Proxy != nil {
+		source = p.cfg.Proxy.Source
+	}
+	var tried []ProxyAttempt
+	for i, u := range choices {
+		rs := p.probeVia(ctx, t, u)
+		for k := range rs {
+			if u != nil || p.cfg.Proxy != nil && p.cfg.Proxy.PAC != nil {
+				rs[k].ProxySource = source
+			}
+			rs[k].Tried = tried
+		}
+		if i == len(choices)-1 || len(rs) != 1 || !failsOver(rs[0]) {
+			return rs
+		}
+		tried = append(tried, ProxyAttempt{Via: rs[0].Via, State: rs[0].State, Reason: rs[0].Reason})
+	}
+	return nil // not reached: the last choice returns
+}
+
+// probeVia resolves t (unless the proxy will) and probes each address, all at once.
+func (p *Prober) probeVia(ctx context.Context, t Target, proxyURL *url.URL) []Result {
+	start := time.Now()
 	// The first attempt's budget covers resolution too.
 	first, cancel := context.WithTimeout(ctx, p.cfg.Timeout)
 	defer cancel()

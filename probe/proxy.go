@@ -20,6 +20,7 @@ import (
 	"golang.org/x/net/proxy"
 
 	"github.com/fwcheck/fwcheck/internal/quote"
+	"github.com/fwcheck/fwcheck/probe/pac"
 )
 
 // ProxyConfig says which proxy each target goes through. Build it once (from flags and the
@@ -31,6 +32,10 @@ type ProxyConfig struct {
 	All string
 	// Direct turns proxies off (--no-proxy).
 	Direct bool
+	// PAC, if set, picks the proxies (an ordered failover list) for each target instead.
+	PAC *pac.Script
+	// Source says where the proxy settings came from: flag, pac, env or system.
+	Source string
 
 	pick func(*url.URL) (*url.URL, error)
 	all  func(*url.URL) (*url.URL, error)
@@ -126,6 +131,53 @@ func (c *ProxyConfig) For(t Target) (*url.URL, error) {
 		return nil, nil
 	}
 	return ParseProxyURL(u.String())
+}
+
+// ReasonPAC is the reason of a target whose PAC evaluation failed: never a silent DIRECT.
+const ReasonPAC = "proxy-error:pac"
+
+// Choices returns the ways to try a target, in order: the PAC file's failover list (nil for
+// DIRECT), or the one proxy (or nil) of For.
+func (c *ProxyConfig) Choices(ctx context.Context, t Target) ([]*url.URL, error) {
+	if c == nil || c.PAC == nil || c.Direct || t.Check == CheckUDP || t.Check == CheckNone {
+		u, err := c.For(t)
+		return []*url.URL{u}, err
+	}
+	name := t.Name()
+	list, err := c.PAC.Find(ctx, pac.URLFor(name, t.Port), name)
+	if err != nil {
+		return nil, &pacError{err}
+	}
+	out := make([]*url.URL, 0, len(list))
+	for _, ch := range list {
+		if ch.Direct {
+			out = append(out, nil)
+			continue
+		}
+		if ch.Scheme == "socks4" {
+			continue // not spoken; the next choice is tried
+		}
+		u, err := ParseProxyURL(ch.String())
+		if err != nil {
+			return nil, &pacError{err}
+		}
+		out = append(out, u)
+	}
+	if len(out) == 0 {
+		return nil, &pacError{fmt.Errorf("the PAC answer for %s names only SOCKS4 proxies, which fwcheck does not speak", name)}
+	}
+	return out, nil
+}
+
+// pacError is a PAC file that failed for a target.
+type pacError struct{ err error }
+
+func (e *pacError) Error() string { return "the PAC file failed for this target: " + e.err.Error() }
+
+// failsOver reports whether a result through a proxy means the proxy itself could not be
+// used, so that a PAC failover list moves on to its next entry, as browsers do.
+func failsOver(r Result) bool {
+	return strings.HasPrefix(r.Reason, "proxy-unreachable") || r.Reason == "proxy-timeout" || strings.HasPrefix(r.Reason, "proxy-tls")
 }
 
 // Redact hides the password of a URL's user info: http://user:***@proxy:3128.

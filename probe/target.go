@@ -131,10 +131,22 @@ type Result struct {
 	Attempts int
 	// SYNs counts the SYNs a direct TCP connect sent over every attempt (re-sent ones too).
 	SYNs int
+	// ProxySource says where the proxy came from (flag, pac, env, system), when one was used
+	// or a PAC file chose DIRECT.
+	ProxySource string
+	// Tried lists the proxies of a PAC failover list tried before the one that answered.
+	Tried []ProxyAttempt
 	// Issuer is the certificate issuer the server presented, for TLS checks.
 	Issuer string
 	// Chain is the certificate chain the server presented, for TLS checks.
 	Chain []*x509.Certificate
+}
+
+// ProxyAttempt is one entry of a PAC failover list that was tried.
+type ProxyAttempt struct {
+	Via    string `json:"via"`
+	State  State  `json:"state"`
+	Reason string `json:"reason"`
 }
 
 // OK reports whether the result counts as a pass.

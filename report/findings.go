@@ -18,10 +18,11 @@ const (
 	FindingTLSInspection = "tls-inspection"
 	FindingInterrupted   = "interrupted"
 	FindingDiscovery     = "discovery"
+	FindingPAC           = "pac"
 )
 
 // FindingKinds lists every kind, in the order reports print them.
-var FindingKinds = []string{FindingInterrupted, FindingLocal, FindingDiscovery, FindingDNS, FindingProxy, FindingTLSInspection}
+var FindingKinds = []string{FindingInterrupted, FindingLocal, FindingDiscovery, FindingPAC, FindingDNS, FindingProxy, FindingTLSInspection}
 
 // Finding is a root cause the network team's firewall cannot fix: a resolver, a proxy, this
 // machine, an interrupted run.
@@ -42,6 +43,9 @@ func findingKind(state probe.State, reason string) string {
 	case probe.DNSError:
 		return FindingDNS
 	case probe.ProxyError:
+		if reason == probe.ReasonPAC {
+			return FindingPAC
+		}
 		return FindingProxy
 	case probe.ProxyDenied:
 		// A proxy's policy refusing a destination is an opening to request (on the proxy);
@@ -120,6 +124,8 @@ func collectFindings(openings []Opening, extra []Finding, resolver string) []Fin
 			f.Summary = fmt.Sprintf("this machine could not make %s (%s): not a verdict on the path", n, strings.Join(g.reasons, ", "))
 		case FindingTLSInspection:
 			f.Summary = fmt.Sprintf("a TLS-inspecting proxy re-signed %s: trust its CA (--ca-file, --export-ca) or ask for an inspection exemption", n)
+		case FindingPAC:
+			f.Summary = fmt.Sprintf("the PAC file failed for %s: fix the PAC file (fwcheck never falls back to DIRECT on its own)", n)
 		case FindingInterrupted:
 			f.Summary = fmt.Sprintf("the run was interrupted: %s did not finish and are skipped, not verdicts", n)
 		}

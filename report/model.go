@@ -127,6 +127,10 @@ type Probe struct {
 	// fwcheck waited for an answer.
 	SYNs     int     `json:"syns,omitempty"`
 	WaitedMS float64 `json:"waited_ms,omitempty"`
+	// ProxySource says where the proxy (or a PAC file's DIRECT) came from: flag, pac, env or
+	// system; Attempts lists the entries of a PAC failover list tried before Via.
+	ProxySource string               `json:"proxy_source,omitempty"`
+	Attempts    []probe.ProxyAttempt `json:"attempts,omitempty"`
 	// Sweep, for a swept range, counts its addresses by state; Host is the range.
 	Sweep *SweepStats `json:"sweep,omitempty"`
 
@@ -372,6 +376,7 @@ func toProbe(pr probe.Result) Probe {
 	if p.severity != probe.Pass {
 		p.finding = findingKind(pr.State, pr.Reason)
 	}
+	p.ProxySource, p.Attempts = pr.ProxySource, pr.Tried
 	if pr.State == probe.Filtered && pr.SYNs > 0 {
 		p.SYNs, p.WaitedMS = pr.SYNs, p.ElapsedMS
 	}

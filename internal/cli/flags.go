@@ -133,6 +133,10 @@ var flagDefs = []flagDef{
 			DefaultText: "HTTPS_PROXY, HTTP_PROXY, ALL_PROXY, NO_PROXY",
 			Usage:       "go through this proxy `URL` (http, https, socks5, socks5h)"}
 	}},
+	{"pac", allChecks, func(h bool) cli.Flag {
+		return &cli.StringFlag{Name: "pac", Category: catNetwork, Hidden: h, EnvVars: envs("pac"),
+			Usage: "pick proxies with this proxy auto-config file (`FILE|URL`), as browsers do"}
+	}},
 	{"no-proxy", allChecks, func(h bool) cli.Flag {
 		return &cli.BoolFlag{Name: "no-proxy", Category: catNetwork, Hidden: h, EnvVars: envs("no-proxy"),
 			Usage: "dial everything directly, whatever the environment says"}

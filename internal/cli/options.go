@@ -12,6 +12,7 @@ import (
 	"golang.org/x/net/http/httpproxy"
 
 	"github.com/fwcheck/fwcheck/endpoints"
+	"github.com/fwcheck/fwcheck/internal/quote"
 	"github.com/fwcheck/fwcheck/probe"
 	"github.com/fwcheck/fwcheck/report"
 )
@@ -32,6 +33,7 @@ type options struct {
 	quiet       bool
 	verbose     bool
 	edition     string
+	pacName     string // where --pac came from, for the report header
 	getenv      func(string) string
 	// typed are the flags given on the command line (the rest came from FWCHECK_*).
 	typed map[string]bool
@@ -249,11 +251,23 @@ func (o *options) proxyConfig(c *cli.Context, getenv func(string) string) (*prob
 		NoProxy:    either("no_proxy"),
 	}
 	px.All = either("all_proxy")
+	if px.HTTP.HTTPSProxy != "" || px.HTTP.HTTPProxy != "" || px.All != "" {
+		px.Source = "env"
+	}
+	// Where the proxy comes from, first that applies: --proxy or --no-proxy, --pac, the
+	// environment (the system's settings are read only on Windows and macOS).
 	if s := c.String("proxy"); s != "" {
 		if _, err := probe.ParseProxyURL(s); err != nil {
 			return nil, o.bad("proxy", "%v", err)
 		}
 		px.HTTP.HTTPSProxy, px.HTTP.HTTPProxy, px.All = s, s, ""
+		px.Source = "flag"
+	} else if where := c.String("pac"); where != "" && !px.Direct {
+		script, err := loadPAC(c.Context, where)
+		if err != nil {
+			return nil, o.bad("pac", "%v", err)
+		}
+		px.PAC, px.Source, o.pacName = script, "pac", where
 	}
 	if err := px.Validate(); err != nil {
 		return nil, badInput("%v (from --proxy or the *_PROXY environment; --no-proxy ignores them)", err)
@@ -263,6 +277,9 @@ func (o *options) proxyConfig(c *cli.Context, getenv func(string) string) (*prob
 
 // viaFor names the way one target goes: direct or the redacted proxy.
 func (o *options) viaFor(t probe.Target) string {
+	if o.pacName != "" {
+		return "pac " + quote.Userinfo(o.pacName) // a dry run evaluates no PAC file: it may resolve names
+	}
 	u, err := o.proxy.For(t)
 	if err != nil {
 		return probe.Direct
@@ -274,6 +291,9 @@ func (o *options) viaFor(t probe.Target) string {
 func (o *options) via() string {
 	if o.proxy == nil || o.proxy.Direct {
 		return probe.Direct
+	}
+	if o.pacName != "" {
+		return "pac " + quote.Userinfo(o.pacName)
 	}
 	for _, s := range []string{o.proxy.HTTP.HTTPSProxy, o.proxy.All} {
 		if s != "" {

@@ -76,6 +76,10 @@ func Parse(name string, src []byte, env Env) (*Script, error) {
 	return s, nil
 }
 
+// UseResolver makes the script resolve names with r (the prober's own resolver, with its
+// pins). Call it before the script is shared.
+func (s *Script) UseResolver(r Resolver) { s.env.Resolve = r }
+
 func entry(vm *goja.Runtime) goja.Callable {
 	for _, name := range []string{"FindProxyForURLEx", "FindProxyForURL"} {
 		if f, ok := goja.AssertFunction(vm.Get(name)); ok {
