@@ -31,7 +31,7 @@ func FuzzConnectResponse(f *testing.F) {
 		dial := func(context.Context, string, string) (net.Conn, error) { return client, nil }
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
-		conn, err := dialViaProxy(ctx, dial, proxyURL, "example.com:443", nil)
+		conn, err := dialViaProxy(ctx, dial, proxyURL, "example.com:443", nil, nil)
 		if err == nil {
 			conn.Close()
 			return

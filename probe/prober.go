@@ -436,7 +436,7 @@ func (p *Prober) attempt(ctx context.Context, t Target, addr netip.Addr, proxyUR
 	var err error
 	if proxyURL != nil {
 		phase = PhaseProxy
-		conn, err = dialViaProxy(ctx, p.dialByName, proxyURL, dest, p.proxyTLS())
+		conn, err = dialViaProxy(ctx, p.dialByName, proxyURL, dest, p.proxyTLS(), p.proxyAuth())
 	} else if addr.IsValid() {
 		conn, err = p.dialDirect(ctx, netip.AddrPortFrom(addr, t.Port), &r)
 	} else {
@@ -671,4 +671,12 @@ func (p *Prober) dialDirect(ctx context.Context, dest netip.AddrPort, r *Result)
 			return nil, &net.OpError{Op: "dial", Net: "tcp", Err: ctx.Err()}
 		}
 	}
+}
+
+// proxyAuth is the configured proxy authentication, if any.
+func (p *Prober) proxyAuth() *ProxyAuth {
+	if p.cfg.Proxy == nil {
+		return nil
+	}
+	return &p.cfg.Proxy.Auth
 }

@@ -1,13 +1,11 @@
 package probe
 
 import (
-	"bufio"
 	"context"
 	"crypto/tls"
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -36,6 +34,8 @@ type ProxyConfig struct {
 	PAC *pac.Script
 	// Source says where the proxy settings came from: flag, pac, env or system.
 	Source string
+	// Auth answers a proxy's 407: Negotiate, NTLM or Basic.
+	Auth ProxyAuth
 
 	pick func(*url.URL) (*url.URL, error)
 	all  func(*url.URL) (*url.URL, error)
@@ -270,59 +270,62 @@ const maxConnectResponse = 64 << 10
 
 // dialViaProxy opens a tunnel to target (host:port, a name or an IP) through proxyURL, dialing
 // the proxy with dial. Failures are *ProxyFailure, except local resource errors and cancelation.
-func dialViaProxy(ctx context.Context, dial DialFunc, proxyURL *url.URL, target string, tlsConf *tls.Config) (net.Conn, error) {
+func dialViaProxy(ctx context.Context, dial DialFunc, proxyURL *url.URL, target string, tlsConf *tls.Config, auth *ProxyAuth) (net.Conn, error) {
 	// dial reaches the proxy itself; it resolves the proxy's name through the prober.
 	name := RedactURL(proxyURL)
 	switch proxyURL.Scheme {
 	case "socks5", "socks5h":
 		return dialSOCKS(ctx, dial, proxyURL, name, target)
 	}
-	conn, err := dial(ctx, "tcp", proxyURL.Host)
-	if err != nil {
-		if pe := proxyUnreachable(name, err); pe != nil {
-			return nil, pe
+	var stops []func() bool
+	defer func() {
+		for _, stop := range stops {
+			stop()
 		}
-		return nil, err
-	}
-	stop := closeOnDone(ctx, conn)
-	defer stop()
-	if proxyURL.Scheme == "https" {
-		tc := tls.Client(conn, tlsConfForProxy(tlsConf, proxyURL.Hostname()))
-		if err := tc.HandshakeContext(ctx); err != nil {
-			conn.Close()
-			v := classify(err, PhaseTLS, Target{Host: proxyURL.Hostname()})
-			return nil, &ProxyFailure{Proxy: name, Reason: "proxy-tls:" + v.reason, Err: err,
-				Detail: fmt.Sprintf("TLS to the proxy %s failed: %s", name, v.detail)}
+	}()
+	s := &connectSession{ctx: ctx, target: target, name: name, dial: func() (net.Conn, error) {
+		conn, err := dial(ctx, "tcp", proxyURL.Host)
+		if err != nil {
+			if pe := proxyUnreachable(name, err); pe != nil {
+				return nil, pe
+			}
+			return nil, err
 		}
-		conn = tc
-	}
-	if dl, ok := ctx.Deadline(); ok {
-		conn.SetDeadline(dl)
-	}
-	req := "CONNECT " + target + " HTTP/1.1\r\nHost: " + target + "\r\nUser-Agent: " + UserAgent + "\r\n"
+		stops = append(stops, closeOnDone(ctx, conn))
+		if proxyURL.Scheme == "https" {
+			tc := tls.Client(conn, tlsConfForProxy(tlsConf, proxyURL.Hostname()))
+			if err := tc.HandshakeContext(ctx); err != nil {
+				conn.Close()
+				v := classify(err, PhaseTLS, Target{Host: proxyURL.Hostname()})
+				return nil, &ProxyFailure{Proxy: name, Reason: "proxy-tls:" + v.reason, Err: err,
+					Detail: fmt.Sprintf("TLS to the proxy %s failed: %s", name, v.detail)}
+			}
+			conn = tc
+		}
+		if dl, ok := ctx.Deadline(); ok {
+			conn.SetDeadline(dl)
+		}
+		return conn, nil
+	}}
+	// Credentials in the proxy URL go along at once, as curl sends them (Basic).
+	preemptive := ""
 	if u := proxyURL.User; u != nil {
 		pw, _ := u.Password()
-		req += "Proxy-Authorization: Basic " + base64.StdEncoding.EncodeToString([]byte(u.Username()+":"+pw)) + "\r\n"
+		preemptive = "Basic " + base64.StdEncoding.EncodeToString([]byte(u.Username()+":"+pw))
 	}
-	if _, err := io.WriteString(conn, req+"\r\n"); err != nil {
-		conn.Close()
-		return nil, proxyIOError(ctx, name, err)
+	resp, err := s.send(preemptive)
+	if err == nil && resp.StatusCode == http.StatusProxyAuthRequired {
+		resp, err = authenticate(s, resp, proxyURL, auth)
 	}
-	lr := &io.LimitedReader{R: conn, N: maxConnectResponse}
-	br := bufio.NewReader(lr)
-	resp, err := http.ReadResponse(br, &http.Request{Method: http.MethodConnect})
 	if err != nil {
-		conn.Close()
-		if lr.N <= 0 {
-			return nil, &ProxyFailure{Proxy: name, Reason: "proxy-error:oversized", Err: err,
-				Detail: fmt.Sprintf("the proxy's answer to CONNECT is larger than %d KiB", maxConnectResponse>>10)}
-		}
-		return nil, proxyIOError(ctx, name, err)
+		s.close()
+		return nil, err
 	}
 	if resp.StatusCode/100 != 2 {
-		conn.Close()
+		s.close()
 		return nil, connectRefused(name, target, resp)
 	}
+	conn, br := s.conn, s.br
 	conn.SetDeadline(time.Time{})
 	if br.Buffered() > 0 {
 		// The proxy sent tunnel bytes along with its answer: hand them on first.
@@ -361,11 +364,7 @@ func connectRefused(name, target string, resp *http.Response) *ProxyFailure {
 			s, _, _ := strings.Cut(strings.TrimSpace(o), " ")
 			schemes = append(schemes, s)
 		}
-		e.Detail = fmt.Sprintf("the proxy %s requires authentication (%s); it offers %s; fwcheck supports Basic: put user:password in the proxy URL",
-			name, e.StatusLine, orNone(strings.Join(schemes, ", ")))
-		if len(schemes) > 0 && !slices.ContainsFunc(schemes, func(s string) bool { return strings.EqualFold(s, "Basic") }) {
-			e.Detail += " (this proxy does not offer Basic: ask for an exemption for this host, or run fwcheck where the proxy lets it through)"
-		}
+		e.Detail = fmt.Sprintf("the proxy %s requires authentication (%s); it offers %s", name, e.StatusLine, orNone(strings.Join(schemes, ", ")))
 	case resp.StatusCode >= 500 && resp.StatusCode != http.StatusNotImplemented:
 		e.Reason = "proxy-upstream-failure"
 		e.Detail = fmt.Sprintf("the proxy %s could not reach %s (%s): a firewall beyond the proxy, or DNS at the proxy", name, target, e.StatusLine)

@@ -225,7 +225,7 @@ func TestProxy(t *testing.T) {
 		{"etcd port refused by policy, tcp too", policyURL, etcd, probe.ProxyDenied, "proxy-denied:policy", "allow CONNECT to port 31234"},
 		{"407 with Basic offered", authURL, api, probe.ProxyDenied, "proxy-denied:auth-required", "it offers Negotiate, Basic"},
 		{"407 with Basic credentials", strings.Replace(authURL, "http://", "http://alice:s3cret@", 1), api, probe.Open, "", ""},
-		{"407 with only Negotiate offered", negotiateURL, api, probe.ProxyDenied, "proxy-denied:auth-required", "does not offer Basic"},
+		{"407 with Negotiate and NTLM offered, no credentials", negotiateURL, api, probe.ProxyDenied, "proxy-denied:auth-required", "it offers Negotiate, NTLM"},
 		{"502 from the proxy", badGatewayURL, api, probe.ProxyError, "proxy-upstream-failure", "502 Bad Gateway"},
 		{"204 opens the tunnel (RFC 9110)", noContentURL, api, probe.Open, "", ""},
 		{"proxy that accepts and never answers", "http://127.0.0.1:" + strconv.Itoa(int(hang)), api, probe.ProxyError, "proxy-timeout", ""},

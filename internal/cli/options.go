@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -269,6 +270,15 @@ func (o *options) proxyConfig(c *cli.Context, getenv func(string) string) (*prob
 		}
 		px.PAC, px.Source, o.pacName = script, "pac", where
 	}
+	// Proxy authentication after a 407: credentials for proxies whose URL carries none, and the
+	// Kerberos ticket cache for Negotiate (gokrb5 reads FILE: caches; MIT's default is one).
+	px.Auth = probe.ProxyAuth{User: getenv("FWCHECK_PROXY_USER"), Password: getenv("FWCHECK_PROXY_PASSWORD"),
+		Krb5Conf: getenv("KRB5_CONFIG"), CCache: getenv("KRB5CCNAME")}
+	if px.Auth.CCache == "" {
+		if f := fmt.Sprintf("/tmp/krb5cc_%d", os.Getuid()); fileExists(f) {
+			px.Auth.CCache = "FILE:" + f
+		}
+	}
 	if err := px.Validate(); err != nil {
 		return nil, badInput("%v (from --proxy or the *_PROXY environment; --no-proxy ignores them)", err)
 	}
@@ -335,4 +345,9 @@ func (o *options) inputError(err error) error {
 		return usageError{fmt.Errorf("%s: %w", strings.Join(names, ", "), fe.Err)}
 	}
 	return usageError{err}
+}
+
+func fileExists(name string) bool {
+	_, err := os.Stat(name)
+	return err == nil
 }
