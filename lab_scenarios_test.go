@@ -422,3 +422,77 @@ func TestLabWorker2025(t *testing.T) {
 		}
 	}
 }
+
+// pacScenario is a workstation whose only way out is the proxy a PAC file picks: no proxy
+// variables, the PAC file fetched over HTTP, the API through the proxy (after the dead proxy
+// listed first), the master DIRECT (and dropped).
+func pacScenario(t *testing.T, l *lab, pacFile string, env []string) labReport {
+	t.Helper()
+	pacURL := fmt.Sprintf("http://198.18.129.1:%d/%s", labPACPort, pacFile)
+	nft(t, nsRouter, "onlypac", `chain forward_filter { type filter hook forward priority 0; policy accept;
+		ip saddr `+clientAddr+` ip daddr != { `+proxyAddr+`, `+cloudAddr+` } tcp dport != `+fmt.Sprint(labPACPort)+` drop
+	}`)
+	master := l.addr(t, "169.46.7.238")
+	code, rep, el, stderr := l.run(t, nsClient, env, "workstation", "--pac", pacURL,
+		"--catalog", l.catalog, "--timeout", labTimeout.String(),
+		"--master-url", "https://"+master+":31142", "--etcd-endpoint", master+":31234")
+	checkRun(t, code, 1, el, 0, stderr)
+	checkStates(t, rep, map[string]string{
+		"master " + master + ":31142": "filtered",
+	})
+	return rep
+}
+
+// apiProbe is the API's probe of a report.
+func apiProbe(t *testing.T, rep labReport) (state, via, source, auth string, attempts []string) {
+	t.Helper()
+	for _, o := range rep.Openings {
+		if o.ID == "api" {
+			p := o.Probes[0]
+			for _, a := range p.Attempts {
+				attempts = append(attempts, a.Via+" "+a.Reason)
+			}
+			return p.State, p.Via, p.ProxySource, p.ProxyAuth, attempts
+		}
+	}
+	t.Fatal("no api opening")
+	return
+}
+
+// TestLabPACWithNTLM: the PAC file sends the API through a squid that requires NTLM (squid's
+// ntlm_fake_auth runs the real handshake), with only FWCHECK_PROXY_USER/PASSWORD set.
+func TestLabPACWithNTLM(t *testing.T) {
+	l := needLab(t)
+	rep := pacScenario(t, l, "ntlm.pac", []string{`FWCHECK_PROXY_USER=LAB\alice`, "FWCHECK_PROXY_PASSWORD=alice-pw"})
+	state, via, source, auth, attempts := apiProbe(t, rep)
+	if state != "open" || via != "http://"+labProxyName+":"+ntlmSquidPort || source != "pac" || auth != "NTLM" ||
+		len(attempts) != 1 || !strings.HasPrefix(attempts[0], "http://"+proxyAddr+":"+deadProxyPort+" proxy-unreachable") {
+		t.Errorf("api: %s via %s (source %s, auth %s, attempts %v); want open through the NTLM squid by the PAC file, after the dead proxy: %+v", state, via, source, auth, attempts, rep.Openings[0].Probes)
+	}
+	// Without credentials the same proxy is a proxy finding, not a firewall rule.
+	rep = pacScenario(t, l, "ntlm.pac", nil)
+	if state, _, _, _, _ := apiProbe(t, rep); state != "proxy-denied" {
+		t.Errorf("api without credentials = %s; want proxy-denied", state)
+	}
+}
+
+// TestLabPACWithNegotiate: the same through a squid that requires Negotiate, with a real MIT
+// KDC: a ticket in a FILE: cache and no password at all; without the ticket, no-ticket.
+func TestLabPACWithNegotiate(t *testing.T) {
+	l := needLab(t)
+	if !l.kerberos {
+		t.Skip("the Kerberos lab needs krb5-kdc, krb5-admin-server and krb5-user (apt-get install)")
+	}
+	cache := l.kinit(t)
+	rep := pacScenario(t, l, "negotiate.pac", []string{"KRB5_CONFIG=" + l.krb5conf, "KRB5CCNAME=" + cache})
+	state, via, source, auth, _ := apiProbe(t, rep)
+	if state != "open" || via != "http://"+labProxyName+":"+negotiateSquidPort || source != "pac" || auth != "Negotiate" {
+		t.Errorf("api: %s via %s (source %s, auth %s); want open through the Negotiate squid with alice's ticket", state, via, source, auth)
+	}
+	rep = pacScenario(t, l, "negotiate.pac", []string{"KRB5_CONFIG=" + l.krb5conf, "KRB5CCNAME=FILE:/nonexistent/krb5cc"})
+	for _, o := range rep.Openings {
+		if o.ID == "api" && o.Probes[0].Reason != "proxy-denied:no-ticket" {
+			t.Errorf("api without a ticket: %s (%s); want proxy-denied:no-ticket", o.Probes[0].Reason, o.Probes[0].Detail)
+		}
+	}
+}

@@ -55,6 +55,17 @@ const (
 	stallPort   = 31998
 )
 
+// The proxies that authenticate, and the Kerberos realm of the Negotiate one.
+const (
+	ntlmSquidPort      = "3130"
+	negotiateSquidPort = "3129"
+	labProxyName       = "proxy.lab.test"
+	labKDCName         = "kdc.lab.test"
+	labRealm           = "LAB.TEST"
+	labPACPort         = 8080
+	deadProxyPort      = "3199" // nothing listens: the first, dead entry of the PAC files' lists
+)
+
 // labServerEnv makes the test binary the cloud's services (see labServe).
 const labServerEnv = "FWCHECK_LAB_SERVER"
 
@@ -69,6 +80,10 @@ type lab struct {
 	names       map[string]string
 	addrMap     map[string]string // catalog address or CIDR -> lab address or CIDR
 	procs       []*exec.Cmd
+	// kerberos is true when the KDC and the Negotiate squid run (krb5-kdc is installed);
+	// krb5conf is the realm's krb5.conf for the client.
+	kerberos bool
+	krb5conf string
 }
 
 var (
@@ -211,6 +226,9 @@ func (l *lab) build() error {
 	if err := l.writeCerts(); err != nil {
 		return err
 	}
+	l.writePACFiles()
+	_, err := exec.LookPath("krb5kdc")
+	l.kerberos = err == nil
 	if err := l.startServices(); err != nil {
 		return err
 	}
@@ -296,6 +314,9 @@ func (l *lab) writeCatalog() error {
 		"iam.cloud.ibm.com", "iam.bluemix.net", "c3.us-south.containers.cloud.ibm.com"} {
 		l.names[n] = "198.18.129.1"
 	}
+	// The proxies are found by name, as the Kerberos SPN needs (HTTP/<proxy as given>).
+	l.names[labProxyName] = proxyAddr
+	l.names[labKDCName] = cloudAddr
 	var err error
 	l.catalog = filepath.Join(l.dir, "catalog.yaml")
 	if l.addrMap, err = l.rewriteCatalog("2018-04-18", l.catalog, "198.18.130.1"); err != nil {
@@ -359,13 +380,95 @@ func (l *lab) writeCerts() error {
 func (l *lab) start(ns string, env []string, args ...string) error {
 	cmd := exec.Command("ip", append([]string{"netns", "exec", ns}, args...)...)
 	cmd.Env = append(os.Environ(), env...)
-	logf, _ := os.Create(filepath.Join(l.dir, filepath.Base(args[0])+".log"))
+	logf, _ := os.Create(filepath.Join(l.dir, fmt.Sprintf("%s-%d.log", filepath.Base(args[0]), len(l.procs))))
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
 		return err
 	}
 	l.procs = append(l.procs, cmd)
 	return nil
+}
+
+// writePACFiles writes the PAC files the lab serves: the API hosts through the authenticating
+// proxy (a dead one listed first), the rest DIRECT.
+func (l *lab) writePACFiles() {
+	os.MkdirAll(filepath.Join(l.dir, "pac"), 0o755)
+	for name, port := range map[string]string{"ntlm.pac": ntlmSquidPort, "negotiate.pac": negotiateSquidPort} {
+		src := fmt.Sprintf(`function FindProxyForURL(url, host) {
+	if (host == "containers.bluemix.net" || dnsDomainIs(host, ".cloud.ibm.com"))
+		return "PROXY %s:%s; PROXY %s:%s; DIRECT";
+	return "DIRECT";
+}
+`, proxyAddr, deadProxyPort, labProxyName, port)
+		os.WriteFile(filepath.Join(l.dir, "pac", name), []byte(src), 0o644)
+	}
+}
+
+// startKDC makes the realm (alice with a password, HTTP/proxy.lab.test with a keytab for the
+// Negotiate squid) and starts an MIT KDC in the cloud. Its configuration is private
+// (KRB5_CONFIG, KRB5_KDC_PROFILE): the machine's /etc/krb5.conf is never read or written.
+func (l *lab) startKDC() error {
+	dir := filepath.Join(l.dir, "krb")
+	os.MkdirAll(filepath.Join(dir, "kdc"), 0o755)
+	l.krb5conf = filepath.Join(dir, "krb5.conf")
+	kdcConf := filepath.Join(dir, "kdc.conf")
+	os.WriteFile(l.krb5conf, []byte(fmt.Sprintf(`[libdefaults]
+  default_realm = %[1]s
+  dns_lookup_kdc = false
+  dns_lookup_realm = false
+  rdns = false
+  dns_canonicalize_hostname = false
+  udp_preference_limit = 1
+[realms]
+  %[1]s = {
+    kdc = %[2]s:88
+  }
+[domain_realm]
+  .lab.test = %[1]s
+`, labRealm, labKDCName)), 0o644)
+	os.WriteFile(kdcConf, []byte(fmt.Sprintf(`[kdcdefaults]
+  kdc_ports = 88
+  kdc_tcp_ports = 88
+[realms]
+  %[1]s = {
+    database_name = %[2]s/kdc/principal
+    key_stash_file = %[2]s/kdc/stash
+    acl_file = %[2]s/kdc/kadm5.acl
+  }
+[logging]
+  kdc = FILE:%[2]s/kdc.log
+`, labRealm, dir)), 0o644)
+	os.WriteFile(filepath.Join(dir, "kdc", "kadm5.acl"), nil, 0o644)
+	env := append(os.Environ(), "KRB5_CONFIG="+l.krb5conf, "KRB5_KDC_PROFILE="+kdcConf)
+	keytab := filepath.Join(dir, "proxy.keytab")
+	for _, args := range [][]string{
+		{"kdb5_util", "create", "-r", labRealm, "-s", "-P", "lab-master-pw"},
+		{"kadmin.local", "-q", "addprinc -pw alice-pw alice"},
+		{"kadmin.local", "-q", "addprinc -randkey HTTP/" + labProxyName},
+		{"kadmin.local", "-q", "ktadd -k " + keytab + " HTTP/" + labProxyName},
+	} {
+		cmd := exec.Command(args[0], args[1:]...)
+		cmd.Env = env
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("%v: %v: %s", args, err, out)
+		}
+	}
+	// squid drops to the proxy user: its helper must read the keytab.
+	exec.Command("chown", "proxy", keytab).Run()
+	return l.start(nsCloud, []string{"KRB5_CONFIG=" + l.krb5conf, "KRB5_KDC_PROFILE=" + kdcConf}, "krb5kdc", "-n")
+}
+
+// kinit gets alice a ticket into a FILE: cache in the client namespace.
+func (l *lab) kinit(t *testing.T) string {
+	t.Helper()
+	cache := "FILE:" + filepath.Join(t.TempDir(), "krb5cc")
+	cmd := exec.Command("ip", "netns", "exec", nsClient, "kinit", "alice")
+	cmd.Env = []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "KRB5_CONFIG=" + l.krb5conf, "KRB5CCNAME=" + cache}
+	cmd.Stdin = strings.NewReader("alice-pw\n")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("kinit: %v: %s", err, out)
+	}
+	return cache
 }
 
 func (l *lab) startServices() error {
@@ -387,19 +490,39 @@ func (l *lab) startServices() error {
 	// squid drops to its own user: its logs go to a directory it can write.
 	os.Mkdir(filepath.Join(l.dir, "squid"), 0o777)
 	os.Chmod(filepath.Join(l.dir, "squid"), 0o777)
+	waitFor := [][]string{{nsRouter, "198.18.129.1:443"}, {nsRouter, proxyAddr + ":3128"}, {nsRouter, cloudAddr + ":53"},
+		{nsRouter, proxyAddr + ":" + ntlmSquidPort}}
+	squids := map[string]struct{ port, auth string }{
+		"squid": {"3128", ""},
+		// ntlm_fake_auth runs the real NTLM handshake and accepts any user.
+		"squid-ntlm": {ntlmSquidPort, "auth_param ntlm program /usr/lib/squid/ntlm_fake_auth\nauth_param ntlm children 2"},
+	}
+	var krbEnv []string
+	if l.kerberos {
+		if err := l.startKDC(); err != nil {
+			return err
+		}
+		krbEnv = []string{"KRB5_CONFIG=" + l.krb5conf}
+		squids["squid-negotiate"] = struct{ port, auth string }{negotiateSquidPort,
+			"auth_param negotiate program /usr/lib/squid/negotiate_kerberos_auth -k " + filepath.Join(l.dir, "krb", "proxy.keytab") +
+				" -s HTTP/" + labProxyName + "@" + labRealm + "\nauth_param negotiate children 2\nauth_param negotiate keep_alive on"}
+		waitFor = append(waitFor, []string{nsRouter, proxyAddr + ":" + negotiateSquidPort}, []string{nsRouter, cloudAddr + ":88"})
+	}
 	tmpl := template.Must(template.ParseFiles("testdata/lab/squid.conf.tmpl"))
-	var sq bytes.Buffer
-	tmpl.Execute(&sq, map[string]string{"Listen": proxyAddr + ":3128", "DNS": cloudAddr, "Dir": l.dir})
-	sqConf := filepath.Join(l.dir, "squid.conf")
-	os.WriteFile(sqConf, sq.Bytes(), 0o644)
-	if err := l.start(nsProxy, nil, "squid", "-N", "-f", sqConf); err != nil {
-		return err
+	for name, sqd := range squids {
+		var sq bytes.Buffer
+		tmpl.Execute(&sq, map[string]string{"Listen": proxyAddr + ":" + sqd.port, "DNS": cloudAddr, "Dir": l.dir, "Name": name,
+			"Auth": sqd.auth})
+		sqConf := filepath.Join(l.dir, name+".conf")
+		os.WriteFile(sqConf, sq.Bytes(), 0o644)
+		// Each squid its own service name: instances must not share memory segments or pid files.
+		if err := l.start(nsProxy, krbEnv, "squid", "-N", "-n", strings.ReplaceAll(name, "-", ""), "-f", sqConf); err != nil {
+			return err
+		}
 	}
 	// Wait until every service answers.
 	deadline := time.Now().Add(20 * time.Second)
-	for _, probe := range [][]string{
-		{nsRouter, "198.18.129.1:443"}, {nsRouter, proxyAddr + ":3128"}, {nsRouter, cloudAddr + ":53"},
-	} {
+	for _, probe := range waitFor {
 		for {
 			if _, err := inNS(probe[0], "bash", "-c", "exec 3<>/dev/tcp/"+strings.Replace(probe[1], ":", "/", 1)); err == nil {
 				break
@@ -457,6 +580,13 @@ func labServe(dir string) {
 		}
 		go http.Serve(ln, handler)
 	}
+	// The PAC files, over plain HTTP.
+	pacLn, err := net.Listen("tcp", fmt.Sprintf(":%d", labPACPort))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	go http.Serve(pacLn, http.FileServer(http.Dir(filepath.Join(dir, "pac"))))
 	// A master that completes TLS and then never answers.
 	stall, _ := tls.Listen("tcp", fmt.Sprintf(":%d", stallPort), tlsConf)
 	go acceptForever(stall, func(c net.Conn) { c.(*tls.Conn).Handshake(); io.Copy(io.Discard, c) })
@@ -490,6 +620,9 @@ type labReport struct {
 		Probes           []struct {
 			Host, Address, State, Reason, Detail, Via string
 			Port                                      int
+			ProxySource                               string `json:"proxy_source"`
+			ProxyAuth                                 string `json:"proxy_auth"`
+			Attempts                                  []struct{ Via, State, Reason string }
 		}
 	}
 }

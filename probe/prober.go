@@ -436,7 +436,7 @@ func (p *Prober) attempt(ctx context.Context, t Target, addr netip.Addr, proxyUR
 	var err error
 	if proxyURL != nil {
 		phase = PhaseProxy
-		conn, err = dialViaProxy(ctx, p.dialByName, proxyURL, dest, p.proxyTLS(), p.proxyAuth())
+		conn, r.ProxyAuth, err = dialViaProxyAuth(ctx, p.dialByName, proxyURL, dest, p.proxyTLS(), p.proxyAuth())
 	} else if addr.IsValid() {
 		conn, err = p.dialDirect(ctx, netip.AddrPortFrom(addr, t.Port), &r)
 	} else {

@@ -271,11 +271,19 @@ const maxConnectResponse = 64 << 10
 // dialViaProxy opens a tunnel to target (host:port, a name or an IP) through proxyURL, dialing
 // the proxy with dial. Failures are *ProxyFailure, except local resource errors and cancelation.
 func dialViaProxy(ctx context.Context, dial DialFunc, proxyURL *url.URL, target string, tlsConf *tls.Config, auth *ProxyAuth) (net.Conn, error) {
+	c, _, err := dialViaProxyAuth(ctx, dial, proxyURL, target, tlsConf, auth)
+	return c, err
+}
+
+// dialViaProxyAuth is dialViaProxy that also names the authentication scheme that opened the
+// tunnel ("" for none).
+func dialViaProxyAuth(ctx context.Context, dial DialFunc, proxyURL *url.URL, target string, tlsConf *tls.Config, auth *ProxyAuth) (net.Conn, string, error) {
 	// dial reaches the proxy itself; it resolves the proxy's name through the prober.
 	name := RedactURL(proxyURL)
 	switch proxyURL.Scheme {
 	case "socks5", "socks5h":
-		return dialSOCKS(ctx, dial, proxyURL, name, target)
+		c, err := dialSOCKS(ctx, dial, proxyURL, name, target)
+		return c, "", err
 	}
 	var stops []func() bool
 	defer func() {
@@ -319,20 +327,23 @@ func dialViaProxy(ctx context.Context, dial DialFunc, proxyURL *url.URL, target 
 	}
 	if err != nil {
 		s.close()
-		return nil, err
+		return nil, "", err
 	}
 	if resp.StatusCode/100 != 2 {
 		s.close()
-		return nil, connectRefused(name, target, resp)
+		return nil, "", connectRefused(name, target, resp)
+	}
+	if s.scheme == "" && preemptive != "" {
+		s.scheme = "Basic"
 	}
 	conn, br := s.conn, s.br
 	conn.SetDeadline(time.Time{})
 	if br.Buffered() > 0 {
 		// The proxy sent tunnel bytes along with its answer: hand them on first.
 		buf, _ := br.Peek(br.Buffered())
-		return &prefixConn{Conn: conn, prefix: slices.Clone(buf)}, nil
+		return &prefixConn{Conn: conn, prefix: slices.Clone(buf)}, s.scheme, nil
 	}
-	return conn, nil
+	return conn, s.scheme, nil
 }
 
 // RFC 9110 lets any 2xx answer to CONNECT open the tunnel; Go's client accepts 200 only.

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/base64"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -49,6 +50,8 @@ const maxAuthRounds = 4
 // 407 and sent again with credentials, as the handshakes need (NTLM must stay on one
 // connection); it redials when the proxy closes.
 type connectSession struct {
+	// scheme is the authentication scheme that opened the tunnel, if any.
+	scheme string
 	ctx    context.Context
 	dial   func() (net.Conn, error)
 	conn   net.Conn
@@ -167,6 +170,7 @@ func authenticate(s *connectSession, first *http.Response, proxyURL *url.URL, a 
 				return nil, err
 			}
 			if r.StatusCode != http.StatusProxyAuthRequired {
+				s.scheme = "Negotiate"
 				return r, nil
 			}
 			s.next(r)
@@ -182,6 +186,7 @@ func authenticate(s *connectSession, first *http.Response, proxyURL *url.URL, a 
 			return nil, err
 		}
 		if r.StatusCode != http.StatusProxyAuthRequired {
+			s.scheme = "NTLM"
 			return r, nil
 		}
 		s.next(r)
@@ -195,6 +200,7 @@ func authenticate(s *connectSession, first *http.Response, proxyURL *url.URL, a 
 			return nil, err
 		}
 		if r.StatusCode != http.StatusProxyAuthRequired {
+			s.scheme = "Basic"
 			return r, nil
 		}
 		s.next(r)
@@ -243,9 +249,9 @@ func ntlmHandshake(s *connectSession, user, password string) (*http.Response, er
 		// NTLM authenticates a connection: a proxy that closed it cannot take the answer.
 		return nil, &ProxyFailure{Proxy: s.name, Reason: "proxy-error:ntlm", Detail: fmt.Sprintf("the proxy %s closed the connection after its NTLM challenge", s.name)}
 	}
-	auth, err := ntlmssp.ProcessChallenge(challenge, name, password, domainNeeded)
+	auth, err := ntlmssp.ProcessChallenge(normalizeChallenge(challenge), name, password, domainNeeded)
 	if err != nil {
-		return nil, &ProxyFailure{Proxy: s.name, Reason: "proxy-error:ntlm", Detail: fmt.Sprintf("the proxy %s sent an NTLM challenge fwcheck cannot answer", s.name)}
+		return nil, &ProxyFailure{Proxy: s.name, Reason: "proxy-error:ntlm", Detail: fmt.Sprintf("the proxy %s sent an NTLM challenge fwcheck cannot answer (%v)", s.name, err)}
 	}
 	return s.send("NTLM " + base64.StdEncoding.EncodeToString(auth))
 }
@@ -321,4 +327,23 @@ func plainErr(err error) string {
 		s = s[:300] + "…"
 	}
 	return s
+}
+
+// normalizeChallenge makes a short NTLM challenge (the 32-byte form of older servers, which
+// has no target info) readable: the missing fields read as empty, and a name or target-info
+// field pointing past the message is dropped rather than failing the handshake.
+func normalizeChallenge(b []byte) []byte {
+	const fixed = 48 // through the TargetInfo field
+	if len(b) < fixed {
+		b = append(slices.Clone(b), make([]byte, fixed-len(b))...)
+	}
+	for _, off := range []int{12, 40} { // TargetName, TargetInfo
+		n := int(binary.LittleEndian.Uint16(b[off:]))
+		at := int(binary.LittleEndian.Uint32(b[off+4:]))
+		if n > 0 && at+n > len(b) {
+			b = slices.Clone(b)
+			clear(b[off : off+8])
+		}
+	}
+	return b
 }

@@ -136,6 +136,8 @@ type Result struct {
 	ProxySource string
 	// Tried lists the proxies of a PAC failover list tried before the one that answered.
 	Tried []ProxyAttempt
+	// ProxyAuth names the scheme that authenticated to the proxy (Negotiate, NTLM, Basic).
+	ProxyAuth string
 	// Issuer is the certificate issuer the server presented, for TLS checks.
 	Issuer string
 	// Chain is the certificate chain the server presented, for TLS checks.

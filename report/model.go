@@ -131,6 +131,8 @@ type Probe struct {
 	// system; Attempts lists the entries of a PAC failover list tried before Via.
 	ProxySource string               `json:"proxy_source,omitempty"`
 	Attempts    []probe.ProxyAttempt `json:"attempts,omitempty"`
+	// ProxyAuth names the scheme that authenticated to the proxy: Negotiate, NTLM or Basic.
+	ProxyAuth string `json:"proxy_auth,omitempty"`
 	// Sweep, for a swept range, counts its addresses by state; Host is the range.
 	Sweep *SweepStats `json:"sweep,omitempty"`
 
@@ -376,7 +378,7 @@ func toProbe(pr probe.Result) Probe {
 	if p.severity != probe.Pass {
 		p.finding = findingKind(pr.State, pr.Reason)
 	}
-	p.ProxySource, p.Attempts = pr.ProxySource, pr.Tried
+	p.ProxySource, p.Attempts, p.ProxyAuth = pr.ProxySource, pr.Tried, pr.ProxyAuth
 	if pr.State == probe.Filtered && pr.SYNs > 0 {
 		p.SYNs, p.WaitedMS = pr.SYNs, p.ElapsedMS
 	}

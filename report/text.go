@@ -140,7 +140,7 @@ func (t *textWriter) opening(b *strings.Builder, o Opening, dryRun bool) {
 		tail := terminalSafe(p.Detail)
 		switch {
 		case !dryRun && p.Dialed:
-			tail += fmt.Sprintf(" (%s, %s, %.0f ms)", p.Check, terminalSafe(p.Via), p.ElapsedMS)
+			tail += fmt.Sprintf(" (%s, %s, %.0f ms)", p.Check, viaText(p), p.ElapsedMS)
 		case dryRun && p.Dialed && p.Detail != "":
 			tail += fmt.Sprintf(" (%s via %s)", p.Check, terminalSafe(p.Via))
 		case dryRun && p.Dialed:
@@ -279,4 +279,20 @@ func (t *textWriter) summary(r *Report) string {
 	default:
 		return t.green.Sprint(line)
 	}
+}
+
+// viaText is the way a probe went: the proxy, how it authenticated, where it came from, and the
+// proxies of a failover list that failed first.
+func viaText(p Probe) string {
+	s := terminalSafe(p.Via)
+	if p.ProxyAuth != "" {
+		s += " with " + p.ProxyAuth
+	}
+	if p.ProxySource == "pac" {
+		s += " by the PAC file"
+	}
+	for _, a := range p.Attempts {
+		s += fmt.Sprintf("; %s first: %s", terminalSafe(a.Via), a.Reason)
+	}
+	return s
 }
