@@ -63,7 +63,7 @@ func check(ctx context.Context, o *options, stdout, stderr io.Writer) (int, erro
 	v, _ := versionString()
 	in := run.Input{
 		Catalog: cat, Edition: o.edition, Facts: o.facts, Probe: o.probe, Kubeconfig: o.kubeconfig, KubeContext: o.kubeContext,
-		Getenv: o.getenv, DryRun: o.dryRun, Version: v, Via: o.via(), ViaFor: o.viaFor,
+		Getenv: o.getenv, DryRun: o.dryRun, Version: v, Via: o.via(), ViaFor: o.viaFor, Findings: o.findings,
 	}
 	if bar != nil {
 		in.OnStart = bar.start

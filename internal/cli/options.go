@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/fwcheck/fwcheck/endpoints"
 	"github.com/fwcheck/fwcheck/internal/quote"
+	"github.com/fwcheck/fwcheck/internal/sysproxy"
 	"github.com/fwcheck/fwcheck/probe"
 	"github.com/fwcheck/fwcheck/report"
 )
@@ -35,7 +37,10 @@ type options struct {
 	verbose     bool
 	edition     string
 	pacName     string // where --pac came from, for the report header
-	getenv      func(string) string
+	// findings are what the settings themselves showed wrong (a system PAC file that cannot
+	// be fetched), reported with the run's own.
+	findings []report.Finding
+	getenv   func(string) string
 	// typed are the flags given on the command line (the rest came from FWCHECK_*).
 	typed map[string]bool
 }
@@ -269,6 +274,8 @@ func (o *options) proxyConfig(c *cli.Context, getenv func(string) string) (*prob
 			return nil, o.bad("pac", "%v", err)
 		}
 		px.PAC, px.Source, o.pacName = script, "pac", where
+	} else if px.Source == "" && !px.Direct {
+		o.systemProxy(c.Context, px)
 	}
 	// Proxy authentication after a 407: credentials for proxies whose URL carries none, and the
 	// Kerberos ticket cache for Negotiate (gokrb5 reads FILE: caches; MIT's default is one).
@@ -350,4 +357,35 @@ func (o *options) inputError(err error) error {
 func fileExists(name string) bool {
 	_, err := os.Stat(name)
 	return err == nil
+}
+
+// systemSettings reads the operating system's proxy settings (a variable for tests).
+var systemSettings = sysproxy.Read
+
+// systemProxy applies the system's proxy settings (Windows, macOS) when nothing else named a
+// proxy: its PAC file (or WPAD's), else its proxies and exceptions. A PAC file it names that
+// cannot be fetched or parsed is a pac finding, and the targets are tried DIRECT.
+func (o *options) systemProxy(ctx context.Context, px *probe.ProxyConfig) {
+	s, err := systemSettings()
+	if err != nil || s.Empty() {
+		return
+	}
+	px.Source = "system"
+	where := s.PACURL
+	if where == "" && s.AutoDetect {
+		where = "http://wpad/wpad.dat" // WPAD by DNS: the short name wpad in the search domain
+	}
+	if where != "" {
+		script, err := loadPAC(ctx, where)
+		if err == nil {
+			px.PAC, o.pacName = script, where+" (system settings)"
+			return
+		}
+		o.findings = append(o.findings, report.Finding{Kind: report.FindingPAC,
+			Summary: fmt.Sprintf("the PAC file of the system's proxy settings (%s) could not be used: targets are tried DIRECT", s.From),
+			Detail:  err.Error(), Targets: []string{quote.Userinfo(where)}})
+		return
+	}
+	px.HTTP = httpproxy.Config{HTTPSProxy: s.HTTPS, HTTPProxy: s.HTTP, NoProxy: s.NoProxy()}
+	px.All = s.SOCKS
 }

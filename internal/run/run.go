@@ -37,6 +37,9 @@ type Input struct {
 	ViaFor func(probe.Target) string
 	// OnStart, if set, is called with the number of probes as dialing starts.
 	OnStart func(total int)
+	// Findings are what the CLI found wrong in the settings (a system PAC file it could not
+	// fetch), reported with the run's own.
+	Findings []report.Finding
 }
 
 // Outcome is what a run found: the report, and the raw results behind it (for --export-ca).
@@ -67,9 +70,9 @@ func Run(ctx context.Context, in Input) (*Outcome, error) {
 		return nil, err
 	}
 	prober := probe.New(in.Probe)
-	var findings []report.Finding
+	findings := in.Findings
 	if kc != nil && !in.DryRun {
-		findings = discoverEtcd(ctx, &in, kc, in.Catalog.Edition)
+		findings = append(findings, discoverEtcd(ctx, &in, kc, in.Catalog.Edition)...)
 	}
 	plan, err := in.Catalog.BuildPlan(in.Facts)
 	if err != nil {
