@@ -56,6 +56,9 @@ type junitSkipped struct {
 // writeJUnit writes one testcase per opening; a missing opening fails with its rule as the
 // message and its probes as the text, a warning passes with them in system-out.
 func writeJUnit(w io.Writer, r *Report) error {
+	if len(r.Vantages) > 0 {
+		return writeJUnitPerVantage(w, r)
+	}
 	suite := junitSuite{
 		Name: "fwcheck " + r.Profile, Time: seconds(float64(r.ElapsedMS)),
 		Timestamp: r.Started.Format("2006-01-02T15:04:05Z07:00"),
@@ -115,6 +118,11 @@ func probeLines(o Opening) string {
 
 // probeTarget names a probe's destination as host (address):port.
 func probeTarget(p Probe) string {
+	if p.Vantage != "" {
+		q := p
+		q.Vantage = ""
+		return p.Vantage + ": " + probeTarget(q)
+	}
 	if !p.Dialed {
 		if p.Host == "" {
 			return "(not dialed)"
@@ -137,3 +145,52 @@ func maxElapsed(o Opening) float64 {
 }
 
 func seconds(ms float64) string { return fmt.Sprintf("%.3f", ms/1000) }
+
+// writeJUnitPerVantage writes a merged report as one suite per vantage: each node's verdicts
+// are its own test results.
+func writeJUnitPerVantage(w io.Writer, r *Report) error {
+	doc := junitSuites{Name: "fwcheck", Time: seconds(float64(r.ElapsedMS))}
+	for _, v := range r.Vantages {
+		suite := junitSuite{Name: "fwcheck " + r.Profile + " on " + v.Name, Time: seconds(float64(r.ElapsedMS)),
+			Timestamp: r.Started.Format("2006-01-02T15:04:05Z07:00"),
+			Props:     []junitProperty{{"vantage", v.Name}, {"zone", v.Zone}, {"region", r.Region}, {"catalog", r.Tool.Catalog}}}
+		for _, o := range r.Openings {
+			st, ok := o.Cells[v.Name]
+			if !ok {
+				continue
+			}
+			own := o
+			own.Probes = nil
+			for _, p := range o.Probes {
+				if p.Vantage == v.Name {
+					own.Probes = append(own.Probes, p)
+				}
+			}
+			c := junitCase{Name: o.ID + ": " + o.Title, Classname: "fwcheck." + o.Section, Time: seconds(maxElapsed(own))}
+			switch st {
+			case Missing:
+				c.Failure = &junitFailure{Message: "missing from " + v.Name, Type: Missing, Text: probeLines(own)}
+				suite.Fail++
+			case Skipped:
+				c.Skipped = &junitSkipped{Message: o.Note}
+				suite.Skip++
+			case Warning:
+				c.SystemOut = "warning: " + probeLines(own)
+			}
+			suite.Cases = append(suite.Cases, c)
+		}
+		suite.Tests = len(suite.Cases)
+		doc.Tests, doc.Fail, doc.Skip = doc.Tests+suite.Tests, doc.Fail+suite.Fail, doc.Skip+suite.Skip
+		doc.Suites = append(doc.Suites, suite)
+	}
+	if _, err := io.WriteString(w, xml.Header); err != nil {
+		return err
+	}
+	enc := xml.NewEncoder(w)
+	enc.Indent("", "  ")
+	if err := enc.Encode(doc); err != nil {
+		return err
+	}
+	_, err := io.WriteString(w, "\n")
+	return err
+}

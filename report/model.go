@@ -46,7 +46,9 @@ type Report struct {
 	// AllowFrom are allowances from outside that no probe can make (the Ingress health
 	// checks' sources): requests of their own, never warnings.
 	AllowFrom []Allowance `json:"allow_from,omitempty"`
-	Openings  []Opening   `json:"openings"`
+	// Vantages are the machines a merged report was made from (fwcheck merge, nodes).
+	Vantages []Vantage `json:"vantages,omitempty"`
+	Openings []Opening `json:"openings"`
 }
 
 // Allowance is a list of sources a firewall must let in to some destinations.
@@ -100,7 +102,9 @@ type Opening struct {
 	// opening that failed only through them has no rule.
 	Findings []string `json:"findings,omitempty"`
 	Note     string   `json:"note,omitempty"`
-	Probes   []Probe  `json:"probes"`
+	// Cells is a merged opening's status from each vantage (by vantage name).
+	Cells  map[string]string `json:"vantage_status,omitempty"`
+	Probes []Probe           `json:"probes"`
 
 	// planned is true when the opening is (or, in a dry run, would be) probed.
 	planned bool
@@ -133,6 +137,8 @@ type Probe struct {
 	Attempts    []probe.ProxyAttempt `json:"attempts,omitempty"`
 	// ProxyAuth names the scheme that authenticated to the proxy: Negotiate, NTLM or Basic.
 	ProxyAuth string `json:"proxy_auth,omitempty"`
+	// Vantage names the machine the probe was made from, in a merged report.
+	Vantage string `json:"vantage,omitempty"`
 	// Sweep, for a swept range, counts its addresses by state; Host is the range.
 	Sweep *SweepStats `json:"sweep,omitempty"`
 

@@ -51,6 +51,9 @@ func (t *textWriter) Write(w io.Writer, r *Report) error {
 	for _, n := range r.Notes {
 		b.WriteString(t.faint.Sprint("note: "+terminalSafe(n)) + "\n")
 	}
+	if len(r.Vantages) > 0 {
+		t.matrix(&b, r)
+	}
 	if len(r.Findings) > 0 {
 		b.WriteString("\n" + t.yellow.Sprintf("FINDINGS (%d): causes that are not the firewall, no rule to request", len(r.Findings)) + "\n")
 		for _, f := range r.Findings {
@@ -295,4 +298,52 @@ func viaText(p Probe) string {
 		s += fmt.Sprintf("; %s first: %s", terminalSafe(a.Via), a.Reason)
 	}
 	return s
+}
+
+// matrix is a merged report's openings × vantages, the vantages grouped by zone: which node
+// misses which opening, at a glance.
+func (t *textWriter) matrix(b *strings.Builder, r *Report) {
+	zones := zonesOf(r.Vantages)
+	idw := len("opening")
+	for _, o := range r.Openings {
+		idw = max(idw, len(o.ID))
+	}
+	colw := func(v Vantage) int { return max(len(v.Name), 2) + 2 }
+	b.WriteString("\n" + t.hd.Sprintf("MATRIX (%d openings × %d vantages): ✓ verified, ✗ missing, ! warning, - skipped", len(r.Openings), len(r.Vantages)) + "\n")
+	line := fmt.Sprintf("  %-*s", idw, "")
+	for _, z := range zones {
+		w := 0
+		for _, v := range z {
+			w += colw(v)
+		}
+		name := "zone " + z[0].Zone
+		if z[0].Zone == "" {
+			name = "(no zone)"
+		}
+		line += fmt.Sprintf("  %-*s", w, name)
+	}
+	b.WriteString(strings.TrimRight(line, " ") + "\n")
+	line = fmt.Sprintf("  %-*s", idw, "opening")
+	for _, z := range zones {
+		line += "  "
+		for _, v := range z {
+			line += fmt.Sprintf("%-*s", colw(v), terminalSafe(v.Name))
+		}
+	}
+	b.WriteString(strings.TrimRight(line, " ") + "\n")
+	for _, o := range r.Openings {
+		line := fmt.Sprintf("  %-*s", idw, o.ID)
+		for _, z := range zones {
+			line += "  "
+			for _, v := range z {
+				st, ok := o.Cells[v.Name]
+				mark := " "
+				if ok {
+					mark = t.mark(st)
+				}
+				line += mark + strings.Repeat(" ", colw(v)-1)
+			}
+		}
+		b.WriteString(strings.TrimRight(line, " ") + "\n")
+	}
 }

@@ -1,0 +1,99 @@
+package cli
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/fwcheck/fwcheck/report"
+)
+
+// maxReportBytes caps a JSON report fwcheck merge reads.
+const maxReportBytes = 64 << 20
+
+func mergeCommand(stdout, stderr io.Writer, getenv func(string) string, code *int) *cli.Command {
+	return &cli.Command{
+		Name:      "merge",
+		Usage:     "merge -o json reports from several machines into one (a node × opening matrix)",
+		UsageText: "fwcheck merge [FLAGS] REPORT.json... (each as FILE or FILE=NAME[@ZONE])",
+		Description: "Reads reports made with -o json (CI runners, workstations, nodes), keeps each probe's vantage " +
+			"(the machine it was made from: the report's hostname, or NAME), and writes one report: an opening is as " +
+			"bad as it is from its worst vantage. Exit codes as every check command.",
+		Flags: []cli.Flag{
+			&cli.StringSliceFlag{Name: "output", Aliases: []string{"o"}, Category: catOutput, EnvVars: envs("output"),
+				DefaultText: "text", Usage: "a report `FORMAT[=FILE]` (repeatable): " + strings.Join(report.Formats(), ", ")},
+			&cli.BoolFlag{Name: "no-color", Category: catOutput, EnvVars: envs("no-color"), Usage: "no colour"},
+			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Category: catOutput, EnvVars: envs("quiet"), Usage: "only what is missing, and the summary"},
+			&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Category: catOutput, EnvVars: envs("verbose"), Usage: "every probe, passing ones too"},
+			&cli.BoolFlag{Name: "strict", Category: catBehave, EnvVars: envs("strict"), Usage: "warnings fail the run too"},
+		},
+		Action: func(c *cli.Context) error {
+			if c.NArg() == 0 {
+				return badInput("merge needs at least one REPORT.json (made with -o json)")
+			}
+			var reps []*report.Report
+			var vants []report.Vantage
+			seen := map[string]int{}
+			for _, arg := range c.Args().Slice() {
+				file, name, _ := strings.Cut(arg, "=")
+				name, zone, _ := strings.Cut(name, "@")
+				data, err := readCapped(file, maxReportBytes)
+				if err != nil {
+					return badInput("merge: %v", err)
+				}
+				rep, err := report.Read(bytes.NewReader(data))
+				if err != nil {
+					return badInput("merge: %s: %v", quoteValue(file), err)
+				}
+				if name == "" {
+					name = rep.Source.Hostname
+				}
+				if name == "" {
+					name = strings.TrimSuffix(filepath.Base(file), filepath.Ext(file))
+				}
+				if seen[name]++; seen[name] > 1 {
+					name = fmt.Sprintf("%s#%d", name, seen[name])
+				}
+				reps = append(reps, rep)
+				vants = append(vants, report.Vantage{Name: name, Zone: zone, Addresses: rep.Source.Addresses})
+			}
+			merged, err := report.Merge(reps, vants)
+			if err != nil {
+				return badInput("merge: %v", err)
+			}
+			o := &options{getenv: getenv, noColor: c.Bool("no-color"), quiet: c.Bool("quiet"), verbose: c.Bool("verbose"), strict: c.Bool("strict")}
+			for _, s := range c.StringSlice("output") {
+				spec, err := parseOutput(s)
+				if err != nil {
+					return err
+				}
+				o.outputs = append(o.outputs, spec)
+			}
+			if len(o.outputs) == 0 {
+				o.outputs = []outputSpec{{format: "text"}}
+			}
+			*code, err = writeReport(o, merged, stdout, stderr)
+			return err
+		},
+	}
+}
+
+// writeReport writes a finished report to the outputs and gives the exit code.
+func writeReport(o *options, rep *report.Report, stdout, stderr io.Writer) (int, error) {
+	sinks, err := openOutputs(o, stdout)
+	if err != nil {
+		return ExitBadInput, err
+	}
+	defer discard(sinks)
+	for _, s := range sinks {
+		if err := s.write(stdout, rep); err != nil {
+			fmt.Fprintf(stderr, "fwcheck: writing the %s report to %s: %v\n", s.format, s.name, err)
+			return ExitBadInput, nil
+		}
+	}
+	return rep.ExitCode(o.strict), nil
+}
