@@ -86,6 +86,7 @@ type Summary struct {
 // Opening is one opening of the plan with its verdict.
 type Opening struct {
 	ID           string   `json:"id"`
+	Group        string   `json:"group"`
 	Section      string   `json:"section"`
 	Title        string   `json:"title"`
 	Reason       string   `json:"reason,omitempty"`
@@ -258,7 +259,7 @@ func (r *Report) ExitCode(strict bool) int {
 func judge(po endpoints.Opening, res [][]probe.Result, tallies []*Tally, m Meta) Opening {
 	dryRun := m.DryRun
 	o := Opening{
-		ID: po.ID, Section: po.Section, Title: po.Title, Reason: po.Reason, Direction: po.Direction,
+		ID: po.ID, Group: po.Group, Section: po.Section, Title: po.Title, Reason: po.Reason, Direction: po.Direction,
 		Protocol: po.Protocol, Ports: po.Ports, Destinations: po.Destinations, Required: po.Required,
 		Probes: []Probe{}, planned: po.Skip == "",
 	}

@@ -278,6 +278,7 @@ func newApp(stdout, stderr io.Writer, getenv func(string) string, code *int, typ
 			"HOST:PORT is a TCP connect; a URL's scheme names the check: tcp://, udp://, tls://, "+
 				"http:// and https:// (a GET: 2xx or 401 passes; a redirect or an error status fails)."),
 		mergeCommand(stdout, stderr, getenv, code),
+		serveCommand(stdout, stderr, getenv, code),
 		catalogCommand(stdout, code),
 		{
 			Name:               "version",

@@ -57,6 +57,22 @@ func normalize(app *cli.App, args []string) []string {
 	}
 	flags := append([]string{}, early...)
 	var positional []string
+	if cmd.Name == "serve" {
+		// serve's own flags come before COMMAND; everything after it is the check's, untouched.
+		i := 0
+		for i < len(rest) && strings.HasPrefix(rest[i], "-") && rest[i] != "--" {
+			flags = append(flags, rest[i])
+			if name := flagName(rest[i]); values[name] && !strings.Contains(rest[i], "=") && i+1 < len(rest) {
+				flags = append(flags, rest[i+1])
+				i++
+			}
+			i++
+		}
+		if i < len(rest) && rest[i] == "--" {
+			i++
+		}
+		return append(append(append(out, flags...), "--"), rest[i:]...)
+	}
 	for i := 0; i < len(rest); i++ {
 		a := rest[i]
 		switch {

@@ -100,7 +100,7 @@ func TestInvocations(t *testing.T) {
 func TestHelpGolden(t *testing.T) {
 	for _, args := range [][]string{{"help"}, {"workstation", "--help"}, {"worker", "--help"}, {"inbound", "--help"},
 		{"probe", "--help"}, {"catalog", "--help"}, {"catalog", "list", "--help"}, {"catalog", "show", "--help"},
-		{"catalog", "export", "--help"}, {"catalog", "validate", "--help"}, {"version", "--help"}, {"merge", "--help"}} {
+		{"catalog", "export", "--help"}, {"catalog", "validate", "--help"}, {"version", "--help"}, {"merge", "--help"}, {"serve", "--help"}} {
 		name := strings.Join(args, "_")
 		t.Run(name, func(t *testing.T) {
 			code, stdout, stderr := fwcheck(t, nil, args...)

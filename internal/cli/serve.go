@@ -1,0 +1,250 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/urfave/cli/v2"
+
+	"github.com/fwcheck/fwcheck/internal/kube"
+	"github.com/fwcheck/fwcheck/report"
+)
+
+// The watch mode's defaults.
+const (
+	defaultListen   = ":9310"
+	defaultInterval = 60 * time.Second
+)
+
+func serveCommand(stdout, stderr io.Writer, getenv func(string) string, code *int) *cli.Command {
+	return &cli.Command{
+		Name:      "serve",
+		Usage:     "re-run a check every interval and serve its results to Prometheus",
+		UsageText: "fwcheck serve [--listen ADDR] [--interval DURATION] COMMAND [ARGS]   (serve's flags before COMMAND)",
+		Description: "Runs `fwcheck COMMAND ARGS` (workstation, worker, inbound or probe) every interval, one run at a time, " +
+			"and serves /metrics (Prometheus), /healthz and the latest report at /report.json. Everything after COMMAND " +
+			"is passed on untouched. SIGTERM ends it with exit 0. With --manifest it prints the DaemonSet that runs it on " +
+			"every node instead.",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "listen", Value: defaultListen, Category: catBehave, Usage: "serve on `ADDR`"},
+			&cli.DurationFlag{Name: "interval", Value: defaultInterval, Category: catBehave, Usage: "re-run every `DURATION`"},
+			&cli.BoolFlag{Name: "manifest", Category: catOutput, Usage: "print the DaemonSet (YAML) that runs this on every node"},
+			&cli.StringFlag{Name: "image", Category: catOutput, EnvVars: envs("image"), Usage: "the fwcheck container `IMAGE` of the DaemonSet"},
+			&cli.StringFlag{Name: "namespace", Value: "fwcheck", Category: catOutput, Usage: "the DaemonSet's `NAMESPACE`"},
+		},
+		Action: func(c *cli.Context) error {
+			args := c.Args().Slice()
+			if len(args) == 0 || !slicesContains(allChecks, args[0]) {
+				return badInput("serve needs a check to re-run: one of %s, then its arguments", strings.Join(allChecks, ", "))
+			}
+			if d := c.Duration("interval"); d < time.Second {
+				return badInput("--interval %s is too short: give at least 1s", d)
+			}
+			if c.Bool("manifest") {
+				image, err := imageFor(c.String("image"))
+				if err != nil {
+					return err
+				}
+				_, err = io.WriteString(stdout, daemonSetYAML(c.String("namespace"), image, c.String("listen"), c.Duration("interval"), args))
+				return err
+			}
+			return serve(c.Context, c.String("listen"), c.Duration("interval"), args, stderr, getenv)
+		},
+	}
+}
+
+func slicesContains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// watcher runs the check and keeps its latest report, for the handlers.
+type watcher struct {
+	mu      sync.Mutex
+	latest  *report.Report
+	raw     []byte
+	lastRun time.Time
+	runs    int
+	errLine string
+}
+
+// serve re-runs the check every interval until ctx ends (SIGINT, SIGTERM), serving its results.
+func serve(ctx context.Context, listen string, interval time.Duration, args []string, stderr io.Writer, getenv func(string) string) error {
+	ln, err := net.Listen("tcp", listen)
+	if err != nil {
+		return badInput("--listen %s: %v", listen, err)
+	}
+	w := &watcher{}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(w)
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("/healthz", func(rw http.ResponseWriter, _ *http.Request) {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		fmt.Fprintf(rw, "ok: %d runs, last %s\n", w.runs, w.lastRun.UTC().Format(time.RFC3339))
+	})
+	mux.HandleFunc("/report.json", func(rw http.ResponseWriter, _ *http.Request) {
+		w.mu.Lock()
+		raw := w.raw
+		w.mu.Unlock()
+		if raw == nil {
+			http.Error(rw, "no run has finished yet", http.StatusServiceUnavailable)
+			return
+		}
+		rw.Header().Set("Content-Type", "application/json")
+		rw.Write(raw)
+	})
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go srv.Serve(ln)
+	defer srv.Close()
+	fmt.Fprintf(stderr, "fwcheck: serving %s every %s on %s (/metrics, /healthz, /report.json)\n", strings.Join(args, " "), interval, ln.Addr())
+	dir, err := os.MkdirTemp("", "fwcheck-serve-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	for first := true; ; first = false {
+		if code := w.runOnce(ctx, args, filepath.Join(dir, "report.json"), getenv); first && code == ExitBadInput {
+			// The check itself is bad input: say so now, not every interval from now on.
+			return usageError{errors.New(strings.TrimPrefix(w.errLine, "fwcheck: "))}
+		}
+		select {
+		case <-ctx.Done():
+			return nil // SIGTERM or SIGINT: the watch ends cleanly
+		case <-tick.C:
+		}
+	}
+}
+
+// runOnce runs the check in-process, its JSON report into a file, and keeps it.
+func (w *watcher) runOnce(ctx context.Context, args []string, file string, getenv func(string) string) int {
+	full := append([]string{"fwcheck"}, args...)
+	full = append(full, "-o", "json="+file, "-q")
+	var errb bytes.Buffer
+	code := Run(ctx, full, io.Discard, &errb, getenv)
+	data, err := os.ReadFile(file)
+	var rep *report.Report
+	if err == nil {
+		rep, err = report.Read(bytes.NewReader(data))
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.runs++
+	w.lastRun = time.Now()
+	if err != nil {
+		w.errLine = strings.TrimSpace(errb.String())
+		return code
+	}
+	w.latest, w.raw, w.errLine = rep, data, ""
+	os.Remove(file)
+	return code
+}
+
+var (
+	openingLabels = []string{"opening", "group", "required"}
+	probeLabels   = []string{"opening", "host", "port", "protocol"}
+	descOpeningUp = prometheus.NewDesc("fwcheck_opening_up", "1 when the opening is verified, 0 when missing or a warning (skipped openings have no series).", openingLabels, nil)
+	descProbeUp   = prometheus.NewDesc("fwcheck_probe_up", "1 when the probe passed, 0 otherwise (a swept range is one series).", probeLabels, nil)
+	descProbeDur  = prometheus.NewDesc("fwcheck_probe_duration_seconds", "How long the probe took.", probeLabels, nil)
+	descMissing   = prometheus.NewDesc("fwcheck_openings_missing", "Required openings missing in the latest run.", nil, nil)
+	descLastRun   = prometheus.NewDesc("fwcheck_last_run_timestamp_seconds", "When the latest run ended (Unix time).", nil, nil)
+	descBuild     = prometheus.NewDesc("fwcheck_build_info", "The fwcheck build and catalog edition.", []string{"version", "commit", "catalog"}, nil)
+)
+
+func (w *watcher) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{descOpeningUp, descProbeUp, descProbeDur, descMissing, descLastRun, descBuild} {
+		ch <- d
+	}
+}
+
+// Collect reports the latest run: the series follow the report, so an opening that is gone
+// has no series left.
+func (w *watcher) Collect(ch chan<- prometheus.Metric) {
+	w.mu.Lock()
+	rep, last := w.latest, w.lastRun
+	w.mu.Unlock()
+	v, c := versionString()
+	catalog := ""
+	if rep != nil {
+		catalog = rep.Tool.Catalog
+	}
+	ch <- prometheus.MustNewConstMetric(descBuild, prometheus.GaugeValue, 1, v, c, catalog)
+	if rep == nil {
+		return
+	}
+	ch <- prometheus.MustNewConstMetric(descLastRun, prometheus.GaugeValue, float64(last.UnixNano())/1e9)
+	ch <- prometheus.MustNewConstMetric(descMissing, prometheus.GaugeValue, float64(rep.Summary.Missing))
+	type key struct{ opening, host, port, protocol string }
+	up := map[key]float64{}
+	dur := map[key]float64{}
+	var order []key
+	for _, o := range rep.Openings {
+		if o.Status == report.Skipped {
+			continue
+		}
+		ch <- prometheus.MustNewConstMetric(descOpeningUp, prometheus.GaugeValue, boolFloat(o.Status == report.Verified),
+			o.ID, o.Group, strconv.FormatBool(o.Required))
+		for _, p := range o.Probes {
+			if !p.Dialed {
+				continue
+			}
+			k := key{o.ID, p.Host, strconv.Itoa(p.Port), p.Protocol}
+			if _, ok := up[k]; !ok {
+				order = append(order, k)
+				up[k] = 1
+			}
+			// A name with several addresses is one series: up only if every address is.
+			up[k] = min(up[k], boolFloat(p.OK))
+			dur[k] = max(dur[k], p.ElapsedMS/1000)
+		}
+	}
+	for _, k := range order {
+		ch <- prometheus.MustNewConstMetric(descProbeUp, prometheus.GaugeValue, up[k], k.opening, k.host, k.port, k.protocol)
+		ch <- prometheus.MustNewConstMetric(descProbeDur, prometheus.GaugeValue, dur[k], k.opening, k.host, k.port, k.protocol)
+	}
+}
+
+func boolFloat(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// imageVersion is stamped by a release build (-ldflags -X .../cli.defaultImage=REGISTRY/fwcheck:TAG).
+var defaultImage = ""
+
+func imageFor(image string) (string, error) {
+	if image == "" {
+		image = defaultImage
+	}
+	if image == "" {
+		return "", badInput("--image IMAGE is needed (this build has no default image): push the image to your registry and name it here")
+	}
+	return image, nil
+}
+
+// daemonSetYAML is the DaemonSet of `serve --manifest`, with its namespace.
+func daemonSetYAML(namespace, image, listen string, interval time.Duration, args []string) string {
+	return kube.YAML(kube.Namespace(namespace), kube.DaemonSet(namespace, image, listen, interval, args))
+}

@@ -1,0 +1,158 @@
+//go:build linux
+
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+)
+
+// droppedPort is a loopback port whose SYNs are dropped: a listener with a full accept queue.
+func droppedPort(t *testing.T) int {
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { syscall.Close(fd) })
+	syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}})
+	syscall.Listen(fd, 0)
+	sa, _ := syscall.Getsockname(fd)
+	port := sa.(*syscall.SockaddrInet4).Port
+	for range 2 {
+		if c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), 300*time.Millisecond); err == nil {
+			t.Cleanup(func() { c.Close() })
+		}
+	}
+	return port
+}
+
+func scrape(t *testing.T, url string) map[string]*dto.MetricFamily {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := parser.TextToMetricFamilies(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fams
+}
+
+// gauge finds the value of a series by its labels.
+func gauge(fams map[string]*dto.MetricFamily, name string, labels map[string]string) (float64, bool) {
+	f := fams[name]
+	if f == nil {
+		return 0, false
+	}
+next:
+	for _, m := range f.Metric {
+		for _, l := range m.Label {
+			if v, ok := labels[l.GetName()]; ok && v != l.GetValue() {
+				continue next
+			}
+		}
+		return m.GetGauge().GetValue(), true
+	}
+	return 0, false
+}
+
+// TestServe scrapes /metrics across two intervals of `serve ... probe` with an open, a
+// dropped and a DNS-failed target, and reads /healthz and /report.json.
+func TestServe(t *testing.T) {
+	open, _ := net.Listen("tcp", "127.0.0.1:0")
+	defer open.Close()
+	go func() {
+		for {
+			c, err := open.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	dropped := droppedPort(t)
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	addr := ln.Addr().String()
+	ln.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int)
+	go func() {
+		done <- Run(ctx, []string{"fwcheck", "serve", "--listen", addr, "--interval", "2s", "probe", "--timeout", "1s",
+			open.Addr().String(), fmt.Sprintf("127.0.0.1:%d", dropped), "tcp://name.fwcheck.invalid:443"}, io.Discard, io.Discard, func(string) string { return "" })
+	}()
+	base := "http://" + addr
+	var last float64
+	for round := 1; round <= 2; round++ {
+		// Wait for the run of this round.
+		deadline := time.Now().Add(15 * time.Second)
+		var fams map[string]*dto.MetricFamily
+		for {
+			if resp, err := http.Get(base + "/healthz"); err == nil {
+				resp.Body.Close()
+				fams = scrape(t, base+"/metrics")
+				if ts, ok := gauge(fams, "fwcheck_last_run_timestamp_seconds", nil); ok && ts > last {
+					last = ts
+					break
+				}
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("round %d: no run finished", round)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		port := func(a string) string { return a[strings.LastIndex(a, ":")+1:] }
+		for _, tc := range []struct {
+			host, port string
+			up         float64
+		}{{"127.0.0.1", port(open.Addr().String()), 1}, {"127.0.0.1", fmt.Sprint(dropped), 0}, {"name.fwcheck.invalid", "443", 0}} {
+			v, ok := gauge(fams, "fwcheck_probe_up", map[string]string{"host": tc.host, "port": tc.port, "protocol": "tcp"})
+			if !ok || v != tc.up {
+				t.Errorf("round %d: fwcheck_probe_up{host=%q,port=%s} = %v (present %v); want %v", round, tc.host, tc.port, v, ok, tc.up)
+			}
+			if _, ok := gauge(fams, "fwcheck_probe_duration_seconds", map[string]string{"host": tc.host, "port": tc.port}); !ok {
+				t.Errorf("round %d: no duration for %s:%s", round, tc.host, tc.port)
+			}
+		}
+		if v, _ := gauge(fams, "fwcheck_openings_missing", nil); v != 2 {
+			t.Errorf("round %d: fwcheck_openings_missing = %v; want 2", round, v)
+		}
+		if v, ok := gauge(fams, "fwcheck_opening_up", map[string]string{"opening": "probe-1", "required": "true"}); !ok || v != 1 {
+			t.Errorf("round %d: fwcheck_opening_up{opening=probe-1} = %v, %v", round, v, ok)
+		}
+		if _, ok := gauge(fams, "fwcheck_build_info", nil); !ok {
+			t.Errorf("no fwcheck_build_info")
+		}
+	}
+	resp, err := http.Get(base + "/report.json")
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("/report.json: %v %v", err, resp)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(body), `"schema": "fwcheck.report/v1"`) {
+		t.Errorf("/report.json: %.200s", body)
+	}
+	cancel() // as SIGTERM does
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Errorf("serve ended with %d; want 0", code)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("serve did not end")
+	}
+}
