@@ -33,7 +33,7 @@ func serveCommand(stdout, stderr io.Writer, getenv func(string) string, code *in
 	return &cli.Command{
 		Name:      "serve",
 		Usage:     "re-run a check every interval and serve its results to Prometheus",
-		UsageText: "fwcheck serve [--listen ADDR] [--interval DURATION] COMMAND [ARGS]   (serve's flags before COMMAND)",
+		UsageText: "fwcheck serve [--listen ADDR] [--interval DURATION] COMMAND [ARGS]  (flags before COMMAND)",
 		Description: "Runs `fwcheck COMMAND ARGS` (workstation, worker, inbound or probe) every interval, one run at a time, " +
 			"and serves /metrics (Prometheus), /healthz and the latest report at /report.json. Everything after COMMAND " +
 			"is passed on untouched. SIGTERM ends it with exit 0. With --manifest it prints the DaemonSet that runs it on " +
