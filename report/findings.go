@@ -19,10 +19,11 @@ const (
 	FindingInterrupted   = "interrupted"
 	FindingDiscovery     = "discovery"
 	FindingPAC           = "pac"
+	FindingNode          = "node"
 )
 
 // FindingKinds lists every kind, in the order reports print them.
-var FindingKinds = []string{FindingInterrupted, FindingLocal, FindingDiscovery, FindingPAC, FindingDNS, FindingProxy, FindingTLSInspection}
+var FindingKinds = []string{FindingInterrupted, FindingNode, FindingLocal, FindingDiscovery, FindingPAC, FindingDNS, FindingProxy, FindingTLSInspection}
 
 // Finding is a root cause the network team's firewall cannot fix: a resolver, a proxy, this
 // machine, an interrupted run.

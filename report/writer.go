@@ -37,6 +37,7 @@ var formats = map[string]func(Options) Writer{
 	"markdown": func(Options) Writer { return WriterFunc(writeMarkdown) },
 	"rules":    func(Options) Writer { return WriterFunc(writeRules) },
 	"github":   func(Options) Writer { return WriterFunc(writeGitHub) },
+	"frame":    func(Options) Writer { return WriterFunc(writeFrame) },
 }
 
 // Formats lists the format names, sorted, for help text and errors.

@@ -26,6 +26,9 @@ fwcheck worker --region us-south --location dal10 --private --pvc
 fwcheck worker --master-url https://169.46.7.238:31142 --dry-run`,
 	cmdInbound: `fwcheck inbound --node-ip 169.47.70.20 --nodeport 30080 --lb 169.46.7.240:443
 fwcheck inbound --ingress 169.46.7.241 -o rules`,
+	"nodes": `fwcheck nodes --image registry.example.com/fwcheck:v1 -o junit=nodes.xml
+fwcheck nodes --image registry.example.com/fwcheck:v1 --dry-run
+fwcheck nodes --rbac --rbac-user alice@example.com`,
 	cmdProbe: `fwcheck probe 169.46.7.238:443 https://containers.bluemix.net/v1/ -o json
 fwcheck probe --targets-file targets.txt --timeout 2s -o junit=probe.xml
 fwcheck probe udp://169.46.7.238:30000 tls://[2001:db8::1]:443`,
@@ -277,6 +280,7 @@ func newApp(stdout, stderr io.Writer, getenv func(string) string, code *int, typ
 			"fwcheck probe [FLAGS] HOST:PORT|URL... [FLAGS]",
 			"HOST:PORT is a TCP connect; a URL's scheme names the check: tcp://, udp://, tls://, "+
 				"http:// and https:// (a GET: 2xx or 401 passes; a redirect or an error status fails)."),
+		nodesCommand(stdout, stderr, getenv, code),
 		mergeCommand(stdout, stderr, getenv, code),
 		serveCommand(stdout, stderr, getenv, code),
 		catalogCommand(stdout, code),

@@ -75,6 +75,12 @@ func TestInvocations(t *testing.T) {
 		{[]string{"catalog", "list", "x"}, nil, 2, `fwcheck: catalog list takes no arguments, got "x"`, ""},
 		{[]string{"probe", "--region", "us-south", "--dry-run", "127.0.0.1:1"}, nil, 0, "fwcheck: warning: --region has no effect on probe; ignored", "1 opening:"},
 		{[]string{"probe", "--dry-run", "127.0.0.1:1"}, map[string]string{"FWCHECK_REGION": "us-south"}, 0, "", "1 opening:"},
+		// fwcheck nodes.
+		{[]string{"nodes", "--rbac", "--rbac-user", "alice"}, nil, 0, "", "kind: ClusterRole"},
+		{[]string{"nodes"}, nil, 2, "fwcheck: --image IMAGE is needed (this build has no default image): push the image to your registry and name it here", ""},
+		{[]string{"nodes", "--image", "registry.example.com/fwcheck:v1"}, nil, 2, "fwcheck: fwcheck nodes needs a kubeconfig: no kubeconfig", ""},
+		{[]string{"serve", "--manifest", "--image", "registry.example.com/fwcheck:v1", "worker", "--region", "us-south"}, nil, 0, "", "kind: DaemonSet"},
+		{[]string{"serve", "frobnicate"}, nil, 2, "fwcheck: serve needs a check to re-run: one of workstation, worker, inbound, probe, then its arguments", ""},
 		// Outputs.
 		{[]string{"probe", "--dry-run", "-o", "json=-", "-o", "text", "127.0.0.1:1"}, nil, 2, "fwcheck: -o json=- and -o text write to the same destination: give each output its own file", ""},
 	}
@@ -100,7 +106,7 @@ func TestInvocations(t *testing.T) {
 func TestHelpGolden(t *testing.T) {
 	for _, args := range [][]string{{"help"}, {"workstation", "--help"}, {"worker", "--help"}, {"inbound", "--help"},
 		{"probe", "--help"}, {"catalog", "--help"}, {"catalog", "list", "--help"}, {"catalog", "show", "--help"},
-		{"catalog", "export", "--help"}, {"catalog", "validate", "--help"}, {"version", "--help"}, {"merge", "--help"}, {"serve", "--help"}} {
+		{"catalog", "export", "--help"}, {"catalog", "validate", "--help"}, {"version", "--help"}, {"merge", "--help"}, {"serve", "--help"}, {"nodes", "--help"}} {
 		name := strings.Join(args, "_")
 		t.Run(name, func(t *testing.T) {
 			code, stdout, stderr := fwcheck(t, nil, args...)

@@ -24,6 +24,11 @@ const maxCredentialBytes = 1 << 20
 // starts plugins without a context, so one that hangs would hold fwcheck forever and outlive
 // it: here it runs in a process group of its own, killed whole when ctx ends.
 func runCredentialPlugin(ctx context.Context, cfg *rest.Config) error {
+	return RunCredentialPlugin(ctx, cfg)
+}
+
+// RunCredentialPlugin is runCredentialPlugin for other callers of the API (fwcheck nodes).
+func RunCredentialPlugin(ctx context.Context, cfg *rest.Config) error {
 	ep := cfg.ExecProvider
 	if ep == nil {
 		return nil

@@ -1,0 +1,172 @@
+package cli
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/fwcheck/fwcheck/endpoints"
+	"github.com/fwcheck/fwcheck/internal/kube"
+	"github.com/fwcheck/fwcheck/internal/run"
+	"github.com/fwcheck/fwcheck/report"
+)
+
+// passthrough are the worker flags `fwcheck nodes` hands on to every pod.
+var passthrough = []string{"region", "location", "edition", "private", "pvc", "sweep", "skip", "timeout", "retries"}
+
+func nodesCommand(stdout, stderr io.Writer, getenv func(string) string, code *int) *cli.Command {
+	flags := []cli.Flag{
+		&cli.StringFlag{Name: "namespace", Value: "fwcheck", Category: catCheck, EnvVars: envs("namespace"), Usage: "run the Jobs in `NAMESPACE` (created, labeled privileged, if missing)"},
+		&cli.StringFlag{Name: "selector", Category: catCheck, EnvVars: envs("selector"), Usage: "only the nodes matching this label `SELECTOR`"},
+		&cli.StringSliceFlag{Name: "node", Category: catCheck, EnvVars: envs("node"), Usage: "only this `NODE` (repeatable)"},
+		&cli.StringFlag{Name: "image", Category: catCheck, EnvVars: envs("image"), Usage: "the fwcheck container `IMAGE` the nodes pull"},
+		&cli.DurationFlag{Name: "deadline", Value: 5 * time.Minute, Category: catBehave, EnvVars: envs("deadline"), Usage: "each Job's deadline (`DURATION`)"},
+		&cli.BoolFlag{Name: "rbac", Category: catOutput, Usage: "print the ClusterRole and Role (with bindings) a user of this command needs"},
+		&cli.StringFlag{Name: "rbac-user", Value: "fwcheck-operator", Category: catOutput, Usage: "the `USER` the --rbac bindings name"},
+	}
+	for _, d := range flagDefs {
+		if slicesContains(passthrough, d.name) || slicesContains([]string{"kubeconfig", "context", "output", "no-color", "quiet", "verbose", "strict", "dry-run"}, d.name) {
+			flags = append(flags, d.make(false))
+		}
+	}
+	return &cli.Command{
+		Name:      "nodes",
+		Usage:     "run the worker check on every node, as a pod, and merge the results",
+		UsageText: "fwcheck nodes --image IMAGE [--selector S] [--node N]... [worker flags] [--dry-run | --rbac]",
+		Description: "With the kubeconfig, makes one hardened hostNetwork Job per node (pinned by nodeName, the node's own " +
+			"resolver), each running `fwcheck worker` with the region and master of the kubeconfig, reads each pod's framed " +
+			"report from its log and merges them: openings × nodes, grouped by zone. Nodes that could not run are node " +
+			"findings. The Jobs and their pods are deleted at the end, on error and on Ctrl-C.",
+		Flags:              flags,
+		CustomHelpTemplate: commandHelp("nodes"),
+		Action: func(c *cli.Context) error {
+			if c.Bool("rbac") {
+				ns := c.String("namespace")
+				subject := rbacv1.Subject{Kind: "User", Name: c.String("rbac-user"), APIGroup: "rbac.authorization.k8s.io"}
+				_, err := io.WriteString(stdout, kube.YAML(kube.RBAC(ns, subject)...))
+				return err
+			}
+			image, err := imageFor(c.String("image"))
+			if err != nil {
+				return err
+			}
+			kc, err := endpoints.LoadKubeconfig(c.String("kubeconfig"), c.String("context"), getenv)
+			if err != nil {
+				return usageError{fmt.Errorf("fwcheck nodes needs a kubeconfig: %v", err)}
+			}
+			args := []string{"worker", "--master-url", "https://" + kc.Master.String(), "-o", "frame", "-q"}
+			for _, name := range passthrough {
+				if !c.IsSet(name) {
+					continue
+				}
+				for _, v := range flagValues(c, name) {
+					args = append(args, "--"+name+"="+v)
+				}
+			}
+			pctx, cancel := context.WithTimeout(c.Context, 30*time.Second)
+			err = run.RunCredentialPlugin(pctx, kc.REST)
+			cancel()
+			if err != nil {
+				return fmt.Errorf("%v", err)
+			}
+			cs, err := kubernetes.NewForConfig(kc.REST)
+			if err != nil {
+				return fmt.Errorf("cannot make a client for %s: %v", kc.Master, err)
+			}
+			id := runID()
+			opt := kube.Options{Namespace: c.String("namespace"), Selector: c.String("selector"), Names: c.StringSlice("node"),
+				Image: image, Args: args, Deadline: c.Duration("deadline"), RunID: id}
+			nodes, err := kube.Nodes(c.Context, cs, opt)
+			if err != nil {
+				return err
+			}
+			if c.Bool("dry-run") {
+				objs := []runtime.Object{kube.Namespace(opt.Namespace)}
+				for i, n := range nodes {
+					objs = append(objs, kube.Job(opt.Namespace, fmt.Sprintf("fwcheck-%s-%d", id, i), id, n.Name, image, args, opt.Deadline))
+				}
+				_, err := io.WriteString(stdout, kube.YAML(objs...))
+				return err
+			}
+			if err := kube.EnsureNamespace(c.Context, cs, opt.Namespace); err != nil {
+				return err
+			}
+			if bar := newProgress(stderr, c.Bool("quiet")); bar != nil {
+				opt.Progress = func(done, total int) { fmt.Fprintf(stderr, "\r\x1b[Knodes: %d / %d done", done, total) }
+				defer fmt.Fprint(stderr, "\r\x1b[K")
+			}
+			runErr := kube.Run(c.Context, cs, nodes, opt)
+			merged := mergeNodes(nodes)
+			o := &options{getenv: getenv, noColor: c.Bool("no-color"), quiet: c.Bool("quiet"), verbose: c.Bool("verbose"), strict: c.Bool("strict")}
+			for _, s := range c.StringSlice("output") {
+				spec, err := parseOutput(s)
+				if err != nil {
+					return err
+				}
+				o.outputs = append(o.outputs, spec)
+			}
+			if len(o.outputs) == 0 {
+				o.outputs = []outputSpec{{format: "text"}}
+			}
+			*code, err = writeReport(o, merged, stdout, stderr)
+			if c.Context.Err() != nil {
+				*code = interruptedCode(c.Context)
+			} else if runErr != nil && err == nil {
+				fmt.Fprintf(stderr, "fwcheck: %v\n", runErr)
+			}
+			return err
+		},
+	}
+}
+
+// flagValues is a flag's value as the pods' command line takes it.
+func flagValues(c *cli.Context, name string) []string {
+	if v := c.StringSlice(name); len(v) > 0 {
+		return v
+	}
+	if v := c.Value(name); v != nil {
+		return []string{fmt.Sprint(v)}
+	}
+	return nil
+}
+
+// mergeNodes merges the nodes' reports; the nodes that could not run are node findings, and
+// a run where none could is missing everything it could not prove.
+func mergeNodes(nodes []*kube.Node) *report.Report {
+	var reps []*report.Report
+	var vants []report.Vantage
+	for _, n := range nodes {
+		if n.Report != nil {
+			reps = append(reps, n.Report)
+			vants = append(vants, report.Vantage{Name: n.Name, Zone: n.Zone, Addresses: n.Addresses})
+		}
+	}
+	var merged *report.Report
+	if len(reps) > 0 {
+		merged, _ = report.Merge(reps, vants)
+	}
+	if merged == nil {
+		merged = &report.Report{Schema: report.Schema, Profile: "worker", Started: time.Now().UTC(), Source: report.Source{Hostname: "(merged)", Addresses: []string{}},
+			Findings: []report.Finding{}, Openings: []report.Opening{}}
+		// Nothing proved: the run fails, it does not pass by absence.
+		merged.Summary.Missing = 1
+	}
+	merged.Findings = append(kube.Findings(nodes), merged.Findings...)
+	return merged
+}
+
+func runID() string {
+	b := make([]byte, 3)
+	rand.Read(b)
+	return strings.ToLower(hex.EncodeToString(b))
+}

@@ -1,0 +1,293 @@
+package kube
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/fwcheck/fwcheck/report"
+)
+
+// Node is one node fwcheck runs on, and what came of it.
+type Node struct {
+	Name      string
+	Zone      string
+	Addresses []string
+	// Report is the node's report; nil when the node could not run (Problem says why).
+	Report  *report.Report
+	Problem string
+	job     string
+}
+
+// Options say where and what to run.
+type Options struct {
+	Namespace string
+	Selector  string   // a label selector for the nodes
+	Names     []string // these nodes only
+	Image     string
+	Args      []string // the fwcheck command each pod runs (its report framed on stdout)
+	// Deadline is the Jobs' activeDeadlineSeconds; the run waits that long, and a little more.
+	Deadline time.Duration
+	RunID    string
+	// Poll is how often the pods are looked at (1s if zero).
+	Poll time.Duration
+	// Logs reads a pod's log (the API server's pods/log if nil).
+	Logs func(ctx context.Context, namespace, pod string) ([]byte, error)
+	// Progress, if set, is told how many nodes are done.
+	Progress func(done, total int)
+}
+
+// zoneLabels are where a node's zone is, newest first.
+var zoneLabels = []string{"topology.kubernetes.io/zone", "failure-domain.beta.kubernetes.io/zone", "ibm-cloud.kubernetes.io/zone"}
+
+// Nodes lists the nodes to run on.
+func Nodes(ctx context.Context, cs kubernetes.Interface, o Options) ([]*Node, error) {
+	list, err := cs.CoreV1().Nodes().List(ctx, metav1.ListOptions{LabelSelector: o.Selector})
+	if err != nil {
+		return nil, apiError("list the nodes", err)
+	}
+	var out []*Node
+	for _, n := range list.Items {
+		if len(o.Names) > 0 && !slices.Contains(o.Names, n.Name) {
+			continue
+		}
+		node := &Node{Name: n.Name}
+		for _, l := range zoneLabels {
+			if z := n.Labels[l]; z != "" {
+				node.Zone = z
+				break
+			}
+		}
+		for _, a := range n.Status.Addresses {
+			if a.Type == corev1.NodeInternalIP || a.Type == corev1.NodeExternalIP {
+				node.Addresses = append(node.Addresses, a.Address)
+			}
+		}
+		out = append(out, node)
+	}
+	for _, want := range o.Names {
+		if !slices.ContainsFunc(out, func(n *Node) bool { return n.Name == want }) {
+			return nil, fmt.Errorf("no node named %q", want)
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("no node matches (selector %q)", o.Selector)
+	}
+	return out, nil
+}
+
+// ErrNamespace is a namespace fwcheck may not create or label: the user must ask for it.
+type ErrNamespace struct{ Namespace, What string }
+
+func (e *ErrNamespace) Error() string {
+	return fmt.Sprintf("cannot %s the namespace %s: ask an administrator to create it with the label %s=privileged (hostNetwork pods are refused under the baseline level), or pass --namespace", e.What, e.Namespace, PrivilegedLabel)
+}
+
+// EnsureNamespace creates the namespace with the privileged label, or labels it.
+func EnsureNamespace(ctx context.Context, cs kubernetes.Interface, name string) error {
+	ns, err := cs.CoreV1().Namespaces().Get(ctx, name, metav1.GetOptions{})
+	switch {
+	case apierrors.IsNotFound(err):
+		if _, err := cs.CoreV1().Namespaces().Create(ctx, Namespace(name), metav1.CreateOptions{}); err != nil {
+			if apierrors.IsForbidden(err) {
+				return &ErrNamespace{name, "create"}
+			}
+			return apiError("create the namespace "+name, err)
+		}
+		return nil
+	case apierrors.IsForbidden(err):
+		return &ErrNamespace{name, "read"}
+	case err != nil:
+		return apiError("read the namespace "+name, err)
+	}
+	if ns.Labels[PrivilegedLabel] == "privileged" {
+		return nil
+	}
+	patch := fmt.Sprintf(`{"metadata":{"labels":{%q:"privileged"}}}`, PrivilegedLabel)
+	if _, err := cs.CoreV1().Namespaces().Patch(ctx, name, types.MergePatchType, []byte(patch), metav1.PatchOptions{}); err != nil {
+		if apierrors.IsForbidden(err) {
+			return &ErrNamespace{name, "label"}
+		}
+		return apiError("label the namespace "+name, err)
+	}
+	return nil
+}
+
+// Run makes one Job per node, waits for them (or ctx, or the deadline), reads each pod's
+// framed report, and deletes the Jobs and their pods whatever happened: there may be no
+// garbage collector, so the pods are deleted explicitly too.
+func Run(ctx context.Context, cs kubernetes.Interface, nodes []*Node, o Options) error {
+	if o.Poll == 0 {
+		o.Poll = time.Second
+	}
+	if o.Logs == nil {
+		o.Logs = func(ctx context.Context, ns, pod string) ([]byte, error) {
+			limit := int64(4 * report.MaxFrame)
+			return cs.CoreV1().Pods(ns).GetLogs(pod, &corev1.PodLogOptions{Container: Container, LimitBytes: &limit}).DoRaw(ctx)
+		}
+	}
+	defer cleanup(cs, o)
+	for i, n := range nodes {
+		n.job = fmt.Sprintf("fwcheck-%s-%d", o.RunID, i)
+		job := Job(o.Namespace, n.job, o.RunID, n.Name, o.Image, o.Args, o.Deadline)
+		if _, err := cs.BatchV1().Jobs(o.Namespace).Create(ctx, job, metav1.CreateOptions{}); err != nil {
+			if apierrors.IsForbidden(err) {
+				return apiError("create Jobs in "+o.Namespace+" (fwcheck nodes --rbac prints the Role it needs)", err)
+			}
+			n.Problem = "its Job could not be created: " + err.Error()
+		}
+	}
+	deadline := time.Now().Add(o.Deadline + 30*time.Second)
+	tick := time.NewTicker(o.Poll)
+	defer tick.Stop()
+	for {
+		pending := 0
+		for _, n := range nodes {
+			if n.Report == nil && n.Problem == "" {
+				n.look(ctx, cs, o)
+			}
+			if n.Report == nil && n.Problem == "" {
+				pending++
+			}
+		}
+		if o.Progress != nil {
+			o.Progress(len(nodes)-pending, len(nodes))
+		}
+		if pending == 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			for _, n := range nodes {
+				if n.Report == nil && n.Problem == "" {
+					n.Problem = "the run was interrupted before its pod finished"
+				}
+			}
+			return ctx.Err()
+		case <-tick.C:
+		}
+		if time.Now().After(deadline) {
+			for _, n := range nodes {
+				if n.Report == nil && n.Problem == "" {
+					n.Problem = fmt.Sprintf("its pod did not finish within %s", o.Deadline)
+				}
+			}
+			return nil
+		}
+	}
+}
+
+// look checks a node's Job and pod once: finished (read the report), failed, or stuck.
+func (n *Node) look(ctx context.Context, cs kubernetes.Interface, o Options) {
+	job, err := cs.BatchV1().Jobs(o.Namespace).Get(ctx, n.job, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		n.Problem = "its Job was deleted before it finished"
+		return
+	}
+	if err == nil {
+		for _, c := range job.Status.Conditions {
+			if c.Type == batchv1.JobFailed && c.Status == corev1.ConditionTrue && c.Reason == "DeadlineExceeded" {
+				n.Problem = "its Job passed its deadline: " + c.Message
+				return
+			}
+		}
+	}
+	pods, err := cs.CoreV1().Pods(o.Namespace).List(ctx, metav1.ListOptions{LabelSelector: LabelRun + "=" + o.RunID + "," + LabelNode + "=" + n.Name})
+	if err != nil || len(pods.Items) == 0 {
+		return // the Job controller has not made it yet
+	}
+	pod := pods.Items[0]
+	for _, c := range pod.Status.Conditions {
+		if c.Type == corev1.PodScheduled && c.Status == corev1.ConditionFalse && c.Reason == corev1.PodReasonUnschedulable {
+			n.Problem = "its pod cannot be scheduled: " + c.Message
+			return
+		}
+	}
+	for _, s := range pod.Status.ContainerStatuses {
+		if w := s.State.Waiting; w != nil && (w.Reason == "ErrImagePull" || w.Reason == "ImagePullBackOff" || w.Reason == "InvalidImageName") {
+			n.Problem = fmt.Sprintf("its pod cannot pull the image %s (%s): push it to a registry the nodes can pull from (--image)", o.Image, w.Reason)
+			return
+		}
+	}
+	if pod.Status.Phase != corev1.PodSucceeded && pod.Status.Phase != corev1.PodFailed {
+		return
+	}
+	logs, err := o.Logs(ctx, o.Namespace, pod.Name)
+	if err != nil {
+		n.Problem = "its pod's log could not be read: " + err.Error()
+		return
+	}
+	rep, err := ReadFrame(bytes.NewReader(logs))
+	if err != nil {
+		n.Problem = fmt.Sprintf("its pod (%s) left no report in its log: %v", pod.Status.Phase, err)
+		return
+	}
+	n.Report = rep
+}
+
+// ReadFrame finds the framed report in a log.
+func ReadFrame(r io.Reader) (*report.Report, error) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 64<<10), report.MaxFrame+len(report.FramePrefix)+1)
+	for sc.Scan() {
+		if line := sc.Text(); strings.HasPrefix(line, report.FramePrefix) {
+			return report.Read(strings.NewReader(line[len(report.FramePrefix):]))
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("reading the log: %v", err)
+	}
+	return nil, errors.New("no line starts with " + strings.TrimSpace(report.FramePrefix))
+}
+
+// cleanup deletes the run's Jobs and their pods, with a context of its own: the run's may be
+// cancelled (Ctrl-C) and the objects must still go.
+func cleanup(cs kubernetes.Interface, o Options) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	sel := metav1.ListOptions{LabelSelector: LabelRun + "=" + o.RunID}
+	bg := metav1.DeletePropagationBackground
+	cs.BatchV1().Jobs(o.Namespace).DeleteCollection(ctx, metav1.DeleteOptions{PropagationPolicy: &bg}, sel)
+	if jobs, err := cs.BatchV1().Jobs(o.Namespace).List(ctx, sel); err == nil {
+		for _, j := range jobs.Items {
+			cs.BatchV1().Jobs(o.Namespace).Delete(ctx, j.Name, metav1.DeleteOptions{PropagationPolicy: &bg})
+		}
+	}
+	if pods, err := cs.CoreV1().Pods(o.Namespace).List(ctx, sel); err == nil {
+		for _, p := range pods.Items {
+			cs.CoreV1().Pods(o.Namespace).Delete(ctx, p.Name, metav1.DeleteOptions{})
+		}
+	}
+}
+
+func apiError(what string, err error) error {
+	if apierrors.IsForbidden(err) {
+		return fmt.Errorf("the API server does not let you %s (fwcheck nodes --rbac prints what to ask for): %v", what, err)
+	}
+	return fmt.Errorf("cannot %s: %v", what, err)
+}
+
+// Findings are the nodes that could not run, as node findings: not verdicts on any path.
+func Findings(nodes []*Node) []report.Finding {
+	var out []report.Finding
+	for _, n := range nodes {
+		if n.Problem != "" {
+			out = append(out, report.Finding{Kind: report.FindingNode, Summary: "node " + n.Name + " could not be checked: " + n.Problem,
+				Detail: n.Problem, Targets: []string{n.Name}})
+		}
+	}
+	return out
+}

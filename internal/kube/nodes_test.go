@@ -1,0 +1,201 @@
+package kube
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/kubernetes/fake"
+	k8stesting "k8s.io/client-go/testing"
+
+	"github.com/fwcheck/fwcheck/report"
+)
+
+func frame(status string) []byte {
+	return []byte(fmt.Sprintf("some stderr line\n%s{\"schema\":%q,\"profile\":\"worker\",\"summary\":{},\"openings\":[{\"id\":\"region-us-south-dal10\",\"status\":%q,\"probes\":[]}]}\nanother line\n",
+		report.FramePrefix, report.Schema, status))
+}
+
+func node(name, zone string) *corev1.Node {
+	return &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{"topology.kubernetes.io/zone": zone}},
+		Status: corev1.NodeStatus{Addresses: []corev1.NodeAddress{{Type: corev1.NodeInternalIP, Address: "198.51.100.1"}}}}
+}
+
+// controller plays the Job controller and the kubelets: for each Job a pod, whose fate the
+// test decides by node: "ok", "missing" (a report each), "unschedulable", "deleted" (the Job
+// vanishes), "hang" (never finishes).
+func controller(ctx context.Context, t *testing.T, cs *fake.Clientset, ns string, fate map[string]string) *sync.WaitGroup {
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		made := map[string]bool{}
+		for ctx.Err() == nil {
+			jobs, _ := cs.BatchV1().Jobs(ns).List(ctx, metav1.ListOptions{})
+			for _, j := range jobs.Items {
+				if made[j.Name] {
+					continue
+				}
+				made[j.Name] = true
+				n := j.Spec.Template.Spec.NodeName
+				pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: j.Name + "-pod", Namespace: ns, Labels: j.Spec.Template.Labels,
+					OwnerReferences: []metav1.OwnerReference{{APIVersion: "batch/v1", Kind: "Job", Name: j.Name, UID: j.UID}}},
+					Spec: j.Spec.Template.Spec}
+				switch fate[n] {
+				case "ok", "missing":
+					pod.Status.Phase = corev1.PodSucceeded
+				case "unschedulable":
+					pod.Status.Phase = corev1.PodPending
+					pod.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodScheduled, Status: corev1.ConditionFalse,
+						Reason: corev1.PodReasonUnschedulable, Message: "0/3 nodes are available"}}
+				case "deleted":
+					cs.BatchV1().Jobs(ns).Delete(ctx, j.Name, metav1.DeleteOptions{})
+					continue
+				default:
+					pod.Status.Phase = corev1.PodRunning
+				}
+				cs.CoreV1().Pods(ns).Create(ctx, pod, metav1.CreateOptions{})
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}()
+	return &wg
+}
+
+// options reads each pod's log as the kubelet of its node would serve it: a report whose
+// status is the node's fate.
+func options(cs *fake.Clientset, fate map[string]string) Options {
+	return Options{Namespace: "fwcheck", Image: "registry.example.com/fwcheck:test", Args: []string{"worker", "-o", "frame"},
+		Deadline: 2 * time.Second, RunID: "t1", Poll: 20 * time.Millisecond,
+		Logs: func(ctx context.Context, ns, pod string) ([]byte, error) {
+			p, err := cs.CoreV1().Pods(ns).Get(ctx, pod, metav1.GetOptions{})
+			if err != nil {
+				return nil, err
+			}
+			if fate[p.Labels[LabelNode]] == "ok" {
+				return frame("verified"), nil
+			}
+			return frame("missing"), nil
+		}}
+}
+
+// leftovers are the Jobs and pods the run left behind: none, whatever happened.
+func leftovers(t *testing.T, cs *fake.Clientset) {
+	t.Helper()
+	jobs, _ := cs.BatchV1().Jobs("fwcheck").List(context.Background(), metav1.ListOptions{})
+	pods, _ := cs.CoreV1().Pods("fwcheck").List(context.Background(), metav1.ListOptions{})
+	if len(jobs.Items)+len(pods.Items) != 0 {
+		t.Errorf("left behind: %d Jobs, %d pods", len(jobs.Items), len(pods.Items))
+	}
+}
+
+// TestRunNodes: one Job per node, hardened and pinned; the framed reports read; the nodes that
+// never schedule or whose Job vanishes are problems, not verdicts; everything deleted after.
+func TestRunNodes(t *testing.T) {
+	fate := map[string]string{"node-a": "ok", "node-b": "missing", "node-c": "unschedulable", "node-d": "deleted"}
+	cs := fake.NewSimpleClientset(node("node-a", "dal10"), node("node-b", "dal12"), node("node-c", "dal12"), node("node-d", "dal13"))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	o := options(cs, fate)
+	nodes, err := Nodes(ctx, cs, o)
+	if err != nil || len(nodes) != 4 || nodes[0].Zone != "dal10" {
+		t.Fatalf("nodes: %v, %v", nodes, err)
+	}
+	if err := EnsureNamespace(ctx, cs, o.Namespace); err != nil {
+		t.Fatal(err)
+	}
+	ns, _ := cs.CoreV1().Namespaces().Get(ctx, "fwcheck", metav1.GetOptions{})
+	if ns.Labels[PrivilegedLabel] != "privileged" {
+		t.Errorf("namespace labels %v", ns.Labels)
+	}
+	var seenJobs []string
+	cs.PrependReactor("create", "jobs", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		j := a.(k8stesting.CreateAction).GetObject().(interface{ GetName() string })
+		seenJobs = append(seenJobs, j.GetName())
+		return false, nil, nil
+	})
+	wg := controller(ctx, t, cs, o.Namespace, fate)
+	if err := Run(ctx, cs, nodes, o); err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	wg.Wait()
+	got := map[string]string{}
+	for _, n := range nodes {
+		if n.Report != nil {
+			got[n.Name] = n.Report.Openings[0].Status
+		} else {
+			got[n.Name] = "problem: " + n.Problem
+		}
+	}
+	if got["node-a"] != "verified" || got["node-b"] != "missing" || !strings.Contains(got["node-c"], "cannot be scheduled") || !strings.Contains(got["node-d"], "deleted") {
+		t.Errorf("results %v", got)
+	}
+	if len(seenJobs) != 4 {
+		t.Errorf("created Jobs %v", seenJobs)
+	}
+	if f := Findings(nodes); len(f) != 2 || f[0].Kind != report.FindingNode {
+		t.Errorf("findings %+v", f)
+	}
+	leftovers(t, cs)
+}
+
+// TestRunNodesInterrupted: Ctrl-C mid-run ends the wait; the Jobs and pods still go.
+func TestRunNodesInterrupted(t *testing.T) {
+	fate := map[string]string{"node-a": "hang"}
+	cs := fake.NewSimpleClientset(node("node-a", "dal10"))
+	ctx, cancel := context.WithCancel(context.Background())
+	o := options(cs, fate)
+	o.Deadline = time.Minute
+	nodes, _ := Nodes(ctx, cs, o)
+	wg := controller(ctx, t, cs, o.Namespace, fate)
+	time.AfterFunc(200*time.Millisecond, cancel)
+	start := time.Now()
+	err := Run(ctx, cs, nodes, o)
+	wg.Wait()
+	if err == nil || time.Since(start) > 10*time.Second || !strings.Contains(nodes[0].Problem, "interrupted") {
+		t.Errorf("err %v after %s, problem %q", err, time.Since(start), nodes[0].Problem)
+	}
+	leftovers(t, cs)
+}
+
+// TestNamespaceForbidden: a user who may not create the namespace is told what to ask for.
+func TestNamespaceForbidden(t *testing.T) {
+	cs := fake.NewSimpleClientset()
+	cs.PrependReactor("create", "namespaces", func(k8stesting.Action) (bool, runtime.Object, error) {
+		return true, nil, apierrors.NewForbidden(schema.GroupResource{Resource: "namespaces"}, "fwcheck", fmt.Errorf("RBAC"))
+	})
+	err := EnsureNamespace(context.Background(), cs, "fwcheck")
+	if err == nil || !strings.Contains(err.Error(), PrivilegedLabel+"=privileged") {
+		t.Errorf("err = %v", err)
+	}
+	cs = fake.NewSimpleClientset(node("n", "z"))
+	cs.PrependReactor("create", "jobs", func(k8stesting.Action) (bool, runtime.Object, error) {
+		return true, nil, apierrors.NewForbidden(schema.GroupResource{Group: "batch", Resource: "jobs"}, "x", fmt.Errorf("RBAC"))
+	})
+	nodes, _ := Nodes(context.Background(), cs, options(cs, nil))
+	if err := Run(context.Background(), cs, nodes, options(cs, nil)); err == nil || !strings.Contains(err.Error(), "--rbac") {
+		t.Errorf("jobs forbidden: %v", err)
+	}
+}
+
+// TestJobManifest: the pod is what the issue asks for.
+func TestJobManifest(t *testing.T) {
+	j := Job("fwcheck", "fwcheck-x-0", "x", "node-a", "img", []string{"worker"}, time.Minute)
+	s := j.Spec.Template.Spec
+	c := s.Containers[0]
+	if s.NodeName != "node-a" || !s.HostNetwork || s.DNSPolicy != corev1.DNSDefault || s.RestartPolicy != corev1.RestartPolicyNever ||
+		*j.Spec.BackoffLimit != 0 || *j.Spec.ActiveDeadlineSeconds != 60 || j.Spec.TTLSecondsAfterFinished == nil ||
+		*s.AutomountServiceAccountToken || !*s.SecurityContext.RunAsNonRoot || len(s.Tolerations) != 1 || s.Tolerations[0].Operator != corev1.TolerationOpExists ||
+		!*c.SecurityContext.ReadOnlyRootFilesystem || c.SecurityContext.Capabilities.Drop[0] != "ALL" || c.Resources.Limits.Memory().IsZero() {
+		t.Errorf("job: %s", YAML(j))
+	}
+}
