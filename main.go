@@ -7,6 +7,9 @@ package main
 import (
 	"os"
 
+	// CA roots compiled in, for a container with no base image (used only when the system has none).
+	_ "golang.org/x/crypto/x509roots/fallback"
+
 	"github.com/fwcheck/fwcheck/internal/cli"
 )
 
