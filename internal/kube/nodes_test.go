@@ -32,7 +32,7 @@ func node(name, zone string) *corev1.Node {
 // controller plays the Job controller and the kubelets: for each Job a pod, whose fate the
 // test decides by node: "ok", "missing" (a report each), "unschedulable", "deleted" (the Job
 // vanishes), "hang" (never finishes).
-func controller(ctx context.Context, t *testing.T, cs *fake.Clientset, ns string, fate map[string]string) *sync.WaitGroup {
+func controller(ctx context.Context, _ testing.TB, cs *fake.Clientset, ns string, fate map[string]string) *sync.WaitGroup {
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
@@ -197,5 +197,41 @@ func TestJobManifest(t *testing.T) {
 		*s.AutomountServiceAccountToken || !*s.SecurityContext.RunAsNonRoot || len(s.Tolerations) != 1 || s.Tolerations[0].Operator != corev1.TolerationOpExists ||
 		!*c.SecurityContext.ReadOnlyRootFilesystem || c.SecurityContext.Capabilities.Drop[0] != "ALL" || c.Resources.Limits.Memory().IsZero() {
 		t.Errorf("job: %s", YAML(j))
+	}
+}
+
+// BenchmarkNodes50 runs the orchestration for 50 simulated nodes (a fake API and kubelets):
+// the time and memory of fwcheck's own part of `fwcheck nodes`, the pods' runs aside.
+func BenchmarkNodes50(b *testing.B) {
+	for range b.N {
+		fate := map[string]string{}
+		var objs []runtime.Object
+		for i := range 50 {
+			n := fmt.Sprintf("node-%02d", i)
+			fate[n] = "ok"
+			objs = append(objs, node(n, fmt.Sprintf("zone-%d", i%3)))
+		}
+		cs := fake.NewSimpleClientset(objs...)
+		ctx, cancel := context.WithCancel(context.Background())
+		o := options(cs, fate)
+		nodes, _ := Nodes(ctx, cs, o)
+		wg := controller(ctx, nil, cs, o.Namespace, fate)
+		if err := Run(ctx, cs, nodes, o); err != nil {
+			b.Fatal(err)
+		}
+		cancel()
+		wg.Wait()
+		var reps []*report.Report
+		var vants []report.Vantage
+		for _, n := range nodes {
+			if n.Report == nil {
+				b.Fatalf("%s: %s", n.Name, n.Problem)
+			}
+			reps = append(reps, n.Report)
+			vants = append(vants, report.Vantage{Name: n.Name, Zone: n.Zone})
+		}
+		if _, err := report.Merge(reps, vants); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
