@@ -44,11 +44,14 @@ var (
 	nsRouter = labPrefix + "router"
 	nsProxy  = labPrefix + "proxy"
 	nsCloud  = labPrefix + "cloud"
+	// nsClient2 is a second client behind its own rules: another node of `fwcheck nodes`.
+	nsClient2 = labPrefix + "client2"
 )
 
 // Lab addresses, all in 198.18.0.0/15 (the benchmark range).
 const (
 	clientAddr  = "198.18.1.2"
+	client2Addr = "198.18.4.2"
 	proxyAddr   = "198.18.3.2"
 	cloudAddr   = "198.18.2.2" // also dnsmasq
 	blockPageIP = "198.18.250.1"
@@ -146,7 +149,7 @@ func inNS(ns string, args ...string) (string, error) {
 // teardownLab removes the lab's namespaces and files by name, and ends the processes left in
 // them (the services an interrupted run started), by pid. Safe to call when none exist.
 func teardownLab() {
-	for _, ns := range []string{nsClient, nsRouter, nsProxy, nsCloud} {
+	for _, ns := range []string{nsClient, nsClient2, nsRouter, nsProxy, nsCloud} {
 		if out, err := exec.Command("ip", "netns", "pids", ns).Output(); err == nil {
 			for _, f := range strings.Fields(string(out)) {
 				if pid, err := strconv.Atoi(f); err == nil && pid != os.Getpid() {
@@ -178,7 +181,7 @@ func startLab() (*lab, error) {
 
 func (l *lab) build() error {
 	steps := [][]string{}
-	for _, ns := range []string{nsClient, nsRouter, nsProxy, nsCloud} {
+	for _, ns := range []string{nsClient, nsClient2, nsRouter, nsProxy, nsCloud} {
 		steps = append(steps, []string{"ip", "netns", "add", ns}, []string{"ip", "-n", ns, "link", "set", "lo", "up"})
 	}
 	link := func(a, aIf, aAddr, b, bIf, bAddr string) {
@@ -192,9 +195,11 @@ func (l *lab) build() error {
 	link(nsClient, "fwl-c", clientAddr, nsRouter, "fwl-rc", "198.18.1.1")
 	link(nsCloud, "fwl-k", cloudAddr, nsRouter, "fwl-rk", "198.18.2.1")
 	link(nsProxy, "fwl-p", proxyAddr, nsRouter, "fwl-rp", "198.18.3.1")
+	link(nsClient2, "fwl-c2", client2Addr, nsRouter, "fwl-rc2", "198.18.4.1")
 	steps = append(steps,
 		[]string{"ip", "-n", nsClient, "route", "add", "default", "via", "198.18.1.1"},
 		[]string{"ip", "-n", nsProxy, "route", "add", "default", "via", "198.18.3.1"},
+		[]string{"ip", "-n", nsClient2, "route", "add", "default", "via", "198.18.4.1"},
 		[]string{"ip", "-n", nsCloud, "route", "add", "default", "via", "198.18.2.1"},
 		// The cloud answers on whole blocks (AnyIP): every catalog address lands here.
 		[]string{"ip", "-n", nsCloud, "route", "add", "local", "198.18.128.0/17", "dev", "lo"},
@@ -211,8 +216,10 @@ func (l *lab) build() error {
 		}
 	}
 	// The client resolves through the lab's dnsmasq (ip netns exec bind-mounts this file).
-	os.MkdirAll(filepath.Join("/etc/netns", nsClient), 0o755)
-	os.WriteFile(filepath.Join("/etc/netns", nsClient, "resolv.conf"), []byte("nameserver "+cloudAddr+"\noptions timeout:1 attempts:1\n"), 0o644)
+	for _, ns := range []string{nsClient, nsClient2} {
+		os.MkdirAll(filepath.Join("/etc/netns", ns), 0o755)
+		os.WriteFile(filepath.Join("/etc/netns", ns, "resolv.conf"), []byte("nameserver "+cloudAddr+"\noptions timeout:1 attempts:1\n"), 0o644)
+	}
 
 	l.bin = filepath.Join(l.dir, "fwcheck")
 	build := exec.Command("go", "build", "-o", l.bin, ".")

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -31,7 +32,8 @@ func node(name, zone string) *corev1.Node {
 
 // controller plays the Job controller and the kubelets: for each Job a pod, whose fate the
 // test decides by node: "ok", "missing" (a report each), "unschedulable", "deleted" (the Job
-// vanishes), "hang" (never finishes).
+// vanishes), "hang" (never finishes), "nolog" (fails with no report in its log), "imagepull"
+// (the image cannot be pulled), "deadline" (the Job passes its activeDeadlineSeconds).
 func controller(ctx context.Context, _ testing.TB, cs *fake.Clientset, ns string, fate map[string]string) *sync.WaitGroup {
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -59,6 +61,17 @@ func controller(ctx context.Context, _ testing.TB, cs *fake.Clientset, ns string
 				case "deleted":
 					cs.BatchV1().Jobs(ns).Delete(ctx, j.Name, metav1.DeleteOptions{})
 					continue
+				case "nolog":
+					pod.Status.Phase = corev1.PodFailed
+				case "imagepull":
+					pod.Status.Phase = corev1.PodPending
+					pod.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: Container,
+						State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "ImagePullBackOff"}}}}
+				case "deadline":
+					pod.Status.Phase = corev1.PodRunning
+					j.Status.Conditions = []batchv1.JobCondition{{Type: batchv1.JobFailed, Status: corev1.ConditionTrue,
+						Reason: "DeadlineExceeded", Message: "Job was active longer than specified deadline"}}
+					cs.BatchV1().Jobs(ns).UpdateStatus(ctx, &j, metav1.UpdateOptions{})
 				default:
 					pod.Status.Phase = corev1.PodRunning
 				}
@@ -80,8 +93,11 @@ func options(cs *fake.Clientset, fate map[string]string) Options {
 			if err != nil {
 				return nil, err
 			}
-			if fate[p.Labels[LabelNode]] == "ok" {
+			switch fate[p.Labels[LabelNode]] {
+			case "ok":
 				return frame("verified"), nil
+			case "nolog":
+				return []byte("exec /fwcheck: exec format error\n"), nil
 			}
 			return frame("missing"), nil
 		}}
@@ -98,15 +114,18 @@ func leftovers(t *testing.T, cs *fake.Clientset) {
 }
 
 // TestRunNodes: one Job per node, hardened and pinned; the framed reports read; the nodes that
-// never schedule or whose Job vanishes are problems, not verdicts; everything deleted after.
+// never schedule, cannot pull, pass their deadline, leave no report or whose Job vanishes are
+// problems, not verdicts; everything deleted after.
 func TestRunNodes(t *testing.T) {
-	fate := map[string]string{"node-a": "ok", "node-b": "missing", "node-c": "unschedulable", "node-d": "deleted"}
-	cs := fake.NewSimpleClientset(node("node-a", "dal10"), node("node-b", "dal12"), node("node-c", "dal12"), node("node-d", "dal13"))
+	fate := map[string]string{"node-a": "ok", "node-b": "missing", "node-c": "unschedulable", "node-d": "deleted",
+		"node-e": "nolog", "node-f": "imagepull", "node-g": "deadline"}
+	cs := fake.NewSimpleClientset(node("node-a", "dal10"), node("node-b", "dal12"), node("node-c", "dal12"), node("node-d", "dal13"),
+		node("node-e", "dal13"), node("node-f", "dal13"), node("node-g", "dal13"))
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	o := options(cs, fate)
 	nodes, err := Nodes(ctx, cs, o)
-	if err != nil || len(nodes) != 4 || nodes[0].Zone != "dal10" {
+	if err != nil || len(nodes) != 7 || nodes[0].Zone != "dal10" {
 		t.Fatalf("nodes: %v, %v", nodes, err)
 	}
 	if err := EnsureNamespace(ctx, cs, o.Namespace); err != nil {
@@ -136,13 +155,17 @@ func TestRunNodes(t *testing.T) {
 			got[n.Name] = "problem: " + n.Problem
 		}
 	}
-	if got["node-a"] != "verified" || got["node-b"] != "missing" || !strings.Contains(got["node-c"], "cannot be scheduled") || !strings.Contains(got["node-d"], "deleted") {
-		t.Errorf("results %v", got)
+	want := map[string]string{"node-a": "verified", "node-b": "missing", "node-c": "cannot be scheduled", "node-d": "deleted",
+		"node-e": "left no report in its log", "node-f": "cannot pull the image", "node-g": "passed its deadline"}
+	for n, w := range want {
+		if !strings.Contains(got[n], w) {
+			t.Errorf("%s: %q, want %q", n, got[n], w)
+		}
 	}
-	if len(seenJobs) != 4 {
+	if len(seenJobs) != 7 {
 		t.Errorf("created Jobs %v", seenJobs)
 	}
-	if f := Findings(nodes); len(f) != 2 || f[0].Kind != report.FindingNode {
+	if f := Findings(nodes); len(f) != 5 || f[0].Kind != report.FindingNode {
 		t.Errorf("findings %+v", f)
 	}
 	leftovers(t, cs)
