@@ -288,3 +288,52 @@ func TestClusterInfoEtcdHost(t *testing.T) {
 		})
 	}
 }
+
+// TestPrivateServiceEndpoint: a kubeconfig that names the cluster's private service endpoint
+// beside the public one (c100.private.us-south beside c100.us-south, not c101's) makes the
+// workstation check it too, as an opening of its own that warns when closed: the public
+// endpoint is the way in. Both names are sent to loopback with --resolve; nothing else is
+// dialed (the API and region openings are skipped, the etcd endpoint given).
+func TestPrivateServiceEndpoint(t *testing.T) {
+	a := newAPIServer(t)
+	_, port, _ := net.SplitHostPort(a.srv.Listener.Addr().String())
+	closed, _ := net.Listen("tcp", "127.0.0.1:0")
+	_, closedPort, _ := net.SplitHostPort(closed.Addr().String())
+	closed.Close()
+	const public, private = "c100.us-south.containers.cloud.ibm.com", "c100.private.us-south.containers.cloud.ibm.com"
+	for _, tc := range []struct {
+		name, privatePort, state, status string
+		code                             int
+	}{
+		{"open", port, "open", "verified", 0},
+		{"closed", closedPort, "refused", "warning", 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			kc := filepath.Join(t.TempDir(), "kubeconfig")
+			f, _ := os.Create(kc)
+			template.Must(template.ParseFiles(filepath.Join("testdata", "kubeconfig", "service-endpoints.yaml"))).
+				Execute(f, map[string]string{"Port": port, "PrivatePort": tc.privatePort})
+			f.Close()
+			code, d, errOut := runDiscover(t, nil, "--kubeconfig", kc, "--skip", "region", "--etcd-endpoint", a.etcd,
+				"--resolve", public+":"+port+":127.0.0.1", "--resolve", private+":"+tc.privatePort+":127.0.0.1")
+			if code != tc.code {
+				t.Fatalf("exit %d, want %d: %s", code, tc.code, errOut)
+			}
+			if st, det := d.probe("master"); st != "open" {
+				t.Errorf("master = %s (%s)", st, det)
+			}
+			if st, det := d.probe("master-private"); st != tc.state {
+				t.Errorf("master-private = %s (%s), want %s", st, det, tc.state)
+			}
+			for _, o := range d.Openings {
+				if o.ID == "master-private" && o.Status != tc.status {
+					t.Errorf("master-private is %s, want %s", o.Status, tc.status)
+				}
+			}
+			notes := strings.Join(d.Notes, "\n")
+			if !strings.Contains(notes, "private service endpoint https://"+private+":"+tc.privatePort) || !strings.Contains(notes, "edition 2025-07-08 picked") {
+				t.Errorf("notes %q", notes)
+			}
+		})
+	}
+}

@@ -148,3 +148,24 @@ func TestSelectEdition(t *testing.T) {
 		t.Error("an unknown edition was accepted")
 	}
 }
+
+func TestPrivateEndpointOf(t *testing.T) {
+	for _, tc := range []struct {
+		public, private string
+		want            bool
+	}{
+		{"c100.us-south.containers.cloud.ibm.com", "c100.private.us-south.containers.cloud.ibm.com", true},
+		{"c100-e.us-south.containers.cloud.ibm.com", "c100-private.us-south.containers.cloud.ibm.com", true},
+		{"C100.US-South.containers.cloud.ibm.com.", "c100.private.us-south.containers.cloud.ibm.com", true},
+		{"c100.us-south.containers.cloud.ibm.com", "c101.private.us-south.containers.cloud.ibm.com", false}, // another cluster
+		{"c100.us-south.containers.cloud.ibm.com", "c100.private.us-east.containers.cloud.ibm.com", false},  // another region
+		{"c100.private.us-south.containers.cloud.ibm.com", "c100.private.us-south.containers.cloud.ibm.com", false},
+		{"c100.us-south.containers.cloud.ibm.com", "c100.us-south.containers.cloud.ibm.com", false},
+		{"169.47.234.18", "c100.private.us-south.containers.cloud.ibm.com", false},
+		{"c100.us-south.containers.cloud.ibm.com", "c100.private.us-south.example.com", false},
+	} {
+		if got := PrivateEndpointOf(tc.public, tc.private); got != tc.want {
+			t.Errorf("PrivateEndpointOf(%q, %q) = %v, want %v", tc.public, tc.private, got, tc.want)
+		}
+	}
+}

@@ -11,6 +11,10 @@ import (
 // under containers.cloud.ibm.com.
 var masterHost = regexp.MustCompile(`^c\d+(?:-[ef])?(?:\.private|-private)?\.([a-z]+-[a-z]+)\.containers\.cloud\.ibm\.com$`)
 
+// masterHostParts splits the same forms into the cluster number, the private marker and the
+// region.
+var masterHostParts = regexp.MustCompile(`^c(\d+)(?:-[ef])?(\.private|-private)?\.([a-z]+-[a-z]+)\.containers\.cloud\.ibm\.com$`)
+
 // MasterHostRegion reads the region ID out of a current-edition master host name, and says
 // whether it is the private service endpoint.
 func MasterHostRegion(host string) (region string, private, ok bool) {

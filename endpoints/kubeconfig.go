@@ -2,8 +2,11 @@ package endpoints
 
 import (
 	"errors"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 
 	"k8s.io/client-go/rest"
 	// Auth providers (oidc) as kubectl has them.
@@ -20,6 +23,12 @@ type Kubeconfig struct {
 	Context string
 	// Master is the context's cluster server.
 	Master HostPort
+	// PrivateMaster is the private service endpoint of the same cluster when another cluster
+	// entry of the kubeconfig names one (`ibmcloud ks cluster config --endpoint private` adds
+	// it); empty when there is none or when Master is itself the private endpoint.
+	PrivateMaster HostPort
+	// PrivateCA is the certificate-authority data of the private endpoint's cluster entry.
+	PrivateCA []byte
 	// CA is the cluster's certificate-authority data (PEM), nil when the kubeconfig has none.
 	CA []byte
 	// REST is the client configuration kubectl would use: credentials, exec plugins and all.
@@ -98,7 +107,23 @@ func LoadKubeconfig(path, context string, getenv func(string) string) (*Kubeconf
 			return nil, quote.Errorf("kubeconfig %s, context %q: certificate-authority: %v", joinFiles(existing), ctxName, err)
 		}
 	}
-	return &Kubeconfig{Files: existing, Context: ctxName, Master: m, CA: ca, REST: rc}, nil
+	k := &Kubeconfig{Files: existing, Context: ctxName, Master: m, CA: ca, REST: rc}
+	for _, name := range slices.Sorted(maps.Keys(raw.Clusters)) {
+		if pm, err := ParseMasterURL(raw.Clusters[name].Server); err == nil && PrivateEndpointOf(m.Host, pm.Host) {
+			k.PrivateMaster, k.PrivateCA = pm, raw.Clusters[name].CertificateAuthorityData
+			break
+		}
+	}
+	return k, nil
+}
+
+// PrivateEndpointOf says whether private is the private service endpoint of the cluster whose
+// public service endpoint is public: c<N>[-e].<region> and c<N>.private.<region> or
+// c<N>-private.<region> (FACTS.md 3.10), the same N and region.
+func PrivateEndpointOf(public, private string) bool {
+	pub := masterHostParts.FindStringSubmatch(strings.ToLower(strings.TrimSuffix(public, ".")))
+	priv := masterHostParts.FindStringSubmatch(strings.ToLower(strings.TrimSuffix(private, ".")))
+	return pub != nil && priv != nil && pub[2] == "" && priv[2] != "" && pub[1] == priv[1] && pub[3] == priv[3]
 }
 
 func filepathList(s string) []string {

@@ -30,6 +30,10 @@ type Facts struct {
 	Locations []string
 	// Master is the master URL's host and port; Host is empty when unknown.
 	Master HostPort
+	// PrivateMaster is the cluster's private service endpoint when the kubeconfig names one
+	// beside the public master; a workstation checks it as an opening of its own.
+	PrivateMaster   HostPort
+	PrivateMasterCA []byte
 	// MasterCA, if non-empty, is the cluster's CA (PEM) that the master's certificate must
 	// chain to; without it the master is checked as `curl --insecure`.
 	MasterCA []byte
@@ -171,6 +175,7 @@ func (c *Catalog) BuildPlan(f Facts) (*Plan, error) {
 	case Workstation:
 		b.api()
 		b.master()
+		b.privateMaster()
 		b.etcd()
 		if region != nil {
 			b.regionLocations()
@@ -328,6 +333,23 @@ func (b *builder) master() {
 	o.Ports = strconv.Itoa(int(m.Port))
 	o.Destinations = []string{m.Host}
 	o.Targets = []probe.Target{masterTarget(m, b.f.MasterCA)}
+}
+
+// privateMaster is the private service endpoint the kubeconfig names beside the public one:
+// reachable only over IBM Cloud's private network (a VPN, Direct Link), so a warning when
+// closed, not a missing opening: the public endpoint is the workstation's way in.
+func (b *builder) privateMaster() {
+	m := b.f.PrivateMaster
+	if m.Host == "" {
+		return
+	}
+	o := b.opening("master-private", "master")
+	o.Title += " (the private service endpoint)"
+	o.Reason = "kubectl through the cluster's private service endpoint, which the kubeconfig names"
+	o.Required = false
+	o.Ports = strconv.Itoa(int(m.Port))
+	o.Destinations = []string{m.Host}
+	o.Targets = []probe.Target{masterTarget(m, b.f.PrivateMasterCA)}
 }
 
 func (b *builder) etcd() {

@@ -35,6 +35,10 @@ func loadKubeconfig(in *Input) (*endpoints.Kubeconfig, error) {
 		f.Master = kc.Master
 		f.Notes = append(f.Notes, fmt.Sprintf("master URL https://%s from %s", kc.Master, from))
 	}
+	if f.Master == kc.Master && kc.PrivateMaster.Host != "" && f.PrivateMaster.Host == "" {
+		f.PrivateMaster, f.PrivateMasterCA = kc.PrivateMaster, kc.PrivateCA
+		f.Notes = append(f.Notes, fmt.Sprintf("private service endpoint https://%s from %s", kc.PrivateMaster, from))
+	}
 	if f.Master == kc.Master && len(kc.CA) > 0 {
 		f.MasterCA = kc.CA
 		f.Notes = append(f.Notes, "the master's certificate is verified against the cluster's CA from the kubeconfig")
