@@ -65,6 +65,8 @@ func check(ctx context.Context, o *options, stdout, stderr io.Writer) (int, erro
 		Catalog: cat, Edition: o.edition, Facts: o.facts, Probe: o.probe, Kubeconfig: o.kubeconfig, KubeContext: o.kubeContext,
 		Getenv: o.getenv, DryRun: o.dryRun, Version: v, Via: o.via(), ViaFor: o.viaFor, Findings: o.findings,
 	}
+	// The run owns the targets now: a --targets-file of 100,000 must not be held twice.
+	o.facts.Probes = nil
 	if bar != nil {
 		in.OnStart = bar.start
 	}
