@@ -57,6 +57,9 @@ func BenchmarkWrite10k(b *testing.B) {
 	plan, results := bigReport(b)
 	r := report.Build(plan, results, report.Meta{Started: started, Elapsed: time.Second})
 	for _, format := range report.Formats() {
+		if format == "frame" {
+			continue // a frame holds at most 1 MiB by design (one node's report): 10,000 probes are refused
+		}
 		b.Run(format, func(b *testing.B) {
 			w, _ := report.New(format, report.Options{Verbose: true})
 			b.ReportAllocs()
