@@ -44,6 +44,8 @@ func serveCommand(stdout, stderr io.Writer, getenv func(string) string, code *in
 			&cli.BoolFlag{Name: "manifest", Category: catOutput, Usage: "print the DaemonSet (YAML) that runs this on every node"},
 			&cli.StringFlag{Name: "image", Category: catOutput, EnvVars: envs("image"), Usage: "the fwcheck container `IMAGE` of the DaemonSet"},
 			&cli.StringFlag{Name: "namespace", Value: "fwcheck", Category: catOutput, Usage: "the DaemonSet's `NAMESPACE`"},
+			&cli.BoolFlag{Name: "probe-endpoint", Category: catBehave, Usage: "also serve /probe?target=HOST:PORT|URL[&timeout=D], " +
+				"one target dialed on request, as blackbox_exporter's (off by default: whoever reaches the port could make this machine dial anywhere)"},
 		},
 		Action: func(c *cli.Context) error {
 			args := c.Args().Slice()
@@ -61,7 +63,7 @@ func serveCommand(stdout, stderr io.Writer, getenv func(string) string, code *in
 				_, err = io.WriteString(stdout, daemonSetYAML(c.String("namespace"), image, c.String("listen"), c.Duration("interval"), args))
 				return err
 			}
-			return serve(c.Context, c.String("listen"), c.Duration("interval"), args, stderr, getenv)
+			return serve(c.Context, c.String("listen"), c.Duration("interval"), c.Bool("probe-endpoint"), args, stderr, getenv)
 		},
 	}
 }
@@ -86,7 +88,7 @@ type watcher struct {
 }
 
 // serve re-runs the check every interval until ctx ends (SIGINT, SIGTERM), serving its results.
-func serve(ctx context.Context, listen string, interval time.Duration, args []string, stderr io.Writer, getenv func(string) string) error {
+func serve(ctx context.Context, listen string, interval time.Duration, probeEndpoint bool, args []string, stderr io.Writer, getenv func(string) string) error {
 	ln, err := net.Listen("tcp", listen)
 	if err != nil {
 		return badInput("--listen %s: %v", listen, err)
@@ -112,10 +114,15 @@ func serve(ctx context.Context, listen string, interval time.Duration, args []st
 		rw.Header().Set("Content-Type", "application/json")
 		rw.Write(raw)
 	})
+	paths := "/metrics, /healthz, /report.json"
+	if probeEndpoint {
+		mux.Handle("/probe", probeHandler(getenv))
+		paths += ", /probe"
+	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go srv.Serve(ln)
 	defer srv.Close()
-	fmt.Fprintf(stderr, "fwcheck: serving %s every %s on %s (/metrics, /healthz, /report.json)\n", strings.Join(args, " "), interval, ln.Addr())
+	fmt.Fprintf(stderr, "fwcheck: serving %s every %s on %s (%s)\n", strings.Join(args, " "), interval, ln.Addr(), paths)
 	dir, err := os.MkdirTemp("", "fwcheck-serve-")
 	if err != nil {
 		return err

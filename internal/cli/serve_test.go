@@ -146,6 +146,11 @@ func TestServe(t *testing.T) {
 	if !strings.Contains(string(body), `"schema": "fwcheck.report/v1"`) {
 		t.Errorf("/report.json: %.200s", body)
 	}
+	if resp, err := http.Get(base + "/probe?target=127.0.0.1:1"); err != nil || resp.StatusCode != http.StatusNotFound {
+		t.Errorf("/probe without --probe-endpoint: %v %v; want 404", err, resp)
+	} else {
+		resp.Body.Close()
+	}
 	cancel() // as SIGTERM does
 	select {
 	case code := <-done:
@@ -154,5 +159,105 @@ func TestServe(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("serve did not end")
+	}
+}
+
+// TestServeProbeEndpoint: with --probe-endpoint, /probe?target= dials one target on request,
+// as blackbox_exporter does: open, refused and dropped targets answer with probe_success and
+// the state of each address; bad requests are 400s that say why.
+func TestServeProbeEndpoint(t *testing.T) {
+	open, _ := net.Listen("tcp", "127.0.0.1:0")
+	defer open.Close()
+	go func() {
+		for {
+			c, err := open.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	closed, _ := net.Listen("tcp", "127.0.0.1:0")
+	closedAddr := closed.Addr().String()
+	closed.Close()
+	dropped := fmt.Sprintf("127.0.0.1:%d", droppedPort(t))
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	addr := ln.Addr().String()
+	ln.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int)
+	go func() {
+		done <- Run(ctx, []string{"fwcheck", "serve", "--listen", addr, "--probe-endpoint", "probe", open.Addr().String()},
+			io.Discard, io.Discard, func(string) string { return "" })
+	}()
+	defer func() {
+		cancel()
+		<-done
+	}()
+	base := "http://" + addr
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if resp, err := http.Get(base + "/healthz"); err == nil {
+			resp.Body.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("serve did not start")
+		}
+	}
+	for _, tc := range []struct {
+		query, header string
+		success       float64
+		state         string
+	}{
+		{query: "target=" + open.Addr().String(), success: 1, state: "open"},
+		{query: "target=tcp://" + closedAddr + "&timeout=1s", success: 0, state: "refused"},
+		{query: "target=" + dropped + "&timeout=300ms", success: 0, state: "filtered"},
+		{query: "target=" + dropped, header: "1", success: 0, state: "filtered"}, // Prometheus's scrape timeout, less the margin
+	} {
+		req, _ := http.NewRequest("GET", base+"/probe?"+tc.query, nil)
+		if tc.header != "" {
+			req.Header.Set("X-Prometheus-Scrape-Timeout-Seconds", tc.header)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		parser := expfmt.NewTextParser(model.UTF8Validation)
+		fams, err := parser.TextToMetricFamilies(resp.Body)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("%s: %d %v", tc.query, resp.StatusCode, err)
+		}
+		if v, ok := gauge(fams, "probe_success", nil); !ok || v != tc.success {
+			t.Errorf("%s: probe_success = %v (present %v); want %v", tc.query, v, ok, tc.success)
+		}
+		if _, ok := gauge(fams, "fwcheck_probe_state", map[string]string{"address": "127.0.0.1", "state": tc.state}); !ok {
+			t.Errorf("%s: no fwcheck_probe_state{state=%q}: %v", tc.query, tc.state, fams["fwcheck_probe_state"])
+		}
+		if _, ok := gauge(fams, "probe_duration_seconds", nil); !ok {
+			t.Errorf("%s: no probe_duration_seconds", tc.query)
+		}
+		if tc.header != "" {
+			if v, _ := gauge(fams, "fwcheck_probe_timeout_seconds", nil); v != 0.5 {
+				t.Errorf("scrape timeout 1s: the probe ran with %vs; want 0.5s", v)
+			}
+		}
+	}
+	for query, want := range map[string]string{
+		"":                                "target parameter is missing",
+		"target=--dry-run=false":          "is not HOST:PORT or a URL",
+		"target=127.0.0.1:1&timeout=soon": "is not a duration",
+		"target=127.0.0.1:1&timeout=2h":   "out of range",
+		"target=127.0.0.1:99999":          "99999",
+	} {
+		resp, err := http.Get(base + "/probe?" + query)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), want) || strings.Count(string(body), "\n") > 1 {
+			t.Errorf("/probe?%s: %d %q; want 400 saying %q", query, resp.StatusCode, body, want)
+		}
 	}
 }
