@@ -65,16 +65,9 @@ func mergeCommand(stdout, stderr io.Writer, getenv func(string) string, code *in
 			if err != nil {
 				return badInput("merge: %v", err)
 			}
-			o := &options{getenv: getenv, noColor: c.Bool("no-color"), quiet: c.Bool("quiet"), verbose: c.Bool("verbose"), strict: c.Bool("strict")}
-			for _, s := range c.StringSlice("output") {
-				spec, err := parseOutput(s)
-				if err != nil {
-					return err
-				}
-				o.outputs = append(o.outputs, spec)
-			}
-			if len(o.outputs) == 0 {
-				o.outputs = []outputSpec{{format: "text"}}
+			o, err := reportOptions(c, getenv)
+			if err != nil {
+				return err
 			}
 			*code, err = writeReport(o, merged, stdout, stderr)
 			return err
@@ -96,4 +89,21 @@ func writeReport(o *options, rep *report.Report, stdout, stderr io.Writer) (int,
 		}
 	}
 	return rep.ExitCode(o.strict), nil
+}
+
+// reportOptions are the output flags of a command that writes a report it did not run itself
+// (merge, nodes): the formats (text when none), colour, verbosity and --strict.
+func reportOptions(c *cli.Context, getenv func(string) string) (*options, error) {
+	o := &options{getenv: getenv, noColor: c.Bool("no-color"), quiet: c.Bool("quiet"), verbose: c.Bool("verbose"), strict: c.Bool("strict")}
+	for _, s := range c.StringSlice("output") {
+		spec, err := parseOutput(s)
+		if err != nil {
+			return nil, err
+		}
+		o.outputs = append(o.outputs, spec)
+	}
+	if len(o.outputs) == 0 {
+		o.outputs = []outputSpec{{format: "text"}}
+	}
+	return o, nil
 }

@@ -107,16 +107,9 @@ func nodesCommand(stdout, stderr io.Writer, getenv func(string) string, code *in
 			}
 			runErr := kube.Run(c.Context, cs, nodes, opt)
 			merged := mergeNodes(nodes)
-			o := &options{getenv: getenv, noColor: c.Bool("no-color"), quiet: c.Bool("quiet"), verbose: c.Bool("verbose"), strict: c.Bool("strict")}
-			for _, s := range c.StringSlice("output") {
-				spec, err := parseOutput(s)
-				if err != nil {
-					return err
-				}
-				o.outputs = append(o.outputs, spec)
-			}
-			if len(o.outputs) == 0 {
-				o.outputs = []outputSpec{{format: "text"}}
+			o, err := reportOptions(c, getenv)
+			if err != nil {
+				return err
 			}
 			*code, err = writeReport(o, merged, stdout, stderr)
 			if c.Context.Err() != nil {

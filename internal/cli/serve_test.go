@@ -37,6 +37,25 @@ func droppedPort(t *testing.T) int {
 	return port
 }
 
+// openPort is a loopback listener that accepts and closes every connection.
+func openPort(t *testing.T) net.Listener {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	return ln
+}
+
 func scrape(t *testing.T, url string) map[string]*dto.MetricFamily {
 	t.Helper()
 	resp, err := http.Get(url)
@@ -73,17 +92,7 @@ next:
 // TestServe scrapes /metrics across two intervals of `serve ... probe` with an open, a
 // dropped and a DNS-failed target, and reads /healthz and /report.json.
 func TestServe(t *testing.T) {
-	open, _ := net.Listen("tcp", "127.0.0.1:0")
-	defer open.Close()
-	go func() {
-		for {
-			c, err := open.Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
-		}
-	}()
+	open := openPort(t)
 	dropped := droppedPort(t)
 	ln, _ := net.Listen("tcp", "127.0.0.1:0")
 	addr := ln.Addr().String()
@@ -166,17 +175,7 @@ func TestServe(t *testing.T) {
 // as blackbox_exporter does: open, refused and dropped targets answer with probe_success and
 // the state of each address; bad requests are 400s that say why.
 func TestServeProbeEndpoint(t *testing.T) {
-	open, _ := net.Listen("tcp", "127.0.0.1:0")
-	defer open.Close()
-	go func() {
-		for {
-			c, err := open.Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
-		}
-	}()
+	open := openPort(t)
 	closed, _ := net.Listen("tcp", "127.0.0.1:0")
 	closedAddr := closed.Addr().String()
 	closed.Close()
