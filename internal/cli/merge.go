@@ -95,15 +95,7 @@ func writeReport(o *options, rep *report.Report, stdout, stderr io.Writer) (int,
 // (merge, nodes): the formats (text when none), colour, verbosity and --strict.
 func reportOptions(c *cli.Context, getenv func(string) string) (*options, error) {
 	o := &options{getenv: getenv, noColor: c.Bool("no-color"), quiet: c.Bool("quiet"), verbose: c.Bool("verbose"), strict: c.Bool("strict")}
-	for _, s := range c.StringSlice("output") {
-		spec, err := parseOutput(s)
-		if err != nil {
-			return nil, err
-		}
-		o.outputs = append(o.outputs, spec)
-	}
-	if len(o.outputs) == 0 {
-		o.outputs = []outputSpec{{format: "text"}}
-	}
-	return o, nil
+	var err error
+	o.outputs, err = outputFlags(c)
+	return o, err
 }

@@ -171,17 +171,26 @@ func optionsFrom(c *cli.Context, p endpoints.Profile, getenv func(string) string
 		return nil, err
 	}
 	o.proxy, cfg.Proxy = px, px
+	if o.outputs, err = outputFlags(c); err != nil {
+		return nil, err
+	}
+	return o, nil
+}
+
+// outputFlags are the -o specs, text when there is none.
+func outputFlags(c *cli.Context) ([]outputSpec, error) {
+	var out []outputSpec
 	for _, s := range c.StringSlice("output") {
 		spec, err := parseOutput(s)
 		if err != nil {
 			return nil, err
 		}
-		o.outputs = append(o.outputs, spec)
+		out = append(out, spec)
 	}
-	if len(o.outputs) == 0 {
-		o.outputs = []outputSpec{{format: "text"}}
+	if len(out) == 0 {
+		out = []outputSpec{{format: "text"}}
 	}
-	return o, nil
+	return out, nil
 }
 
 // minTimeout is the shortest --timeout that can still see a handshake complete.
