@@ -8,6 +8,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/binary"
+	"errors"
 	"net"
 	"net/http"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	"time"
 	"unicode/utf16"
 
+	ntlmssp "github.com/Azure/go-ntlmssp"
 	"golang.org/x/crypto/md4"
 
 	"github.com/fwcheck/fwcheck/probe"
@@ -121,6 +123,7 @@ func ntlmProxy(t *testing.T, password string) string {
 // with the right and a wrong password, credentials from the configuration (a PAC file's or
 // the system's proxy has none in its URL) or the URL; the classes of failure by reason.
 func TestProxyAuthentication(t *testing.T) {
+	defer probe.SetSystemAuth(nil)() // the same answers on Windows, without its SSPI
 	proxyAddr := ntlmProxy(t, "s3cret")
 	digestOnly := newLocalListener(t, "tcp")
 	serve(t, digestOnly, func(c net.Conn) {
@@ -158,5 +161,70 @@ func TestProxyAuthentication(t *testing.T) {
 				t.Errorf("a secret or an NTLM message in the result: %q via %q", r.Detail, r.Via)
 			}
 		})
+	}
+}
+
+// loggedOnUser plays SSPI for a user logged on as LAB\alice: NTLM by go-ntlmssp with a
+// password fwcheck is never given; it records the SPN it was asked for.
+type loggedOnUser struct {
+	password string
+	spns     *[]string
+	started  bool
+}
+
+func (u *loggedOnUser) Next(in []byte) ([]byte, error) {
+	if !u.started {
+		u.started = true
+		return ntlmssp.NewNegotiateMessage("LAB", "")
+	}
+	return ntlmssp.ProcessChallenge(in, "alice", u.password, true)
+}
+
+func (u *loggedOnUser) Close() {}
+
+// TestSystemProxyAuthentication: where the system has a security provider (SSPI on Windows),
+// the logged-on user authenticates with no credentials configured; a refusal is auth-failed
+// naming SSPI; a provider that cannot start leaves the other ways; configured credentials win.
+func TestSystemProxyAuthentication(t *testing.T) {
+	proxyAddr := ntlmProxy(t, "s3cret")
+	target := probe.Target{Host: "name.fwcheck.test", Port: 443, Check: probe.CheckTCP}
+	var spns []string
+	cases := []struct {
+		name     string
+		provider func(scheme, spn string) (probe.SecurityContext, error)
+		auth     probe.ProxyAuth
+		state    probe.State
+		reason   string
+		hint     string
+	}{
+		{"the logged-on user", func(scheme, spn string) (probe.SecurityContext, error) {
+			spns = append(spns, scheme+" "+spn)
+			return &loggedOnUser{password: "s3cret"}, nil
+		}, probe.ProxyAuth{}, probe.Open, "open", ""},
+		{"the logged-on user refused", func(string, string) (probe.SecurityContext, error) {
+			return &loggedOnUser{password: "stale"}, nil
+		}, probe.ProxyAuth{}, probe.ProxyDenied, "proxy-denied:auth-failed", "logged-on user's NTLM (SSPI)"},
+		{"no logon session", func(string, string) (probe.SecurityContext, error) {
+			return nil, errors.New("SEC_E_NO_CREDENTIALS")
+		}, probe.ProxyAuth{}, probe.ProxyDenied, "proxy-denied:auth-required", "FWCHECK_PROXY_USER"},
+		{"configured credentials win", func(string, string) (probe.SecurityContext, error) {
+			t.Error("the system provider was asked although credentials were given")
+			return nil, errors.New("unused")
+		}, probe.ProxyAuth{User: `LAB\alice`, Password: "s3cret"}, probe.Open, "open", ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			defer probe.SetSystemAuth(tc.provider)()
+			px := proxyFor(t, "http://"+proxyAddr)
+			px.Auth = tc.auth
+			r := one(t, probe.Config{Timeout: 2 * time.Second, Proxy: px}, target)
+			checkResult(t, r, tc.state, tc.reason, tc.hint)
+			if strings.Contains(r.Detail, "s3cret") || strings.Contains(r.Detail, "stale") {
+				t.Errorf("a secret in the result: %q", r.Detail)
+			}
+		})
+	}
+	if want := "NTLM HTTP/127.0.0.1"; len(spns) != 1 || spns[0] != want {
+		t.Errorf("the provider was asked for %q; want [%s]", spns, want)
 	}
 }

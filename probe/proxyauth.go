@@ -161,7 +161,31 @@ func authenticate(s *connectSession, first *http.Response, proxyURL *url.URL, a 
 	resp := first
 	s.next(resp)
 
-	if _, ok := offered["negotiate"]; ok {
+	// The operating system's own provider (SSPI on Windows) authenticates as the logged-on
+	// user, with no password in fwcheck's hands: first, unless credentials were given.
+	if systemAuth != nil && !haveCreds {
+		for _, scheme := range []string{"Negotiate", "NTLM"} {
+			if _, ok := offered[strings.ToLower(scheme)]; !ok {
+				continue
+			}
+			tried = append(tried, scheme+" (SSPI)")
+			r, err := systemHandshake(s, scheme, "HTTP/"+proxyURL.Hostname())
+			if err != nil {
+				return nil, err
+			}
+			if r == nil {
+				continue // the provider could not start: try what else there is
+			}
+			if r.StatusCode != http.StatusProxyAuthRequired {
+				s.scheme = scheme
+				return r, nil
+			}
+			s.next(r)
+			return nil, fail(reasonAuthFailed, fmt.Sprintf("the proxy %s refused the logged-on user's %s (SSPI) credentials (it offers %s): set FWCHECK_PROXY_USER (DOMAIN\\user) and FWCHECK_PROXY_PASSWORD to authenticate as someone else",
+				s.name, scheme, offeredList(first)))
+		}
+	}
+	if _, ok := offered["negotiate"]; ok && systemAuth == nil {
 		tried = append(tried, "Negotiate")
 		token, err := negotiateToken(a, proxyURL.Hostname())
 		if err == nil {
@@ -223,6 +247,54 @@ func authenticate(s *connectSession, first *http.Response, proxyURL *url.URL, a 
 		detail += ", or get a Kerberos ticket for Negotiate (kinit, KRB5CCNAME=FILE:...)"
 	}
 	return nil, fail(reasonAuthRequired, detail)
+}
+
+// securityContext is one client handshake of the operating system's security provider (SSPI
+// on Windows): the logged-on user's credentials, which fwcheck never sees.
+type securityContext interface {
+	// Next takes the proxy's token (nil at first) and returns the one to send.
+	Next(in []byte) (out []byte, err error)
+	Close()
+}
+
+// systemAuth opens a security context for a scheme (Negotiate or NTLM) and the proxy's SPN;
+// nil where the system has no such provider (every OS but Windows), and in tests a fake.
+var systemAuth func(scheme, spn string) (securityContext, error)
+
+// systemHandshake runs a scheme's handshake through the system's provider on one connection:
+// its token, the proxy's answer, until the proxy stops answering 407 with a token. A provider
+// that cannot start (no logon session, the scheme unavailable) returns a nil response.
+func systemHandshake(s *connectSession, scheme, spn string) (*http.Response, error) {
+	sc, err := systemAuth(scheme, spn)
+	if err != nil {
+		return nil, nil
+	}
+	defer sc.Close()
+	var in []byte
+	for round := 0; round < maxAuthRounds; round++ {
+		out, err := sc.Next(in)
+		if err != nil {
+			if round == 0 {
+				return nil, nil
+			}
+			return nil, &ProxyFailure{Proxy: s.name, Reason: reasonAuthFailed, Detail: fmt.Sprintf("the system's %s provider (SSPI) could not answer the proxy %s: %s", scheme, s.name, plainErr(err))}
+		}
+		r, err := s.send(scheme + " " + base64.StdEncoding.EncodeToString(out))
+		if err != nil {
+			return nil, err
+		}
+		token := schemes(r)[strings.ToLower(scheme)]
+		if r.StatusCode != http.StatusProxyAuthRequired || token == "" {
+			return r, nil
+		}
+		if in, err = base64.StdEncoding.DecodeString(token); err != nil {
+			return r, nil
+		}
+		if s.next(r); s.conn == nil {
+			return nil, &ProxyFailure{Proxy: s.name, Reason: "proxy-error:" + strings.ToLower(scheme), Detail: fmt.Sprintf("the proxy %s closed the connection in the middle of the %s handshake", s.name, scheme)}
+		}
+	}
+	return nil, &ProxyFailure{Proxy: s.name, Reason: reasonAuthFailed, Detail: fmt.Sprintf("the %s handshake with the proxy %s did not end in %d rounds", scheme, s.name, maxAuthRounds)}
 }
 
 // ntlmHandshake sends NTLM's negotiate message, answers the challenge with the authenticate
