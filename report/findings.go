@@ -137,8 +137,5 @@ func collectFindings(openings []Opening, extra []Finding, resolver string) []Fin
 
 // plural writes "1 probe", "2 probes".
 func plural(n int, word string) string {
-	if n == 1 {
-		return "1 " + word
-	}
-	return fmt.Sprintf("%d %ss", n, word)
+	return fmt.Sprintf("%d %s%s", n, word, pluralS(n))
 }

@@ -58,7 +58,7 @@ func Merge(reports []*Report, vantages []Vantage) (*Report, error) {
 			out.Started = rep.Started
 		}
 		end = maxTime(end, rep.Started.Add(time.Duration(rep.ElapsedMS)*time.Millisecond))
-		out.Source.Addresses = appendNewAll(out.Source.Addresses, rep.Source.Addresses)
+		out.Source.Addresses = appendNew(out.Source.Addresses, rep.Source.Addresses...)
 		for _, n := range rep.Notes {
 			out.Notes = appendNew(out.Notes, n)
 		}
@@ -83,7 +83,7 @@ func Merge(reports []*Report, vantages []Vantage) (*Report, error) {
 			m := &out.Openings[j]
 			m.Cells[v.Name] = o.Status
 			m.Probes = append(m.Probes, o.Probes...)
-			m.Findings = appendNewAll(m.Findings, o.Findings)
+			m.Findings = appendNew(m.Findings, o.Findings...)
 			if o.Rule != "" {
 				m.Rule = strings.TrimPrefix(m.Rule+"; "+v.Name+": "+o.Rule, "; ")
 			}
@@ -107,13 +107,6 @@ func maxTime(a, b time.Time) time.Time {
 		return b
 	}
 	return a
-}
-
-func appendNewAll(list, add []string) []string {
-	for _, s := range add {
-		list = appendNew(list, s)
-	}
-	return list
 }
 
 // zonesOf groups vantage names by zone, zones sorted, for the matrix.

@@ -6,7 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
-	"strings"
+	"slices"
 	"time"
 
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -35,7 +35,7 @@ func nodesCommand(stdout, stderr io.Writer, getenv func(string) string, code *in
 		&cli.StringFlag{Name: "rbac-user", Value: "fwcheck-operator", Category: catOutput, Usage: "the `USER` the --rbac bindings name"},
 	}
 	for _, d := range flagDefs {
-		if slicesContains(passthrough, d.name) || slicesContains([]string{"kubeconfig", "context", "output", "no-color", "quiet", "verbose", "strict", "dry-run"}, d.name) {
+		if slices.Contains(passthrough, d.name) || slices.Contains([]string{"kubeconfig", "context", "output", "no-color", "quiet", "verbose", "strict", "dry-run"}, d.name) {
 			flags = append(flags, d.make(false))
 		}
 	}
@@ -77,7 +77,7 @@ func nodesCommand(stdout, stderr io.Writer, getenv func(string) string, code *in
 			err = run.RunCredentialPlugin(pctx, kc.REST)
 			cancel()
 			if err != nil {
-				return fmt.Errorf("%v", err)
+				return err
 			}
 			cs, err := kubernetes.NewForConfig(kc.REST)
 			if err != nil {
@@ -161,5 +161,5 @@ func mergeNodes(nodes []*kube.Node) *report.Report {
 func runID() string {
 	b := make([]byte, 3)
 	rand.Read(b)
-	return strings.ToLower(hex.EncodeToString(b))
+	return hex.EncodeToString(b)
 }

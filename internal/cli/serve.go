@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -49,7 +50,7 @@ func serveCommand(stdout, stderr io.Writer, getenv func(string) string, code *in
 		},
 		Action: func(c *cli.Context) error {
 			args := c.Args().Slice()
-			if len(args) == 0 || !slicesContains(allChecks, args[0]) {
+			if len(args) == 0 || !slices.Contains(allChecks, args[0]) {
 				return badInput("serve needs a check to re-run: one of %s, then its arguments", strings.Join(allChecks, ", "))
 			}
 			if d := c.Duration("interval"); d < time.Second {
@@ -66,15 +67,6 @@ func serveCommand(stdout, stderr io.Writer, getenv func(string) string, code *in
 			return serve(c.Context, c.String("listen"), c.Duration("interval"), c.Bool("probe-endpoint"), args, stderr, getenv)
 		},
 	}
-}
-
-func slicesContains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 // watcher runs the check and keeps its latest report, for the handlers.
@@ -238,7 +230,7 @@ func boolFloat(b bool) float64 {
 	return 0
 }
 
-// imageVersion is stamped by a release build (-ldflags -X .../cli.defaultImage=REGISTRY/fwcheck:TAG).
+// defaultImage is stamped by a release build (-ldflags -X .../cli.defaultImage=REGISTRY/fwcheck:TAG).
 var defaultImage = ""
 
 func imageFor(image string) (string, error) {

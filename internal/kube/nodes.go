@@ -154,11 +154,9 @@ func Run(ctx context.Context, cs kubernetes.Interface, nodes []*Node, o Options)
 	tick := time.NewTicker(o.Poll)
 	defer tick.Stop()
 	for {
+		lookAll(ctx, cs, nodes, o)
 		pending := 0
 		for _, n := range nodes {
-			if n.Report == nil && n.Problem == "" {
-				n.look(ctx, cs, o)
-			}
 			if n.Report == nil && n.Problem == "" {
 				pending++
 			}
@@ -190,26 +188,48 @@ func Run(ctx context.Context, cs kubernetes.Interface, nodes []*Node, o Options)
 	}
 }
 
+// lookAll checks every pending node once, with one list of the run's Jobs and one of its
+// pods however many nodes there are; a list that fails is tried again at the next tick.
+func lookAll(ctx context.Context, cs kubernetes.Interface, nodes []*Node, o Options) {
+	sel := metav1.ListOptions{LabelSelector: LabelRun + "=" + o.RunID}
+	jobs, err := cs.BatchV1().Jobs(o.Namespace).List(ctx, sel)
+	if err != nil {
+		return
+	}
+	pods, err := cs.CoreV1().Pods(o.Namespace).List(ctx, sel)
+	if err != nil {
+		return
+	}
+	jobByName := map[string]*batchv1.Job{}
+	for i := range jobs.Items {
+		jobByName[jobs.Items[i].Name] = &jobs.Items[i]
+	}
+	podByNode := map[string]*corev1.Pod{}
+	for i := range pods.Items {
+		podByNode[pods.Items[i].Labels[LabelNode]] = &pods.Items[i]
+	}
+	for _, n := range nodes {
+		if n.Report == nil && n.Problem == "" {
+			n.look(ctx, o, jobByName[n.job], podByNode[n.Name])
+		}
+	}
+}
+
 // look checks a node's Job and pod once: finished (read the report), failed, or stuck.
-func (n *Node) look(ctx context.Context, cs kubernetes.Interface, o Options) {
-	job, err := cs.BatchV1().Jobs(o.Namespace).Get(ctx, n.job, metav1.GetOptions{})
-	if apierrors.IsNotFound(err) {
+func (n *Node) look(ctx context.Context, o Options, job *batchv1.Job, pod *corev1.Pod) {
+	if job == nil {
 		n.Problem = "its Job was deleted before it finished"
 		return
 	}
-	if err == nil {
-		for _, c := range job.Status.Conditions {
-			if c.Type == batchv1.JobFailed && c.Status == corev1.ConditionTrue && c.Reason == "DeadlineExceeded" {
-				n.Problem = "its Job passed its deadline: " + c.Message
-				return
-			}
+	for _, c := range job.Status.Conditions {
+		if c.Type == batchv1.JobFailed && c.Status == corev1.ConditionTrue && c.Reason == "DeadlineExceeded" {
+			n.Problem = "its Job passed its deadline: " + c.Message
+			return
 		}
 	}
-	pods, err := cs.CoreV1().Pods(o.Namespace).List(ctx, metav1.ListOptions{LabelSelector: LabelRun + "=" + o.RunID + "," + LabelNode + "=" + n.Name})
-	if err != nil || len(pods.Items) == 0 {
+	if pod == nil {
 		return // the Job controller has not made it yet
 	}
-	pod := pods.Items[0]
 	for _, c := range pod.Status.Conditions {
 		if c.Type == corev1.PodScheduled && c.Status == corev1.ConditionFalse && c.Reason == corev1.PodReasonUnschedulable {
 			n.Problem = "its pod cannot be scheduled: " + c.Message

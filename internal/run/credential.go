@@ -19,15 +19,10 @@ import (
 // maxCredentialBytes bounds what a credential plugin may print.
 const maxCredentialBytes = 1 << 20
 
-// runCredentialPlugin runs the kubeconfig's exec credential plugin itself, bounded by ctx
+// RunCredentialPlugin runs the kubeconfig's exec credential plugin itself, bounded by ctx
 // (the run's timeout and its signals), and puts the credential it prints into cfg. client-go
 // starts plugins without a context, so one that hangs would hold fwcheck forever and outlive
 // it: here it runs in a process group of its own, killed whole when ctx ends.
-func runCredentialPlugin(ctx context.Context, cfg *rest.Config) error {
-	return RunCredentialPlugin(ctx, cfg)
-}
-
-// RunCredentialPlugin is runCredentialPlugin for other callers of the API (fwcheck nodes).
 func RunCredentialPlugin(ctx context.Context, cfg *rest.Config) error {
 	ep := cfg.ExecProvider
 	if ep == nil {

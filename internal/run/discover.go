@@ -69,7 +69,7 @@ func discoverEtcd(ctx context.Context, in *Input, kc *endpoints.Kubeconfig, edit
 	dctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	eps, err := func() (string, error) {
-		if err := runCredentialPlugin(dctx, kc.REST); err != nil {
+		if err := RunCredentialPlugin(dctx, kc.REST); err != nil {
 			return "", err
 		}
 		return readConfigMapKey(dctx, kc.REST, in.Probe.Proxy, cm)

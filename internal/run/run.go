@@ -65,18 +65,19 @@ func Run(ctx context.Context, in Input) (*Outcome, error) {
 			return nil, err
 		}
 	}
-	// Plan once before any look-up dials, so that bad input never dials.
-	if _, err := in.Catalog.BuildPlan(in.Facts); err != nil {
+	// Plan before any look-up dials, so that bad input never dials.
+	plan, err := in.Catalog.BuildPlan(in.Facts)
+	if err != nil {
 		return nil, err
 	}
 	prober := probe.New(in.Probe)
 	findings := in.Findings
 	if kc != nil && !in.DryRun {
 		findings = append(findings, discoverEtcd(ctx, &in, kc, in.Catalog.Edition)...)
-	}
-	plan, err := in.Catalog.BuildPlan(in.Facts)
-	if err != nil {
-		return nil, err
+		// The etcd endpoints found (or why not) change the plan.
+		if plan, err = in.Catalog.BuildPlan(in.Facts); err != nil {
+			return nil, err
+		}
 	}
 	in.Facts.Probes = nil // the plan holds them now; a list of 100,000 need not be held twice
 
