@@ -93,16 +93,7 @@ func writeJUnit(w io.Writer, r *Report) error {
 		}
 	}
 	doc := junitSuites{Name: "fwcheck", Tests: suite.Tests, Fail: suite.Fail, Skip: suite.Skip, Time: suite.Time, Suites: []junitSuite{suite}}
-	if _, err := io.WriteString(w, xml.Header); err != nil {
-		return err
-	}
-	enc := xml.NewEncoder(w)
-	enc.Indent("", "  ")
-	if err := enc.Encode(doc); err != nil {
-		return err
-	}
-	_, err := io.WriteString(w, "\n")
-	return err
+	return writeJUnitDoc(w, doc)
 }
 
 func probeLines(o Opening) string {
@@ -183,6 +174,11 @@ func writeJUnitPerVantage(w io.Writer, r *Report) error {
 		doc.Tests, doc.Fail, doc.Skip = doc.Tests+suite.Tests, doc.Fail+suite.Fail, doc.Skip+suite.Skip
 		doc.Suites = append(doc.Suites, suite)
 	}
+	return writeJUnitDoc(w, doc)
+}
+
+// writeJUnitDoc writes the XML header and the document, indented.
+func writeJUnitDoc(w io.Writer, doc junitSuites) error {
 	if _, err := io.WriteString(w, xml.Header); err != nil {
 		return err
 	}
