@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"encoding/pem"
+	"encoding/xml"
 	"fmt"
 	"github.com/fwcheck/fwcheck/internal/cli"
 	"io"
@@ -383,6 +384,77 @@ func TestTargetsFile(t *testing.T) {
 	code, _, errOut := fwcheck(t, nil, "probe", "--targets-file", bad)
 	if code != 2 || !strings.Contains(errOut, bad+":2:") {
 		t.Errorf("exit %d, %q; want 2 naming %s:2", code, errOut, bad)
+	}
+}
+
+// TestTargetsFileStreamed: a run of more openings than a report holds in memory judges each as
+// it finishes and keeps it in a temporary file; every output reads the same report back, in
+// plan order, and nothing is left in TMPDIR.
+func TestTargetsFileStreamed(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	open := listen(t, "tcp", "127.0.0.1:0").Addr().String()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := ln.Addr().String()
+	ln.Close()
+	var lines []string
+	for i := range 3000 {
+		if i%3 == 0 {
+			lines = append(lines, open)
+		} else {
+			lines = append(lines, closed)
+		}
+	}
+	dir := t.TempDir()
+	targets := filepath.Join(dir, "targets.txt")
+	os.WriteFile(targets, []byte(strings.Join(lines, "\n")+"\n"), 0o644)
+	jsonOut, junitOut := filepath.Join(dir, "r.json"), filepath.Join(dir, "r.xml")
+	code, text, errOut := fwcheck(t, nil, "probe", "--targets-file", targets, "-o", "json="+jsonOut, "-o", "junit="+junitOut, "-o", "text")
+	if code != 1 {
+		t.Fatalf("exit %d (%s); want 1", code, errOut)
+	}
+	data, _ := os.ReadFile(jsonOut)
+	var rep struct {
+		Summary  struct{ Openings, Verified, Missing int }
+		Openings []struct {
+			ID     string
+			Probes []struct{ State string }
+		}
+	}
+	if err := json.Unmarshal(data, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if s := rep.Summary; s.Openings != 3000 || s.Verified != 1000 || s.Missing != 2000 || len(rep.Openings) != 3000 {
+		t.Fatalf("summary %+v with %d openings; want 3000: 1000 verified, 2000 missing", s, len(rep.Openings))
+	}
+	for i, o := range rep.Openings {
+		want := "refused"
+		if i%3 == 0 {
+			want = "open"
+		}
+		if o.ID != fmt.Sprintf("probe-%d", i+1) || o.Probes[0].State != want {
+			t.Fatalf("opening %d is %s, %s; want probe-%d, %s", i, o.ID, o.Probes[0].State, i+1, want)
+		}
+	}
+	data, _ = os.ReadFile(junitOut)
+	var suites struct {
+		Tests int `xml:"tests,attr"`
+		Fail  int `xml:"failures,attr"`
+		Cases []struct {
+			Name string `xml:"name,attr"`
+		} `xml:"testsuite>testcase"`
+	}
+	if err := xml.Unmarshal(data, &suites); err != nil || suites.Tests != 3000 || suites.Fail != 2000 || len(suites.Cases) != 3000 {
+		t.Errorf("JUnit: %d tests, %d failures, %d cases (%v); want 3000, 2000, 3000", suites.Tests, suites.Fail, len(suites.Cases), err)
+	}
+	if !strings.Contains(text, "MISSING (2000)") || strings.Count(text, "✗ probe-") != 2000 || !strings.Contains(text, "... and 900 more verified") {
+		t.Errorf("text report: %d missing listed, want 2000 and 900 more verified counted:\n%.2000s", strings.Count(text, "✗ probe-"), text)
+	}
+	if entries, _ := os.ReadDir(tmp); len(entries) != 0 {
+		t.Errorf("the run left %d file(s) in TMPDIR", len(entries))
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"crypto/x509"
 	"fmt"
+	"iter"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -53,8 +54,10 @@ type Facts struct {
 	Sweep bool
 	// Skip leaves these groups out.
 	Skip []string
-	// Probes are the targets of `fwcheck probe`.
-	Probes []probe.Target
+	// Probes are the targets of `fwcheck probe` as given (HOST:PORT or a URL), parsed when the
+	// plan is built and again as each is dialed: 100,000 of them are 4 MB as text, where
+	// parsed into openings they were 54 MB.
+	Probes []string
 }
 
 // Opening is one firewall opening the page asks for, with the targets that prove it.
@@ -123,8 +126,11 @@ type Plan struct {
 	Region  string
 	Edition string
 	// Notes are facts the user should know about the plan (an inferred region, a fact missing).
-	Notes    []string
-	Openings []Opening
+	Notes []string
+	// openings are the catalog's openings; adhoc are the targets of `fwcheck probe`, an opening
+	// each, made when asked for (At) so that a plan of 100,000 targets stays small.
+	openings []Opening
+	adhoc    []string
 	// Allow are allowances from outside that no probe can make (the Ingress health checks'
 	// sources): listed apart, never a warning.
 	Allow []Allowance
@@ -140,10 +146,42 @@ type Allowance struct {
 	Destinations []string
 }
 
+// NewPlan is a plan of the given openings, for callers that make their own.
+func NewPlan(profile Profile, openings ...Opening) *Plan {
+	return &Plan{Profile: profile, openings: openings}
+}
+
+// Len is the number of openings.
+func (p *Plan) Len() int { return len(p.openings) + len(p.adhoc) }
+
+// At is opening i, 0 <= i < Len().
+func (p *Plan) At(i int) Opening {
+	if i < len(p.openings) {
+		return p.openings[i]
+	}
+	t, err := ParseProbeTarget(p.adhoc[i-len(p.openings)])
+	if err != nil {
+		// BuildPlan parsed every target: this cannot happen, and must never pass unseen.
+		panic(fmt.Sprintf("endpoints: a probe target parsed once no longer parses: %v", err))
+	}
+	return adhocOpening(i-len(p.openings), t)
+}
+
+// All yields every opening with its index, in plan order.
+func (p *Plan) All() iter.Seq2[int, Opening] {
+	return func(yield func(int, Opening) bool) {
+		for i := range p.Len() {
+			if !yield(i, p.At(i)) {
+				return
+			}
+		}
+	}
+}
+
 // Targets counts the probes of every opening that is not skipped, sweeps included.
 func (p *Plan) Targets() int {
-	n := 0
-	for _, o := range p.Openings {
+	n := len(p.adhoc) // one target an ad-hoc opening, never skipped
+	for _, o := range p.openings {
 		if o.Skip == "" {
 			n += len(o.Targets)
 			for _, s := range o.Sweeps {
@@ -204,12 +242,14 @@ func (c *Catalog) BuildPlan(f Facts) (*Plan, error) {
 		if len(f.Probes) == 0 {
 			return nil, errorf("probe needs at least one HOST:PORT or URL")
 		}
-		b.adhoc()
+		if err := b.adhoc(); err != nil {
+			return nil, err
+		}
 	default:
 		return nil, quote.Errorf("unknown profile %q", f.Profile)
 	}
-	for i := range p.Openings {
-		o := &p.Openings[i]
+	for i := range p.openings {
+		o := &p.openings[i]
 		if slices.Contains(f.Skip, o.Group) {
 			o.Skip = "left out by --skip " + o.Group
 		}
@@ -282,11 +322,11 @@ func (b *builder) opening(id, g string) *Opening {
 	if grp.Section == "firewall_inbound" {
 		dir = "inbound"
 	}
-	b.p.Openings = append(b.p.Openings, Opening{
+	b.p.openings = append(b.p.openings, Opening{
 		ID: id, Group: g, Section: grp.Section, Title: grp.Title, Reason: grp.Reason,
 		Direction: dir, Protocol: grp.Protocol, Ports: grp.Ports.V, Required: grp.Required,
 	})
-	return &b.p.Openings[len(b.p.Openings)-1]
+	return &b.p.openings[len(b.p.openings)-1]
 }
 
 func (b *builder) api() {
@@ -676,15 +716,24 @@ func (b *builder) inbound() {
 	}
 }
 
-func (b *builder) adhoc() {
-	b.p.Openings = slices.Grow(b.p.Openings, len(b.f.Probes))
-	for i, t := range b.f.Probes {
-		b.p.Openings = append(b.p.Openings, Opening{
-			ID: fmt.Sprintf("probe-%d", i+1), Group: "probe", Section: "adhoc",
-			Title: fmt.Sprintf("%s %s", t.Description(), t.HostPort()), Reason: "named on the command line",
-			Direction: "outbound", Protocol: t.Network(), Ports: strconv.Itoa(int(t.Port)),
-			Destinations: []string{t.Host}, Required: true, Targets: []probe.Target{t},
-		})
+// adhoc checks that every target parses; the plan keeps them as text (At makes the openings).
+func (b *builder) adhoc() error {
+	for _, s := range b.f.Probes {
+		if _, err := ParseProbeTarget(s); err != nil {
+			return err
+		}
+	}
+	b.p.adhoc = b.f.Probes
+	return nil
+}
+
+// adhocOpening is the opening of the i-th target of `fwcheck probe`.
+func adhocOpening(i int, t probe.Target) Opening {
+	return Opening{
+		ID: "probe-" + strconv.Itoa(i+1), Group: "probe", Section: "adhoc",
+		Title: t.Description() + " " + t.HostPort(), Reason: "named on the command line",
+		Direction: "outbound", Protocol: t.Network(), Ports: strconv.Itoa(int(t.Port)),
+		Destinations: []string{t.Host}, Required: true, Targets: []probe.Target{t},
 	}
 }
 

@@ -24,7 +24,7 @@ func mustPlan(t *testing.T, f Facts) *Plan {
 
 func ids(p *Plan) []string {
 	var out []string
-	for _, o := range p.Openings {
+	for _, o := range p.All() {
 		out = append(out, o.ID)
 	}
 	return out
@@ -32,7 +32,7 @@ func ids(p *Plan) []string {
 
 func opening(t *testing.T, p *Plan, id string) Opening {
 	t.Helper()
-	for _, o := range p.Openings {
+	for _, o := range p.All() {
 		if o.ID == id {
 			return o
 		}
@@ -81,7 +81,7 @@ func TestWorkerPlan(t *testing.T) {
 func TestWorkerLocationsAndSkip(t *testing.T) {
 	p := mustPlan(t, Facts{Profile: Worker, Region: "US South", Locations: []string{"dal12"}, Skip: []string{"monitoring"}, PVC: true})
 	var regionIDs []string
-	for _, o := range p.Openings {
+	for _, o := range p.All() {
 		if o.Group == "region" {
 			regionIDs = append(regionIDs, o.ID)
 		}
@@ -146,7 +146,7 @@ func TestSweepPlanIsCheap(t *testing.T) {
 		t.Fatal(err)
 	}
 	held, planned := 0, p.Targets()
-	for _, o := range p.Openings {
+	for _, o := range p.All() {
 		held += len(o.Targets)
 	}
 	if held > 200 || planned < 100_000 {
@@ -172,7 +172,7 @@ func TestWorkstationPlan(t *testing.T) {
 	if e := opening(t, p, "etcd"); len(e.Targets) != 2 || e.Ports != "31234,31235" {
 		t.Errorf("etcd = %+v", e)
 	}
-	if len(p.Openings) != 3+5 {
+	if p.Len() != 3+5 {
 		t.Errorf("--region adds the region's locations: %v", ids(p))
 	}
 }

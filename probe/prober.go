@@ -230,6 +230,12 @@ func (p *Prober) runBurstSafely(ctx context.Context, in chan *burstJob, slots *s
 	})
 }
 
+// Concurrency is how many probes run at once.
+func (p *Prober) Concurrency() int { return p.cfg.Concurrency }
+
+// LocatesDrops reports whether LocateDrops does anything (Config.Locate).
+func (p *Prober) LocatesDrops() bool { return p.cfg.Locate }
+
 // LocateDrops adds, to every filtered direct TCP result, where along the path its SYN is lost,
 // when the prober was configured to (Config.Locate).
 func (p *Prober) LocateDrops(ctx context.Context, results [][]Result) {

@@ -14,12 +14,12 @@ import (
 // bigReport is 10,000 ad-hoc probes: 1,000 addresses × 10 ports, states as in the lab benchmark.
 func bigReport(b *testing.B) (*endpoints.Plan, [][][]probe.Result) {
 	b.Helper()
-	var targets []probe.Target
+	var targets []string
 	a := netip.MustParseAddr("198.18.192.0")
 	ports := []uint16{443, 8443, 1001, 1002, 1003, 1004, 1005, 1006, 1007, 1008}
 	for i := 0; i < 1000; i++ {
 		for _, p := range ports {
-			targets = append(targets, probe.Target{Host: a.String(), Addr: a, Port: p, Check: probe.CheckTCP})
+			targets = append(targets, netip.AddrPortFrom(a, p).String())
 		}
 		a = a.Next()
 	}
@@ -29,8 +29,8 @@ func bigReport(b *testing.B) (*endpoints.Plan, [][][]probe.Result) {
 		b.Fatal(err)
 	}
 	src := netip.MustParseAddr("198.18.1.2")
-	results := make([][][]probe.Result, len(plan.Openings))
-	for i, o := range plan.Openings {
+	results := make([][][]probe.Result, plan.Len())
+	for i, o := range plan.All() {
 		t := o.Targets[0]
 		r := probe.Result{Target: t, Address: t.Addr, Source: src, Via: "direct", State: probe.Open, Reason: "open",
 			Detail: "TCP handshake completed", Elapsed: 3 * time.Millisecond, Attempts: 1}

@@ -3,6 +3,7 @@ package report
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -70,59 +71,130 @@ func findingKind(state probe.State, reason string) string {
 	return ""
 }
 
-// collectFindings groups the probes that failed for non-firewall reasons into one finding per
-// kind (per proxy for proxy findings), in FindingKinds order, after the run's own (extra).
-func collectFindings(openings []Opening, extra []Finding, resolver string) []Finding {
-	type key struct{ kind, via string }
-	type group struct {
-		probes  int
-		targets []string
-		first   Probe
-		reasons []string
+// findingSet groups the probes that failed for non-firewall reasons into one finding per kind
+// (per proxy for proxy findings), as they are judged. Openings may come in any order; every
+// list is kept in plan order (by where each entry was first seen), so that a report does
+// not depend on which probe finished first.
+type findingSet struct {
+	groups map[findingKey]*findingGroup
+}
+
+type findingKey struct{ kind, via string }
+
+type findingGroup struct {
+	probes  int
+	at      seenAt // where the first probe of the group is
+	first   Probe
+	targets []seen
+	reasons []seen
+}
+
+// seenAt is a probe's place in the plan: its opening's index, then its own.
+type seenAt struct{ opening, probe int }
+
+func (a seenAt) before(b seenAt) bool {
+	return a.opening < b.opening || a.opening == b.opening && a.probe < b.probe
+}
+
+type seen struct {
+	at   seenAt
+	text string
+}
+
+// note records text at its earliest place, keeping at most limit entries (0: no limit), the
+// earliest ones.
+func note(list []seen, text string, at seenAt, limit int) []seen {
+	if k := slices.IndexFunc(list, func(s seen) bool { return s.text == text }); k >= 0 {
+		if at.before(list[k].at) {
+			list[k].at = at
+		}
+		return list
 	}
-	groups := map[key]*group{}
-	var order []key
-	for _, o := range openings {
-		for _, p := range o.Probes {
-			if p.finding == "" {
-				continue
-			}
-			k := key{p.finding, ""}
-			if p.finding == FindingProxy {
-				k.via = p.Via
-			}
-			g := groups[k]
-			if g == nil {
-				g = &group{first: p}
-				groups[k] = g
-				order = append(order, k)
-			}
-			g.probes++
-			g.reasons = appendNew(g.reasons, p.Reason)
-			name := probeTarget(p)
-			if p.finding == FindingDNS {
-				name = p.Host
-			}
-			if len(g.targets) < maxFindingTargets {
-				g.targets = appendNew(g.targets, name)
-			}
+	if limit == 0 || len(list) < limit {
+		return append(list, seen{at, text})
+	}
+	last := 0
+	for k := range list {
+		if list[last].at.before(list[k].at) {
+			last = k
 		}
 	}
-	slices.SortStableFunc(order, func(a, b key) int {
-		return cmp.Compare(slices.Index(FindingKinds, a.kind), slices.Index(FindingKinds, b.kind))
+	if at.before(list[last].at) {
+		list[last] = seen{at, text}
+	}
+	return list
+}
+
+func sortedText(list []seen) []string {
+	list = slices.Clone(list)
+	slices.SortFunc(list, func(a, b seen) int {
+		if a.at.before(b.at) {
+			return -1
+		}
+		if b.at.before(a.at) {
+			return 1
+		}
+		return 0
+	})
+	out := make([]string, len(list))
+	for i, s := range list {
+		out[i] = s.text
+	}
+	return out
+}
+
+func (s *findingSet) add(p Probe, at seenAt) {
+	if p.finding == "" {
+		return
+	}
+	k := findingKey{p.finding, ""}
+	if p.finding == FindingProxy {
+		k.via = p.Via
+	}
+	g := s.groups[k]
+	if g == nil {
+		if s.groups == nil {
+			s.groups = map[findingKey]*findingGroup{}
+		}
+		g = &findingGroup{at: at, first: p}
+		s.groups[k] = g
+	} else if at.before(g.at) {
+		g.at, g.first = at, p
+	}
+	g.probes++
+	g.reasons = note(g.reasons, p.Reason, at, 0)
+	name := probeTarget(p)
+	if p.finding == FindingDNS {
+		name = p.Host
+	}
+	g.targets = note(g.targets, name, at, maxFindingTargets)
+}
+
+// list is the findings in FindingKinds order, after the run's own (extra).
+func (s *findingSet) list(extra []Finding, resolver string) []Finding {
+	order := slices.Collect(maps.Keys(s.groups))
+	slices.SortFunc(order, func(a, b findingKey) int {
+		if c := cmp.Compare(slices.Index(FindingKinds, a.kind), slices.Index(FindingKinds, b.kind)); c != 0 {
+			return c
+		}
+		if s.groups[a].at.before(s.groups[b].at) {
+			return -1
+		}
+		return 1
 	})
 	out := append([]Finding{}, extra...)
 	for _, k := range order {
-		g := groups[k]
-		f := Finding{Kind: k.kind, Targets: g.targets, Detail: g.first.Detail}
+		g := s.groups[k]
+		f := Finding{Kind: k.kind, Targets: sortedText(g.targets), Detail: g.first.Detail}
+		reasons := sortedText(g.reasons)
 		n := plural(g.probes, "probe")
 		switch k.kind {
 		case FindingDNS:
-			f.Summary = fmt.Sprintf("%s did not resolve through %s (%s): fix DNS, not the firewall", plural(len(g.targets), "name"), cmp.Or(resolver, "the system resolver"), strings.Join(g.reasons, ", "))
+			f.Summary = fmt.Sprintf("%s did not resolve through %s (%s): fix DNS, not the firewall", plural(len(g.targets), "name"), cmp.Or(resolver, "the system resolver"), strings.Join(reasons, ", "))
 		case FindingProxy:
-			f.Summary = fmt.Sprintf("the proxy %s failed %s (%s): fix the proxy or its settings; no firewall rule is implied", k.via, n, strings.Join(g.reasons, ", "))
+			f.Summary = fmt.Sprintf("the proxy %s failed %s (%s): fix the proxy or its settings; no firewall rule is implied", k.via, n, strings.Join(reasons, ", "))
 		case FindingLocal:
-			f.Summary = fmt.Sprintf("this machine could not make %s (%s): not a verdict on the path", n, strings.Join(g.reasons, ", "))
+			f.Summary = fmt.Sprintf("this machine could not make %s (%s): not a verdict on the path", n, strings.Join(reasons, ", "))
 		case FindingTLSInspection:
 			f.Summary = fmt.Sprintf("a TLS-inspecting proxy re-signed %s: trust its CA (--ca-file, --export-ca) or ask for an inspection exemption", n)
 		case FindingPAC:

@@ -14,13 +14,17 @@ const maxAnnotations = 9
 // its rule (or, with no rule, its findings), a ::warning per warning and per finding; past
 // maxAnnotations of a severity, one ::notice says how many more the full report has.
 func writeGitHub(w io.Writer, r *Report) error {
-	var errs, warns []string
+	// Only the annotations shown are kept; the rest are counted.
+	var errs, warns annotations
 	findings := map[string]string{}
 	for _, f := range r.Findings {
 		findings[f.Kind] = f.Summary
-		warns = append(warns, annotation("warning", "fwcheck finding: "+f.Kind, f.Summary))
+		warns.add(annotation("warning", "fwcheck finding: "+f.Kind, f.Summary))
 	}
-	for _, o := range r.Openings {
+	err := r.Each(func(o Opening) error {
+		if o.Status != Missing && o.Status != Warning {
+			return nil
+		}
 		msg := o.Rule
 		if msg == "" && len(o.Findings) > 0 {
 			var parts []string
@@ -29,29 +33,44 @@ func writeGitHub(w io.Writer, r *Report) error {
 			}
 			msg = "no firewall rule; " + strings.Join(parts, "; ")
 		}
-		switch o.Status {
-		case Missing:
-			errs = append(errs, annotation("error", "fwcheck: "+o.ID+" missing", msg))
-		case Warning:
-			warns = append(warns, annotation("warning", "fwcheck: "+o.ID+" warning", msg))
+		if o.Status == Missing {
+			errs.add(annotation("error", "fwcheck: "+o.ID+" missing", msg))
+		} else {
+			warns.add(annotation("warning", "fwcheck: "+o.ID+" warning", msg))
 		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	var b strings.Builder
-	for _, list := range []struct {
-		what  string
-		lines []string
-	}{{"errors", errs}, {"warnings", warns}} {
-		for i, line := range list.lines {
-			if i == maxAnnotations {
-				b.WriteString(annotation("notice", "fwcheck", fmt.Sprintf("%d more %s: see the full report", len(list.lines)-maxAnnotations, list.what)))
-				break
-			}
-			b.WriteString(line)
-		}
-	}
+	errs.write(&b, "errors")
+	warns.write(&b, "warnings")
 	b.WriteString(annotation("notice", "fwcheck "+r.Profile, SummaryLine(r)))
-	_, err := io.WriteString(w, b.String())
+	_, err = io.WriteString(w, b.String())
 	return err
+}
+
+// annotations are the first maxAnnotations of one severity, and how many there are in all.
+type annotations struct {
+	shown []string
+	total int
+}
+
+func (a *annotations) add(line string) {
+	if a.total < maxAnnotations {
+		a.shown = append(a.shown, line)
+	}
+	a.total++
+}
+
+func (a *annotations) write(b *strings.Builder, what string) {
+	for _, line := range a.shown {
+		b.WriteString(line)
+	}
+	if more := a.total - len(a.shown); more > 0 {
+		b.WriteString(annotation("notice", "fwcheck", fmt.Sprintf("%d more %s: see the full report", more, what)))
+	}
 }
 
 var (

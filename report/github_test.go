@@ -14,16 +14,17 @@ import (
 // TestGitHubAnnotations: at most 9 annotations of a severity and one notice for the rest;
 // properties escape %, CR, LF, ':' and ','; messages escape %, CR and LF.
 func TestGitHubAnnotations(t *testing.T) {
-	plan := &endpoints.Plan{Profile: endpoints.Adhoc}
+	var openings []endpoints.Opening
 	var results [][][]probe.Result
 	src := netip.MustParseAddr("198.51.100.5")
 	for i := range 12 {
 		tg := probe.Target{Host: fmt.Sprintf("198.18.0.%d", i+1), Addr: netip.MustParseAddr(fmt.Sprintf("198.18.0.%d", i+1)), Port: 443, Check: probe.CheckTCP}
-		plan.Openings = append(plan.Openings, endpoints.Opening{ID: fmt.Sprintf("id:%d,x%%", i), Required: true, Protocol: "tcp", Ports: "443", Targets: []probe.Target{tg}})
+		openings = append(openings, endpoints.Opening{ID: fmt.Sprintf("id:%d,x%%", i), Required: true, Protocol: "tcp", Ports: "443", Targets: []probe.Target{tg}})
 		results = append(results, [][]probe.Result{{{Target: tg, Address: tg.Addr, Source: src, Via: probe.Direct, State: probe.Filtered, Reason: "filtered-timeout"}}})
 	}
 	w, _ := report.New("github", report.Options{})
 	var b strings.Builder
+	plan := endpoints.NewPlan(endpoints.Adhoc, openings...)
 	if err := w.Write(&b, report.Build(plan, results, report.Meta{})); err != nil {
 		t.Fatal(err)
 	}

@@ -33,21 +33,50 @@ func writeJSON(w io.Writer, r *Report) error {
 		return err
 	}
 	enc.SetIndent("    ", "  ")
-	for i, o := range r.Openings {
+	first := true
+	next := func() {
 		buf.Reset()
-		if i > 0 {
+		if !first {
 			buf.WriteByte(',')
 		}
+		first = false
 		buf.WriteString("\n    ")
-		if err := enc.Encode(o); err != nil {
-			return err
-		}
-		if err := write(bytes.TrimSuffix(buf.Bytes(), []byte("\n"))); err != nil {
-			return err
-		}
+	}
+	var err error
+	if r.spool != nil {
+		// The spool holds each opening as the compact form of this very encoding: indent it.
+		err = r.spool.eachRaw("", func(raw []byte, flags byte) error {
+			if flags&needsSource != 0 {
+				o, err := r.spool.decode(raw, flags)
+				if err != nil {
+					return err
+				}
+				next()
+				if err := enc.Encode(o); err != nil {
+					return err
+				}
+				return write(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
+			}
+			next()
+			if err := json.Indent(&buf, raw, "    ", "  "); err != nil {
+				return err
+			}
+			return write(buf.Bytes())
+		})
+	} else {
+		err = r.Each(func(o Opening) error {
+			next()
+			if err := enc.Encode(o); err != nil {
+				return err
+			}
+			return write(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
+		})
+	}
+	if err != nil {
+		return err
 	}
 	tail := "]\n}\n"
-	if len(r.Openings) > 0 {
+	if !first {
 		tail = "\n  " + tail
 	}
 	if err := write([]byte(tail)); err != nil {

@@ -1,32 +1,21 @@
 package report
 
 import (
+	"bufio"
 	"encoding/xml"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 )
 
-type junitSuites struct {
-	XMLName xml.Name     `xml:"testsuites"`
-	Name    string       `xml:"name,attr"`
-	Tests   int          `xml:"tests,attr"`
-	Fail    int          `xml:"failures,attr"`
-	Skip    int          `xml:"skipped,attr"`
-	Time    string       `xml:"time,attr"`
-	Suites  []junitSuite `xml:"testsuite"`
-}
-
+// junitSuite is one <testsuite>'s attributes and what follows its cases; the cases are
+// written one at a time (writeJUnitDoc), never held.
 type junitSuite struct {
-	Name      string          `xml:"name,attr"`
-	Tests     int             `xml:"tests,attr"`
-	Fail      int             `xml:"failures,attr"`
-	Skip      int             `xml:"skipped,attr"`
-	Time      string          `xml:"time,attr"`
-	Timestamp string          `xml:"timestamp,attr"`
-	Props     []junitProperty `xml:"properties>property,omitempty"`
-	Cases     []junitCase     `xml:"testcase"`
-	SystemOut string          `xml:"system-out,omitempty"`
+	Name, Time, Timestamp string
+	Tests, Fail, Skip     int
+	Props                 []junitProperty
+	SystemOut             string
 }
 
 type junitProperty struct {
@@ -63,37 +52,35 @@ func writeJUnit(w io.Writer, r *Report) error {
 		Name: "fwcheck " + r.Profile, Time: seconds(float64(r.ElapsedMS)),
 		Timestamp: r.Started.Format("2006-01-02T15:04:05Z07:00"),
 		Props:     []junitProperty{{"region", r.Region}, {"via", r.Via}, {"catalog", r.Tool.Catalog}},
+		Tests:     r.Len(), Fail: r.Summary.Missing, Skip: r.Summary.Skipped,
 	}
-	for _, o := range r.Openings {
-		c := junitCase{Name: o.ID + ": " + o.Title, Classname: "fwcheck." + o.Section, Time: seconds(maxElapsed(o))}
-		switch o.Status {
-		case Missing:
-			msg := o.Rule
-			if msg == "" {
-				msg = "no firewall rule: see the " + strings.Join(o.Findings, ", ") + " finding" + pluralS(len(o.Findings))
-			}
-			c.Failure = &junitFailure{Message: msg, Type: Missing, Text: probeLines(o)}
-			suite.Fail++
-		case Skipped:
-			c.Skipped = &junitSkipped{Message: o.Note}
-			if r.DryRun {
-				c.SystemOut = "planned: " + o.Rule + "\n" + probeLines(o)
-			}
-			suite.Skip++
-		case Warning:
-			c.SystemOut = "warning: " + o.Rule + "\n" + probeLines(o)
-		}
-		suite.Cases = append(suite.Cases, c)
-	}
-	suite.Tests = len(suite.Cases)
 	for _, f := range r.Findings {
 		suite.SystemOut += fmt.Sprintf("finding %s: %s\n", f.Kind, f.Summary)
 		if f.Detail != "" {
 			suite.SystemOut += "  " + f.Detail + "\n"
 		}
 	}
-	doc := junitSuites{Name: "fwcheck", Tests: suite.Tests, Fail: suite.Fail, Skip: suite.Skip, Time: suite.Time, Suites: []junitSuite{suite}}
-	return writeJUnitDoc(w, doc)
+	return writeJUnitDoc(w, suite.Time, []junitSuite{suite}, func(_ int, emit func(junitCase) error) error {
+		return r.Each(func(o Opening) error {
+			c := junitCase{Name: o.ID + ": " + o.Title, Classname: "fwcheck." + o.Section, Time: seconds(maxElapsed(o))}
+			switch o.Status {
+			case Missing:
+				msg := o.Rule
+				if msg == "" {
+					msg = "no firewall rule: see the " + strings.Join(o.Findings, ", ") + " finding" + pluralS(len(o.Findings))
+				}
+				c.Failure = &junitFailure{Message: msg, Type: Missing, Text: probeLines(o)}
+			case Skipped:
+				c.Skipped = &junitSkipped{Message: o.Note}
+				if r.DryRun {
+					c.SystemOut = "planned: " + o.Rule + "\n" + probeLines(o)
+				}
+			case Warning:
+				c.SystemOut = "warning: " + o.Rule + "\n" + probeLines(o)
+			}
+			return emit(c)
+		})
+	})
 }
 
 func probeLines(o Opening) string {
@@ -140,15 +127,37 @@ func seconds(ms float64) string { return fmt.Sprintf("%.3f", ms/1000) }
 // writeJUnitPerVantage writes a merged report as one suite per vantage: each node's verdicts
 // are its own test results.
 func writeJUnitPerVantage(w io.Writer, r *Report) error {
-	doc := junitSuites{Name: "fwcheck", Time: seconds(float64(r.ElapsedMS))}
-	for _, v := range r.Vantages {
-		suite := junitSuite{Name: "fwcheck " + r.Profile + " on " + v.Name, Time: seconds(float64(r.ElapsedMS)),
+	suites := make([]junitSuite, len(r.Vantages))
+	for k, v := range r.Vantages {
+		suites[k] = junitSuite{Name: "fwcheck " + r.Profile + " on " + v.Name, Time: seconds(float64(r.ElapsedMS)),
 			Timestamp: r.Started.Format("2006-01-02T15:04:05Z07:00"),
 			Props:     []junitProperty{{"vantage", v.Name}, {"zone", v.Zone}, {"region", r.Region}, {"catalog", r.Tool.Catalog}}}
-		for _, o := range r.Openings {
+	}
+	err := r.Each(func(o Opening) error {
+		for k, v := range r.Vantages {
 			st, ok := o.Cells[v.Name]
 			if !ok {
 				continue
+			}
+			suites[k].Tests++
+			switch st {
+			case Missing:
+				suites[k].Fail++
+			case Skipped:
+				suites[k].Skip++
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return writeJUnitDoc(w, seconds(float64(r.ElapsedMS)), suites, func(k int, emit func(junitCase) error) error {
+		v := r.Vantages[k]
+		return r.Each(func(o Opening) error {
+			st, ok := o.Cells[v.Name]
+			if !ok {
+				return nil
 			}
 			own := o
 			own.Probes = nil
@@ -161,32 +170,75 @@ func writeJUnitPerVantage(w io.Writer, r *Report) error {
 			switch st {
 			case Missing:
 				c.Failure = &junitFailure{Message: "missing from " + v.Name, Type: Missing, Text: probeLines(own)}
-				suite.Fail++
 			case Skipped:
 				c.Skipped = &junitSkipped{Message: o.Note}
-				suite.Skip++
 			case Warning:
 				c.SystemOut = "warning: " + probeLines(own)
 			}
-			suite.Cases = append(suite.Cases, c)
-		}
-		suite.Tests = len(suite.Cases)
-		doc.Tests, doc.Fail, doc.Skip = doc.Tests+suite.Tests, doc.Fail+suite.Fail, doc.Skip+suite.Skip
-		doc.Suites = append(doc.Suites, suite)
-	}
-	return writeJUnitDoc(w, doc)
+			return emit(c)
+		})
+	})
 }
 
-// writeJUnitDoc writes the XML header and the document, indented.
-func writeJUnitDoc(w io.Writer, doc junitSuites) error {
-	if _, err := io.WriteString(w, xml.Header); err != nil {
-		return err
-	}
-	enc := xml.NewEncoder(w)
+// writeJUnitDoc writes the XML header and the document, indented, the suites' cases one at a
+// time as cases(k, emit) gives suite k's: the counts come first in JUnit, so the suites
+// carry them, and no case is held.
+func writeJUnitDoc(w io.Writer, time string, suites []junitSuite, cases func(k int, emit func(junitCase) error) error) error {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	bw.WriteString(xml.Header)
+	enc := xml.NewEncoder(bw)
 	enc.Indent("", "  ")
-	if err := enc.Encode(doc); err != nil {
+	var tests, fail, skip int
+	for _, s := range suites {
+		tests, fail, skip = tests+s.Tests, fail+s.Fail, skip+s.Skip
+	}
+	root := element("testsuites", "name", "fwcheck", "tests", strconv.Itoa(tests), "failures", strconv.Itoa(fail),
+		"skipped", strconv.Itoa(skip), "time", time)
+	if err := enc.EncodeToken(root); err != nil {
 		return err
 	}
-	_, err := io.WriteString(w, "\n")
-	return err
+	for k, s := range suites {
+		start := element("testsuite", "name", s.Name, "tests", strconv.Itoa(s.Tests), "failures", strconv.Itoa(s.Fail),
+			"skipped", strconv.Itoa(s.Skip), "time", s.Time, "timestamp", s.Timestamp)
+		if err := enc.EncodeToken(start); err != nil {
+			return err
+		}
+		if len(s.Props) > 0 {
+			props := struct {
+				Props []junitProperty `xml:"property"`
+			}{s.Props}
+			if err := enc.EncodeElement(props, element("properties")); err != nil {
+				return err
+			}
+		}
+		err := cases(k, func(c junitCase) error { return enc.EncodeElement(c, element("testcase")) })
+		if err != nil {
+			return err
+		}
+		if s.SystemOut != "" {
+			if err := enc.EncodeElement(s.SystemOut, element("system-out")); err != nil {
+				return err
+			}
+		}
+		if err := enc.EncodeToken(start.End()); err != nil {
+			return err
+		}
+	}
+	if err := enc.EncodeToken(root.End()); err != nil {
+		return err
+	}
+	if err := enc.Close(); err != nil {
+		return err
+	}
+	bw.WriteString("\n")
+	return bw.Flush()
+}
+
+// element is a start element with attributes given as name, value pairs.
+func element(name string, attrs ...string) xml.StartElement {
+	e := xml.StartElement{Name: xml.Name{Local: name}}
+	for i := 0; i+1 < len(attrs); i += 2 {
+		e.Attr = append(e.Attr, xml.Attr{Name: xml.Name{Local: attrs[i]}, Value: attrs[i+1]})
+	}
+	return e
 }

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bufio"
 	"fmt"
 	"io"
 	"strings"
@@ -9,41 +10,53 @@ import (
 // writeMarkdown writes a report for a ticket or a pull-request comment: the rules to request
 // in a code block, then a table of every opening.
 func writeMarkdown(w io.Writer, r *Report) error {
-	var b strings.Builder
-	fmt.Fprintf(&b, "## fwcheck %s", r.Profile)
+	b := bufio.NewWriterSize(w, 64<<10)
+	fmt.Fprintf(b, "## fwcheck %s", r.Profile)
 	if r.Region != "" {
-		fmt.Fprintf(&b, " · %s", r.Region)
+		fmt.Fprintf(b, " · %s", r.Region)
 	}
-	fmt.Fprintf(&b, "\n\n%s. Via %s; catalog %s.\n", SummaryLine(r), mdCell(r.Via), mdCell(r.Tool.Catalog))
+	fmt.Fprintf(b, "\n\n%s. Via %s; catalog %s.\n", SummaryLine(r), mdCell(r.Via), mdCell(r.Tool.Catalog))
 	if len(r.Source.Addresses) > 0 {
-		fmt.Fprintf(&b, "Probes left from %s.\n", mdCell(strings.Join(r.Source.Addresses, ", ")))
+		fmt.Fprintf(b, "Probes left from %s.\n", mdCell(strings.Join(r.Source.Addresses, ", ")))
 	}
 	if len(r.Findings) > 0 {
 		b.WriteString("\n### Findings (not the firewall)\n\n")
 		for _, f := range r.Findings {
-			fmt.Fprintf(&b, "- **%s**: %s", mdCell(f.Kind), mdCell(f.Summary))
+			fmt.Fprintf(b, "- **%s**: %s", mdCell(f.Kind), mdCell(f.Summary))
 			if f.Detail != "" {
-				fmt.Fprintf(&b, " (%s)", mdCell(f.Detail))
+				fmt.Fprintf(b, " (%s)", mdCell(f.Detail))
 			}
 			b.WriteString("\n")
 		}
 	}
-	var rules []string
-	for _, o := range r.Openings {
-		if o.Status == Missing && o.Rule != "" {
-			rules = append(rules, o.Rule+"  # "+o.ID)
+	rules := 0
+	err := r.eachStatus(Missing, func(o Opening) error {
+		if o.Rule == "" {
+			return nil
 		}
+		if rules == 0 {
+			b.WriteString("\n### Rules to request\n\n```\n")
+		}
+		rules++
+		_, err := b.WriteString(strings.ReplaceAll(o.Rule+"  # "+o.ID, "```", "'''") + "\n")
+		return err
+	})
+	if err != nil {
+		return err
 	}
-	if len(rules) > 0 {
-		fmt.Fprintf(&b, "\n### Rules to request\n\n```\n%s\n```\n", strings.ReplaceAll(strings.Join(rules, "\n"), "```", "'''"))
+	if rules > 0 {
+		b.WriteString("```\n")
 	}
 	b.WriteString("\n| status | opening | section | destinations | ports | finding |\n|---|---|---|---|---|---|\n")
-	for _, o := range r.Openings {
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", o.Status, mdCell(o.ID), mdCell(o.Section),
+	err = r.Each(func(o Opening) error {
+		_, err := fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s |\n", o.Status, mdCell(o.ID), mdCell(o.Section),
 			mdCell(strings.Join(o.Destinations, ", ")), mdCell(o.Protocol+" "+o.Ports), mdCell(finding(o)))
+		return err
+	})
+	if err != nil {
+		return err
 	}
-	_, err := io.WriteString(w, b.String())
-	return err
+	return b.Flush()
 }
 
 // finding is the one-line reason behind an opening's status.

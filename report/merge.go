@@ -29,6 +29,7 @@ func Read(r io.Reader) (*Report, error) {
 	}
 	for i := range rep.Openings {
 		rep.Openings[i].planned = rep.Openings[i].Status != Skipped
+		restoreSeverities(&rep.Openings[i])
 	}
 	return &rep, nil
 }
@@ -66,7 +67,7 @@ func Merge(reports []*Report, vantages []Vantage) (*Report, error) {
 			f.Summary = v.Name + ": " + f.Summary
 			out.Findings = append(out.Findings, f)
 		}
-		for _, o := range rep.Openings {
+		err := rep.Each(func(o Opening) error {
 			for k := range o.Probes {
 				o.Probes[k].Vantage = v.Name
 			}
@@ -78,7 +79,7 @@ func Merge(reports []*Report, vantages []Vantage) (*Report, error) {
 					o.Rule = v.Name + ": " + o.Rule
 				}
 				out.Openings = append(out.Openings, o)
-				continue
+				return nil
 			}
 			m := &out.Openings[j]
 			m.Cells[v.Name] = o.Status
@@ -90,6 +91,10 @@ func Merge(reports []*Report, vantages []Vantage) (*Report, error) {
 			if statusRank[o.Status] > statusRank[m.Status] {
 				m.Status, m.Note = o.Status, o.Note
 			}
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", v.Name, err)
 		}
 	}
 	out.ElapsedMS = end.Sub(out.Started).Milliseconds()

@@ -48,7 +48,11 @@ type Report struct {
 	AllowFrom []Allowance `json:"allow_from,omitempty"`
 	// Vantages are the machines a merged report was made from (fwcheck merge, nodes).
 	Vantages []Vantage `json:"vantages,omitempty"`
+	// Openings are the judged openings, in plan order, unless the report is spooled: read
+	// them with Each, which serves both.
 	Openings []Opening `json:"openings"`
+
+	spool *spool
 }
 
 // Allowance is a list of sources a firewall must let in to some destinations.
@@ -160,7 +164,10 @@ type Meta struct {
 	// so no result says it).
 	ViaFor func(probe.Target) string
 	// Sweeps are the tallies of the plan's sweeps (NewTallies): Sweeps[i] for opening i.
-	Sweeps [][]*Tally
+	Sweeps Tallies
+	// Spool keeps the judged openings in a temporary file rather than in memory, for runs of
+	// many thousand openings; the report must then be closed (Close).
+	Spool bool
 	// SourceIP, if valid, is the address every probe left from (--source-ip).
 	SourceIP netip.Addr
 	// Resolver names the DNS servers the run used, for a dns finding.
@@ -170,52 +177,18 @@ type Meta struct {
 }
 
 // Build judges every opening of plan from results, where results[i][j] holds the results of
-// target j of opening i (nil for an opening not run).
+// target j of opening i (nil for an opening not run), holding the report in memory.
 func Build(plan *endpoints.Plan, results [][][]probe.Result, m Meta) *Report {
-	r := &Report{
-		Schema: Schema, Tool: Tool{Version: m.Version, Catalog: plan.Edition},
-		Profile: string(plan.Profile), Region: plan.Region, Started: m.Started.UTC(),
-		ElapsedMS: m.Elapsed.Milliseconds(), Via: cmp.Or(m.Via, probe.Direct), DryRun: m.DryRun,
-		Source: Source{Hostname: m.Hostname, Addresses: []string{}}, Notes: plan.Notes,
-		Openings: make([]Opening, 0, len(plan.Openings)),
-	}
-	for i, po := range plan.Openings {
+	m.Spool = false
+	b, _ := NewBuilder(plan, m) // a builder in memory cannot fail
+	for i := range plan.Len() {
 		var res [][]probe.Result
 		if i < len(results) {
 			res = results[i]
 		}
-		var tallies []*Tally
-		if i < len(m.Sweeps) {
-			tallies = m.Sweeps[i]
-		}
-		o := judge(po, res, tallies, m)
-		for _, p := range o.Probes {
-			if p.source != "" && !slices.Contains(r.Source.Addresses, p.source) {
-				r.Source.Addresses = append(r.Source.Addresses, p.source)
-			}
-		}
-		r.Openings = append(r.Openings, o)
+		b.Add(i, res)
 	}
-	slices.Sort(r.Source.Addresses)
-	// A rule names the source this machine used; where a probe could not say (a range not
-	// dialed), the run's own addresses stand for it.
-	src := "<this host>"
-	switch {
-	case m.SourceIP.IsValid():
-		src = m.SourceIP.String()
-	case len(r.Source.Addresses) > 0:
-		src = strings.Join(r.Source.Addresses, ", ")
-	}
-	for i := range r.Openings {
-		r.Openings[i].Rule = strings.ReplaceAll(r.Openings[i].Rule, unknownSource, src)
-	}
-	r.Findings = collectFindings(r.Openings, m.Findings, m.Resolver)
-	for _, a := range plan.Allow {
-		r.AllowFrom = append(r.AllowFrom, Allowance{Name: a.Name, Reason: a.Reason, Sources: a.Sources,
-			Destinations: a.Destinations, Ports: a.Ports,
-			Rule: fmt.Sprintf("allow %s from %s to %s port %s", a.Protocol, strings.Join(a.Sources, ", "), strings.Join(a.Destinations, ", "), a.Ports)})
-	}
-	r.Summary = summarize(r.Openings)
+	r, _ := b.Report(m.Elapsed)
 	return r
 }
 
@@ -224,28 +197,33 @@ const unknownSource = "\x00source\x00"
 
 func summarize(openings []Opening) Summary {
 	s := Summary{Openings: len(openings)}
-	for _, o := range openings {
-		switch o.Status {
-		case Verified:
-			s.Verified++
-		case Missing:
-			s.Missing++
-		case Warning:
-			s.Warnings++
-		case Skipped:
-			s.Skipped++
-		}
-		if o.planned {
-			for _, p := range o.Probes {
-				if p.Sweep != nil {
-					s.Probes += p.Sweep.Addresses // a swept range is one entry for all its probes
-				} else {
-					s.Probes++
-				}
+	for i := range openings {
+		s.add(&openings[i])
+	}
+	return s
+}
+
+// add counts one opening's status and probes (not the opening itself).
+func (s *Summary) add(o *Opening) {
+	switch o.Status {
+	case Verified:
+		s.Verified++
+	case Missing:
+		s.Missing++
+	case Warning:
+		s.Warnings++
+	case Skipped:
+		s.Skipped++
+	}
+	if o.planned {
+		for _, p := range o.Probes {
+			if p.Sweep != nil {
+				s.Probes += p.Sweep.Addresses // a swept range is one entry for all its probes
+			} else {
+				s.Probes++
 			}
 		}
 	}
-	return s
 }
 
 // ExitCode is 0 when every required opening is verified (warnings too under strict), else 1.

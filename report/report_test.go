@@ -28,8 +28,8 @@ var started = time.Date(2026, 11, 26, 6, 0, 0, 0, time.UTC)
 func fakeResults(t *testing.T, plan *endpoints.Plan) [][][]probe.Result {
 	t.Helper()
 	src := netip.MustParseAddr("198.51.100.5")
-	out := make([][][]probe.Result, len(plan.Openings))
-	for i, o := range plan.Openings {
+	out := make([][][]probe.Result, plan.Len())
+	for i, o := range plan.All() {
 		if o.Skip != "" {
 			continue
 		}
@@ -63,7 +63,37 @@ func fakeResults(t *testing.T, plan *endpoints.Plan) [][][]probe.Result {
 	return out
 }
 
-func workerReport(t *testing.T) *report.Report {
+// build judges plan from results through a Builder: in memory, or spooled with the openings
+// judged last first, as a run whose probes finish out of order judges them.
+func build(t *testing.T, plan *endpoints.Plan, results [][][]probe.Result, m report.Meta, spool bool) *report.Report {
+	t.Helper()
+	m.Spool = spool
+	b, err := report.NewBuilder(plan, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k := range plan.Len() {
+		i := k
+		if spool {
+			i = plan.Len() - 1 - k
+		}
+		var res [][]probe.Result
+		if i < len(results) {
+			res = results[i]
+		}
+		b.Add(i, res)
+	}
+	r, err := b.Report(m.Elapsed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	return r
+}
+
+func workerReport(t *testing.T) *report.Report { return workerReportIn(t, false) }
+
+func workerReportIn(t *testing.T, spool bool) *report.Report {
 	t.Helper()
 	c, err := endpoints.Embedded()
 	if err != nil {
@@ -74,24 +104,40 @@ func workerReport(t *testing.T) *report.Report {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return report.Build(plan, fakeResults(t, plan), report.Meta{Version: "v0.0.0-test", Started: started,
-		Elapsed: 5123 * time.Millisecond, Via: "direct", Hostname: "worker-1"})
+	return build(t, plan, fakeResults(t, plan), report.Meta{Version: "v0.0.0-test", Started: started,
+		Elapsed: 5123 * time.Millisecond, Via: "direct", Hostname: "worker-1"}, spool)
 }
 
-func workstationDryRun(t *testing.T) *report.Report {
+func workstationDryRun(t *testing.T) *report.Report { return workstationDryRunIn(t, false) }
+
+func workstationDryRunIn(t *testing.T, spool bool) *report.Report {
 	t.Helper()
 	c, _ := endpoints.Embedded()
 	plan, err := c.BuildPlan(endpoints.Facts{Profile: endpoints.Workstation})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return report.Build(plan, nil, report.Meta{Version: "v0.0.0-test", Started: started,
+	return build(t, plan, nil, report.Meta{Version: "v0.0.0-test", Started: started,
 		Via: "http://alice:***@proxy.example:3128", Hostname: "laptop", DryRun: true,
-		ViaFor: func(probe.Target) string { return "http://alice:***@proxy.example:3128" }})
+		ViaFor: func(probe.Target) string { return "http://alice:***@proxy.example:3128" }}, spool)
 }
 
+// TestGolden writes every format from a report held in memory and from one spooled to a
+// temporary file with its openings judged out of order: both are the golden file, byte for
+// byte.
 func TestGolden(t *testing.T) {
-	reports := map[string]*report.Report{"worker": workerReport(t), "workstation-dry-run": workstationDryRun(t)}
+	for _, spool := range []bool{false, true} {
+		store := "memory"
+		if spool {
+			store = "spool"
+		}
+		t.Run(store, func(t *testing.T) {
+			testGolden(t, map[string]*report.Report{"worker": workerReportIn(t, spool), "workstation-dry-run": workstationDryRunIn(t, spool)}, !spool)
+		})
+	}
+}
+
+func testGolden(t *testing.T, reports map[string]*report.Report, mayUpdate bool) {
 	for name, r := range reports {
 		for _, format := range report.Formats() {
 			for _, color := range []bool{false, true} {
@@ -111,7 +157,7 @@ func TestGolden(t *testing.T) {
 					if err := w.Write(&buf, r); err != nil {
 						t.Fatal(err)
 					}
-					if *update {
+					if *update && mayUpdate {
 						if err := os.WriteFile(golden, buf.Bytes(), 0o644); err != nil {
 							t.Fatal(err)
 						}

@@ -15,9 +15,9 @@ func writeRules(w io.Writer, r *Report) error {
 		}
 	}
 	for _, status := range []string{Missing, Warning} {
-		for _, o := range r.Openings {
-			if o.Status != status || o.Rule == "" {
-				continue
+		err := r.eachStatus(status, func(o Opening) error {
+			if o.Rule == "" {
+				return nil
 			}
 			var err error
 			if status == Missing {
@@ -25,9 +25,10 @@ func writeRules(w io.Writer, r *Report) error {
 			} else {
 				_, err = fmt.Fprintf(w, "# warning: %s  # %s %s\n", o.Rule, o.ID, o.Section)
 			}
-			if err != nil {
-				return err
-			}
+			return err
+		})
+		if err != nil {
+			return err
 		}
 	}
 	for _, a := range r.AllowFrom {
@@ -35,15 +36,14 @@ func writeRules(w io.Writer, r *Report) error {
 			return err
 		}
 	}
-	if r.DryRun {
-		for _, o := range r.Openings {
-			if o.Rule == "" {
-				continue
-			}
-			if _, err := fmt.Fprintf(w, "%s  # %s %s (planned)\n", o.Rule, o.ID, o.Section); err != nil {
-				return err
-			}
-		}
+	if !r.DryRun {
+		return nil
 	}
-	return nil
+	return r.Each(func(o Opening) error {
+		if o.Rule == "" {
+			return nil
+		}
+		_, err := fmt.Fprintf(w, "%s  # %s %s (planned)\n", o.Rule, o.ID, o.Section)
+		return err
+	})
 }

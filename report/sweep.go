@@ -26,11 +26,13 @@ type Tally struct {
 	samples map[probe.State][]probe.Result
 }
 
-// NewTallies makes one tally per range and port of every sweep of every opening:
-// result[i] holds opening i's, in sweep then port order.
-func NewTallies(plan *endpoints.Plan) [][]*Tally {
-	out := make([][]*Tally, len(plan.Openings))
-	for i, o := range plan.Openings {
+// Tallies are the tallies of a plan's sweeps by opening index, in sweep then port order.
+type Tallies map[int][]*Tally
+
+// NewTallies makes one tally per range and port of every sweep of every opening.
+func NewTallies(plan *endpoints.Plan) Tallies {
+	out := Tallies{}
+	for i, o := range plan.All() {
 		for _, s := range o.Sweeps {
 			for _, port := range s.Ports {
 				out[i] = append(out[i], &Tally{Range: s.Range, Port: port})

@@ -1,6 +1,8 @@
 package report
 
 import (
+	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -34,10 +36,19 @@ func (t *textWriter) init() {
 	}
 }
 
+// maxListed is how many verified (or, in a run cut short, skipped) openings the text report
+// names one by one without -v; the rest are counted, as nmap counts the ports it does not
+// show. Failures and warnings are always listed in full.
+const maxListed = 100
+
 func (t *textWriter) Write(w io.Writer, r *Report) error {
 	t.init()
-	t.col = t.targetColumn(r)
-	var b strings.Builder
+	col, err := t.targetColumn(r)
+	if err != nil {
+		return err
+	}
+	t.col = col
+	b := bufio.NewWriterSize(w, 64<<10)
 	head := fmt.Sprintf("fwcheck %s", r.Profile)
 	if r.Region != "" {
 		head += " · region " + r.Region
@@ -52,23 +63,41 @@ func (t *textWriter) Write(w io.Writer, r *Report) error {
 		b.WriteString(t.faint.Sprint("note: "+terminalSafe(n)) + "\n")
 	}
 	if len(r.Vantages) > 0 {
-		t.matrix(&b, r)
+		if err := t.matrix(b, r); err != nil {
+			return err
+		}
 	}
 	if len(r.Findings) > 0 {
 		b.WriteString("\n" + t.yellow.Sprintf("FINDINGS (%d): causes that are not the firewall, no rule to request", len(r.Findings)) + "\n")
 		for _, f := range r.Findings {
-			t.finding(&b, f)
+			t.finding(b, f)
 		}
 	}
-	groups := groupByStatus(r)
+	counts := map[string]int{Missing: r.Summary.Missing, Warning: r.Summary.Warnings, Verified: r.Summary.Verified, Skipped: r.Summary.Skipped}
 	for _, status := range statusOrder {
-		list := groups[status]
-		if len(list) == 0 || t.opts.Quiet && status != Missing {
+		n := counts[status]
+		if n == 0 || t.opts.Quiet && status != Missing {
 			continue
 		}
-		b.WriteString("\n" + t.heading(status, len(list), r.DryRun) + "\n")
-		for _, o := range list {
-			t.opening(&b, o, r.DryRun)
+		b.WriteString("\n" + t.heading(status, n, r.DryRun) + "\n")
+		limit := n
+		if !t.opts.Verbose && (status == Verified || status == Skipped && !r.DryRun) {
+			limit = min(n, maxListed)
+		}
+		listed := 0
+		err := r.eachStatus(status, func(o Opening) error {
+			if listed == limit {
+				return errListed
+			}
+			listed++
+			t.opening(b, o, r.DryRun)
+			return nil
+		})
+		if err != nil && err != errListed {
+			return err
+		}
+		if n > listed {
+			fmt.Fprintf(b, "  %s\n", t.faint.Sprintf("... and %d more %s (-v lists every one; -o json has them all)", n-listed, strings.ToLower(status)))
 		}
 	}
 	if len(r.AllowFrom) > 0 {
@@ -79,9 +108,11 @@ func (t *textWriter) Write(w io.Writer, r *Report) error {
 		}
 	}
 	b.WriteString("\n" + t.summary(r) + "\n")
-	_, err := io.WriteString(w, b.String())
-	return err
+	return b.Flush()
 }
+
+// errListed ends a listing that reached its limit.
+var errListed = errors.New("listed enough")
 
 func (t *textWriter) heading(status string, n int, dryRun bool) string {
 	switch status {
@@ -112,7 +143,7 @@ func (t *textWriter) mark(status string) string {
 	}
 }
 
-func (t *textWriter) opening(b *strings.Builder, o Opening, dryRun bool) {
+func (t *textWriter) opening(b *bufio.Writer, o Opening, dryRun bool) {
 	req := ""
 	if !o.Required {
 		req = " (optional)"
@@ -188,19 +219,29 @@ func (t *textWriter) width() int {
 }
 
 // targetColumn is the width of the widest target label that will be printed, within bounds.
-func (t *textWriter) targetColumn(r *Report) int {
+// Only the openings whose probes get lines are read.
+func (t *textWriter) targetColumn(r *Report) (int, error) {
 	w := 20
-	for _, o := range r.Openings {
-		if o.Status == Skipped && (!r.DryRun || !o.planned) {
-			continue
+	for _, status := range statusOrder {
+		if status == Verified && !t.opts.Verbose && !r.DryRun || status == Skipped && !r.DryRun {
+			continue // no probe lines (a skipped opening shows its note)
 		}
-		for _, p := range o.Probes {
-			if t.shown(o, p, r.DryRun) {
-				w = max(w, len([]rune(terminalSafe(probeTarget(p)))))
+		err := r.eachStatus(status, func(o Opening) error {
+			if o.Status == Skipped && !o.planned {
+				return nil
 			}
+			for _, p := range o.Probes {
+				if t.shown(o, p, r.DryRun) {
+					w = max(w, len([]rune(terminalSafe(probeTarget(p)))))
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return 0, err
 		}
 	}
-	return min(w, 48)
+	return min(w, 48), nil
 }
 
 // wrapAt writes head, then text wrapped at width with continuation lines indented to indent;
@@ -248,7 +289,7 @@ func visibleLen(s string) int {
 // maxFindingTargetsShown bounds the targets the text report lists under a finding.
 const maxFindingTargetsShown = 5
 
-func (t *textWriter) finding(b *strings.Builder, f Finding) {
+func (t *textWriter) finding(b *bufio.Writer, f Finding) {
 	b.WriteString(wrapAt("  "+t.yellow.Sprint("!")+" "+f.Kind+": ", 4+len(f.Kind)+2, terminalSafe(f.Summary), t.width()))
 	if f.Detail != "" {
 		b.WriteString(wrapAt("      ", 6, terminalSafe(f.Detail), t.width()))
@@ -302,14 +343,18 @@ func viaText(p Probe) string {
 
 // matrix is a merged report's openings × vantages, the vantages grouped by zone: which node
 // misses which opening, at a glance.
-func (t *textWriter) matrix(b *strings.Builder, r *Report) {
+func (t *textWriter) matrix(b *bufio.Writer, r *Report) error {
 	zones := zonesOf(r.Vantages)
 	idw := len("opening")
-	for _, o := range r.Openings {
+	err := r.Each(func(o Opening) error {
 		idw = max(idw, len(o.ID))
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	colw := func(v Vantage) int { return max(len(v.Name), 2) + 2 }
-	b.WriteString("\n" + t.hd.Sprintf("MATRIX (%d openings × %d vantages): ✓ verified, ✗ missing, ! warning, - skipped", len(r.Openings), len(r.Vantages)) + "\n")
+	b.WriteString("\n" + t.hd.Sprintf("MATRIX (%d openings × %d vantages): ✓ verified, ✗ missing, ! warning, - skipped", r.Len(), len(r.Vantages)) + "\n")
 	line := fmt.Sprintf("  %-*s", idw, "")
 	for _, z := range zones {
 		w := 0
@@ -331,7 +376,7 @@ func (t *textWriter) matrix(b *strings.Builder, r *Report) {
 		}
 	}
 	b.WriteString(strings.TrimRight(line, " ") + "\n")
-	for _, o := range r.Openings {
+	return r.Each(func(o Opening) error {
 		line := fmt.Sprintf("  %-*s", idw, o.ID)
 		for _, z := range zones {
 			line += "  "
@@ -344,6 +389,7 @@ func (t *textWriter) matrix(b *strings.Builder, r *Report) {
 				line += mark + strings.Repeat(" ", colw(v)-1)
 			}
 		}
-		b.WriteString(strings.TrimRight(line, " ") + "\n")
-	}
+		_, err := b.WriteString(strings.TrimRight(line, " ") + "\n")
+		return err
+	})
 }

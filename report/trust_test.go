@@ -12,10 +12,10 @@ import (
 
 func sweepPlan() *endpoints.Plan {
 	rng := netip.MustParsePrefix("198.18.7.0/30")
-	return &endpoints.Plan{Profile: endpoints.Worker, Openings: []endpoints.Opening{{
+	return endpoints.NewPlan(endpoints.Worker, []endpoints.Opening{{
 		ID: "private", Required: true, Protocol: "tcp", Ports: "443", Destinations: []string{rng.String()},
 		Sweeps: []endpoints.Sweep{{Range: rng, Ports: []uint16{443}}},
-	}}}
+	}}...)
 }
 
 // TestSweepVerdicts: one completed handshake proves a range; resets alone leave it
@@ -37,7 +37,7 @@ func TestSweepVerdicts(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			plan := sweepPlan()
 			tallies := report.NewTallies(plan)
-			s := plan.Openings[0].Sweeps[0]
+			s := plan.At(0).Sweeps[0]
 			for i, st := range tc.states {
 				tg := s.Target(i)
 				tallies[0][0].Add(probe.Result{Target: tg, Address: tg.Addr, Source: src, Via: probe.Direct, State: st, Reason: string(st)})
@@ -63,11 +63,11 @@ func TestSweepVerdicts(t *testing.T) {
 
 // TestNoVerdictFromAbsence: a planned opening that got no result is never verified.
 func TestNoVerdictFromAbsence(t *testing.T) {
-	plan := &endpoints.Plan{Profile: endpoints.Adhoc, Openings: []endpoints.Opening{
+	plan := endpoints.NewPlan(endpoints.Adhoc, []endpoints.Opening{
 		{ID: "no-result", Required: true, Protocol: "tcp", Ports: "443",
 			Targets: []probe.Target{{Host: "198.18.0.1", Addr: netip.MustParseAddr("198.18.0.1"), Port: 443, Check: probe.CheckTCP}}},
 		{ID: "no-probe", Required: true, Protocol: "tcp", Ports: "443"},
-	}}
+	}...)
 	for _, results := range [][][][]probe.Result{nil, {{nil}, {}}, {{{}}, nil}} {
 		r := report.Build(plan, results, report.Meta{})
 		for _, o := range r.Openings {
@@ -93,10 +93,11 @@ func TestFindingsGrouped(t *testing.T) {
 		return probe.Result{Target: t, State: st, Reason: reason, Via: via, Detail: reason, Source: src}
 	}
 	targets := []probe.Target{tg("a.example", 443), tg("b.example", 443), tg("c.example", 443), tg("d.example", 443), tg("e.example", 443), tg("198.18.0.9", 443)}
-	plan := &endpoints.Plan{Profile: endpoints.Adhoc}
+	var openings []endpoints.Opening
 	for _, t := range targets {
-		plan.Openings = append(plan.Openings, endpoints.Opening{ID: t.Host, Required: true, Protocol: "tcp", Ports: "443", Targets: []probe.Target{t}})
+		openings = append(openings, endpoints.Opening{ID: t.Host, Required: true, Protocol: "tcp", Ports: "443", Targets: []probe.Target{t}})
 	}
+	plan := endpoints.NewPlan(endpoints.Adhoc, openings...)
 	results := [][][]probe.Result{
 		{{res(targets[0], probe.DNSError, "dns-nxdomain", "direct")}},
 		{{res(targets[1], probe.DNSError, "dns-timeout", "direct")}},

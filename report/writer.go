@@ -75,15 +75,7 @@ func terminalSafe(s string) string {
 	}, s)
 }
 
-// groupByStatus lists openings in report order: missing, warnings, verified, skipped.
-func groupByStatus(r *Report) map[string][]Opening {
-	g := map[string][]Opening{}
-	for _, o := range r.Openings {
-		g[o.Status] = append(g[o.Status], o)
-	}
-	return g
-}
-
+// statusOrder is the order reports list openings in: missing, warnings, verified, skipped.
 var statusOrder = []string{Missing, Warning, Verified, Skipped}
 
 // SummaryLine is the one-line verdict every human format ends with.

@@ -78,6 +78,7 @@ func check(ctx context.Context, o *options, stdout, stderr io.Writer) (int, erro
 		return ExitBadInput, o.inputError(err)
 	}
 	rep := out.Report
+	defer rep.Close()
 	for _, s := range sinks {
 		if err := s.write(stdout, rep); err != nil {
 			fmt.Fprintf(stderr, "fwcheck: writing the %s report to %s: %v\n", s.format, s.name, err)
@@ -89,7 +90,7 @@ func check(ctx context.Context, o *options, stdout, stderr io.Writer) (int, erro
 		fmt.Fprintf(stderr, "fwcheck: %s; reports in %s\n", report.SummaryLine(rep), strings.Join(files, ", "))
 	}
 	if o.exportCA != "" && !o.dryRun {
-		msg, err := run.ExportCA(o.exportCA, out.Results)
+		msg, err := run.ExportCA(o.exportCA, out.Intercepted)
 		if err != nil {
 			fmt.Fprintf(stderr, "fwcheck: %v\n", err)
 			return ExitBadInput, nil

@@ -106,11 +106,10 @@ func optionsFrom(c *cli.Context, p endpoints.Profile, getenv func(string) string
 	}
 	if p == endpoints.Adhoc {
 		for _, a := range c.Args().Slice() {
-			t, err := endpoints.ParseProbeTarget(a)
-			if err != nil {
+			if _, err := endpoints.ParseProbeTarget(a); err != nil {
 				return nil, usageError{err}
 			}
-			f.Probes = append(f.Probes, t)
+			f.Probes = append(f.Probes, a)
 		}
 		if file := c.String("targets-file"); file != "" {
 			more, err := readTargetsFile(file)
@@ -219,8 +218,10 @@ func (o *options) sourceIP(s string) (netip.Addr, error) {
 	literals = append(literals, f.NodeIPs...)
 	literals = append(literals, f.LoadBalancers...)
 	literals = append(literals, f.Ingress...)
-	for _, t := range f.Probes {
-		literals = append(literals, endpoints.HostPort{Host: t.Host, Addr: t.Addr, Port: t.Port})
+	for _, s := range f.Probes {
+		if t, err := endpoints.ParseProbeTarget(s); err == nil {
+			literals = append(literals, endpoints.HostPort{Host: t.Host, Addr: t.Addr, Port: t.Port})
+		}
 	}
 	for _, hp := range literals {
 		if hp.Addr.IsValid() && hp.Addr.Is4() != a.Is4() {

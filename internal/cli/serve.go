@@ -197,9 +197,9 @@ func (w *watcher) Collect(ch chan<- prometheus.Metric) {
 	up := map[key]float64{}
 	dur := map[key]float64{}
 	var order []key
-	for _, o := range rep.Openings {
+	_ = rep.Each(func(o report.Opening) error { // a report in memory: no read can fail
 		if o.Status == report.Skipped {
-			continue
+			return nil
 		}
 		ch <- prometheus.MustNewConstMetric(descOpeningUp, prometheus.GaugeValue, boolFloat(o.Status == report.Verified),
 			o.ID, o.Group, strconv.FormatBool(o.Required))
@@ -216,7 +216,8 @@ func (w *watcher) Collect(ch chan<- prometheus.Metric) {
 			up[k] = min(up[k], boolFloat(p.OK))
 			dur[k] = max(dur[k], p.ElapsedMS/1000)
 		}
-	}
+		return nil
+	})
 	for _, k := range order {
 		ch <- prometheus.MustNewConstMetric(descProbeUp, prometheus.GaugeValue, up[k], k.opening, k.host, k.port, k.protocol)
 		ch <- prometheus.MustNewConstMetric(descProbeDur, prometheus.GaugeValue, dur[k], k.opening, k.host, k.port, k.protocol)

@@ -5,12 +5,16 @@ package run
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"io"
 	"os"
 	"sort"
 	"strings"
+	"sync"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/fwcheck/fwcheck/endpoints"
 	"github.com/fwcheck/fwcheck/probe"
@@ -40,12 +44,20 @@ type Input struct {
 	// Findings are what the CLI found wrong in the settings (a system PAC file it could not
 	// fetch), reported with the run's own.
 	Findings []report.Finding
+	// SpoolAbove is how many openings a report holds in memory; a run with more keeps them in
+	// a temporary file (0: spoolAbove; a negative number: always).
+	SpoolAbove int
 }
 
-// Outcome is what a run found: the report, and the raw results behind it (for --export-ca).
+// spoolAbove is how many judged openings a run holds in memory: a catalog run has a few dozen,
+// a `fwcheck probe --targets-file` may have 100,000, which go to a temporary file instead.
+const spoolAbove = 2000
+
+// Outcome is what a run found: the report (Close it when written), and the first intercepted
+// TLS connection whose chain was seen, if any (for --export-ca).
 type Outcome struct {
-	Report  *report.Report
-	Results [][][]probe.Result
+	Report      *report.Report
+	Intercepted *probe.Result
 }
 
 // Run discovers what the kubeconfig says, plans, probes every target and judges the results.
@@ -82,86 +94,162 @@ func Run(ctx context.Context, in Input) (*Outcome, error) {
 	in.Facts.Probes = nil // the plan holds them now; a list of 100,000 need not be held twice
 
 	started := time.Now()
-	var results [][][]probe.Result
+	host, _ := os.Hostname()
 	tallies := report.NewTallies(plan)
+	limit := cmp.Or(in.SpoolAbove, spoolAbove)
+	b, err := report.NewBuilder(plan, report.Meta{
+		Version: in.Version, Started: started, Via: in.Via, Hostname: host, DryRun: in.DryRun, ViaFor: in.ViaFor,
+		Sweeps: tallies, SourceIP: in.Probe.SourceIP, Resolver: resolverName(), Findings: findings,
+		Spool: limit < 0 || plan.Len() > limit,
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := &Outcome{}
 	if !in.DryRun {
 		if in.OnStart != nil {
 			in.OnStart(plan.Targets())
 		}
-		results = probePlan(ctx, plan, prober, tallies)
+		out.Intercepted = probePlan(ctx, plan, prober, tallies, b)
 	}
-	host, _ := os.Hostname()
-	rep := report.Build(plan, results, report.Meta{
-		Version: in.Version, Started: started, Elapsed: time.Since(started), Via: in.Via,
-		Hostname: host, DryRun: in.DryRun, ViaFor: in.ViaFor, Sweeps: tallies,
-		SourceIP: in.Probe.SourceIP, Resolver: resolverName(), Findings: findings,
-	})
-	return &Outcome{Report: rep, Results: results}, nil
+	if out.Report, err = b.Report(time.Since(started)); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // probePlan probes every target of every opening not skipped, sweeps included, all in one
-// parallel run. Plain targets' results come back per opening and target; a sweep's fold into
-// its tallies as they come, so that no sweep is ever held whole.
-func probePlan(ctx context.Context, plan *endpoints.Plan, p *probe.Prober, tallies [][]*report.Tally) [][][]probe.Result {
-	type ref struct{ opening, target int }
-	type segment struct {
-		start, opening, tally int
-		sweep                 endpoints.Sweep
-	}
-	var targets []probe.Target
-	var refs []ref
-	for i, op := range plan.Openings {
-		if op.Skip != "" {
-			continue
-		}
-		for j, t := range op.Targets {
-			targets = append(targets, t)
-			refs = append(refs, ref{i, j})
-		}
-	}
-	total := len(targets)
-	var segs []segment
-	for i, op := range plan.Openings {
-		if op.Skip != "" {
-			continue
-		}
-		tally := 0
-		for _, s := range op.Sweeps {
-			segs = append(segs, segment{start: total, opening: i, tally: tally, sweep: s})
-			total += s.Count()
-			tally += len(s.Ports)
-		}
-	}
-	segmentOf := func(i int) *segment {
-		k := sort.Search(len(segs), func(k int) bool { return segs[k].start > i })
-		return &segs[k-1]
-	}
-	flat := make([][]probe.Result, len(targets))
-	p.RunEach(ctx, total, func(i int) probe.Target {
-		if i < len(targets) {
-			return targets[i]
-		}
-		s := segmentOf(i)
-		return s.sweep.Target(i - s.start)
-	}, func(i int, rs []probe.Result) {
-		if i < len(targets) {
-			flat[i] = rs
-			return
-		}
-		s := segmentOf(i)
-		tallies[s.opening][s.tally+(i-s.start)%len(s.sweep.Ports)].Add(rs...)
-	})
-	p.LocateDrops(ctx, flat)
-	out := make([][][]probe.Result, len(plan.Openings))
-	for i, op := range plan.Openings {
+// parallel run, and hands each opening to the builder as soon as its last probe is done (its
+// drops located first, with --locate): a report of 100,000 openings is never held as results.
+// A sweep's results fold into its tallies as they come. It returns the first intercepted TLS
+// result that carries a chain, in plan order.
+func probePlan(ctx context.Context, plan *endpoints.Plan, p *probe.Prober, tallies report.Tallies, b *report.Builder) *probe.Result {
+	// Probe k of the run belongs to the opening i with starts[i] <= k < starts[i+1].
+	n := plan.Len()
+	starts := make([]int, n+1)
+	remaining := make([]int, n)
+	total := 0
+	for i, op := range plan.All() {
+		starts[i] = total
 		if op.Skip == "" {
-			out[i] = make([][]probe.Result, len(op.Targets))
+			remaining[i] = len(op.Targets)
+			for _, s := range op.Sweeps {
+				remaining[i] += s.Count()
+			}
+			total += remaining[i]
 		}
 	}
-	for k, r := range refs {
-		out[r.opening][r.target] = flat[k]
+	starts[n] = total
+	openingOf := func(k int) int { return sort.Search(n, func(i int) bool { return starts[i+1] > k }) }
+
+	type finished struct {
+		opening int
+		results [][]probe.Result
 	}
-	return out
+	var (
+		mu          sync.Mutex
+		pending     = map[int][][]probe.Result{}
+		intercepted *probe.Result
+		interceptAt int
+	)
+	judged := make(chan finished, 1024)
+	var judging sync.WaitGroup
+	judging.Add(1)
+	go func() {
+		defer judging.Done()
+		var locating errgroup.Group
+		locating.SetLimit(max(1, p.Concurrency()))
+		for f := range judged {
+			if !p.LocatesDrops() || !hasFiltered(f.results) {
+				b.Add(f.opening, f.results)
+				continue
+			}
+			locating.Go(func() error {
+				p.LocateDrops(ctx, f.results)
+				b.Add(f.opening, f.results)
+				return nil
+			})
+		}
+		_ = locating.Wait()
+	}()
+
+	p.RunEach(ctx, total, func(k int) probe.Target {
+		i := openingOf(k)
+		return targetOf(plan.At(i), k-starts[i])
+	}, func(k int, rs []probe.Result) {
+		i := openingOf(k)
+		op := plan.At(i)
+		j := k - starts[i]
+		mu.Lock()
+		for r := range rs {
+			if rs[r].State == probe.TLSIntercepted && len(rs[r].Chain) > 0 && (intercepted == nil || k < interceptAt) {
+				intercepted, interceptAt = &rs[r], k
+			}
+		}
+		if j < len(op.Targets) {
+			res := pending[i]
+			if res == nil {
+				res = make([][]probe.Result, len(op.Targets))
+				pending[i] = res
+			}
+			res[j] = rs
+		} else {
+			tallyOf(op, tallies[i], j-len(op.Targets)).Add(rs...)
+		}
+		remaining[i]--
+		var done *finished
+		if remaining[i] == 0 {
+			done = &finished{i, pending[i]}
+			delete(pending, i)
+		}
+		mu.Unlock()
+		if done != nil {
+			judged <- *done
+		}
+	})
+	close(judged)
+	judging.Wait()
+	return intercepted
+}
+
+// targetOf is probe j of an opening: its targets, then its sweeps' addresses.
+func targetOf(op endpoints.Opening, j int) probe.Target {
+	if j < len(op.Targets) {
+		return op.Targets[j]
+	}
+	j -= len(op.Targets)
+	for _, s := range op.Sweeps {
+		if j < s.Count() {
+			return s.Target(j)
+		}
+		j -= s.Count()
+	}
+	panic("run: a probe beyond its opening's targets") // the numbering is the plan's own
+}
+
+// tallyOf is the tally that sweep probe j of an opening counts in: one per range and port.
+func tallyOf(op endpoints.Opening, tallies []*report.Tally, j int) *report.Tally {
+	base := 0
+	for _, s := range op.Sweeps {
+		if j < s.Count() {
+			return tallies[base+j%len(s.Ports)]
+		}
+		j -= s.Count()
+		base += len(s.Ports)
+	}
+	panic("run: a sweep probe beyond its opening's sweeps")
+}
+
+// hasFiltered reports whether any result is a filtered probe, whose drop --locate would find.
+func hasFiltered(results [][]probe.Result) bool {
+	for _, rs := range results {
+		for _, r := range rs {
+			if r.State == probe.Filtered {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // resolverName names the DNS servers of /etc/resolv.conf, for a dns finding.
