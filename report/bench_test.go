@@ -53,9 +53,45 @@ func BenchmarkBuild10k(b *testing.B) {
 	}
 }
 
+// BenchmarkBuild10kSpooled judges the same openings into a spool (a temporary file), as a run
+// of more than 2,000 openings does.
+func BenchmarkBuild10kSpooled(b *testing.B) {
+	plan, results := bigReport(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		spooled(b, plan, results).Close()
+	}
+}
+
+func spooled(b *testing.B, plan *endpoints.Plan, results [][][]probe.Result) *report.Report {
+	bl, err := report.NewBuilder(plan, report.Meta{Started: started, Spool: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i := range results {
+		bl.Add(i, results[i])
+	}
+	r, err := bl.Report(time.Second)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return r
+}
+
 func BenchmarkWrite10k(b *testing.B) {
 	plan, results := bigReport(b)
-	r := report.Build(plan, results, report.Meta{Started: started, Elapsed: time.Second})
+	b.Run("memory", func(b *testing.B) {
+		benchmarkWrite(b, report.Build(plan, results, report.Meta{Started: started, Elapsed: time.Second}))
+	})
+	b.Run("spool", func(b *testing.B) {
+		r := spooled(b, plan, results)
+		defer r.Close()
+		benchmarkWrite(b, r)
+	})
+}
+
+// benchmarkWrite writes r in every format, verbose (every opening listed).
+func benchmarkWrite(b *testing.B, r *report.Report) {
 	for _, format := range report.Formats() {
 		if format == "frame" {
 			continue // a frame holds at most 1 MiB by design (one node's report): 10,000 probes are refused

@@ -14,55 +14,61 @@ const maxAnnotations = 9
 // its rule (or, with no rule, its findings), a ::warning per warning and per finding; past
 // maxAnnotations of a severity, one ::notice says how many more the full report has.
 func writeGitHub(w io.Writer, r *Report) error {
-	// Only the annotations shown are kept; the rest are counted.
 	var errs, warns annotations
 	findings := map[string]string{}
 	for _, f := range r.Findings {
 		findings[f.Kind] = f.Summary
 		warns.add(annotation("warning", "fwcheck finding: "+f.Kind, f.Summary))
 	}
-	err := r.Each(func(o Opening) error {
-		if o.Status != Missing && o.Status != Warning {
-			return nil
-		}
-		msg := o.Rule
-		if msg == "" && len(o.Findings) > 0 {
-			var parts []string
-			for _, k := range o.Findings {
-				parts = append(parts, k+": "+findings[k])
+	// Past the annotations shown, the summary's counts say how many more there are: the
+	// openings themselves need not be read.
+	for _, status := range []string{Missing, Warning} {
+		err := r.eachStatus(status, func(o Opening) error {
+			if status == Missing && errs.full() || status == Warning && warns.full() {
+				return errListed
 			}
-			msg = "no firewall rule; " + strings.Join(parts, "; ")
+			msg := o.Rule
+			if msg == "" && len(o.Findings) > 0 {
+				var parts []string
+				for _, k := range o.Findings {
+					parts = append(parts, k+": "+findings[k])
+				}
+				msg = "no firewall rule; " + strings.Join(parts, "; ")
+			}
+			if status == Missing {
+				errs.add(annotation("error", "fwcheck: "+o.ID+" missing", msg))
+			} else {
+				warns.add(annotation("warning", "fwcheck: "+o.ID+" warning", msg))
+			}
+			return nil
+		})
+		if err != nil && err != errListed {
+			return err
 		}
-		if o.Status == Missing {
-			errs.add(annotation("error", "fwcheck: "+o.ID+" missing", msg))
-		} else {
-			warns.add(annotation("warning", "fwcheck: "+o.ID+" warning", msg))
-		}
-		return nil
-	})
-	if err != nil {
-		return err
 	}
+	errs.total, warns.total = r.Summary.Missing, len(r.Findings)+r.Summary.Warnings
 	var b strings.Builder
 	errs.write(&b, "errors")
 	warns.write(&b, "warnings")
 	b.WriteString(annotation("notice", "fwcheck "+r.Profile, SummaryLine(r)))
-	_, err = io.WriteString(w, b.String())
+	_, err := io.WriteString(w, b.String())
 	return err
 }
 
-// annotations are the first maxAnnotations of one severity, and how many there are in all.
+// annotations are the first maxAnnotations of one severity, and how many there are in all
+// (from the report's summary).
 type annotations struct {
 	shown []string
 	total int
 }
 
 func (a *annotations) add(line string) {
-	if a.total < maxAnnotations {
+	if !a.full() {
 		a.shown = append(a.shown, line)
 	}
-	a.total++
 }
+
+func (a *annotations) full() bool { return len(a.shown) == maxAnnotations }
 
 func (a *annotations) write(b *strings.Builder, what string) {
 	for _, line := range a.shown {

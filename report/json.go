@@ -42,34 +42,32 @@ func writeJSON(w io.Writer, r *Report) error {
 		first = false
 		buf.WriteString("\n    ")
 	}
+	opening := func(o Opening) error {
+		next()
+		if err := enc.Encode(o); err != nil {
+			return err
+		}
+		return write(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
+	}
 	var err error
-	if r.spool != nil {
-		// The spool holds each opening as the compact form of this very encoding: indent it.
+	if r.spool == nil {
+		err = r.Each(opening)
+	} else {
+		// The spool holds each opening in the compact form of this very encoding: indenting it
+		// is encoding it, without decoding it first.
 		err = r.spool.eachRaw("", func(raw []byte, flags byte) error {
 			if flags&needsSource != 0 {
 				o, err := r.spool.decode(raw, flags)
 				if err != nil {
 					return err
 				}
-				next()
-				if err := enc.Encode(o); err != nil {
-					return err
-				}
-				return write(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
+				return opening(o)
 			}
 			next()
 			if err := json.Indent(&buf, raw, "    ", "  "); err != nil {
 				return err
 			}
 			return write(buf.Bytes())
-		})
-	} else {
-		err = r.Each(func(o Opening) error {
-			next()
-			if err := enc.Encode(o); err != nil {
-				return err
-			}
-			return write(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
 		})
 	}
 	if err != nil {
