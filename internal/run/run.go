@@ -128,9 +128,11 @@ func probePlan(ctx context.Context, plan *endpoints.Plan, p *probe.Prober, talli
 	n := plan.Len()
 	starts := make([]int, n+1)
 	remaining := make([]int, n)
+	targets := make([]int, n) // how many of an opening's probes are targets (the rest: sweeps)
 	total := 0
 	for i, op := range plan.All() {
 		starts[i] = total
+		targets[i] = len(op.Targets)
 		if op.Skip == "" {
 			remaining[i] = len(op.Targets)
 			for _, s := range op.Sweeps {
@@ -178,7 +180,6 @@ func probePlan(ctx context.Context, plan *endpoints.Plan, p *probe.Prober, talli
 		return targetOf(plan.At(i), k-starts[i])
 	}, func(k int, rs []probe.Result) {
 		i := openingOf(k)
-		op := plan.At(i)
 		j := k - starts[i]
 		mu.Lock()
 		for r := range rs {
@@ -186,15 +187,15 @@ func probePlan(ctx context.Context, plan *endpoints.Plan, p *probe.Prober, talli
 				intercepted, interceptAt = &rs[r], k
 			}
 		}
-		if j < len(op.Targets) {
+		if j < targets[i] {
 			res := pending[i]
 			if res == nil {
-				res = make([][]probe.Result, len(op.Targets))
+				res = make([][]probe.Result, targets[i])
 				pending[i] = res
 			}
 			res[j] = rs
 		} else {
-			tallyOf(op, tallies[i], j-len(op.Targets)).Add(rs...)
+			tallyOf(plan.At(i), tallies[i], j-targets[i]).Add(rs...)
 		}
 		remaining[i]--
 		var done *finished
