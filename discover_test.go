@@ -21,6 +21,8 @@ import (
 	"testing"
 	"text/template"
 	"time"
+
+	"github.com/fwcheck/fwcheck/internal/testnet"
 )
 
 // secrets are the credentials the fixtures carry; none may appear in any output.
@@ -40,20 +42,7 @@ type apiServer struct {
 // presents the token, the exec token or a client certificate signed by the client CA.
 func newAPIServer(t *testing.T) *apiServer {
 	t.Helper()
-	etcd, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { etcd.Close() })
-	go func() {
-		for {
-			c, err := etcd.Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
-		}
-	}()
+	etcd := testnet.Accepting(t, "tcp", "127.0.0.1:0")
 	a := &apiServer{etcd: etcd.Addr().String()}
 	a.clientKey, _ = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	tmpl := &x509.Certificate{SerialNumber: big.NewInt(7), Subject: pkix.Name{CommonName: "client CA"}, IsCA: true,

@@ -8,6 +8,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"github.com/fwcheck/fwcheck/internal/cli"
+	"github.com/fwcheck/fwcheck/internal/testnet"
 	"io"
 	"net"
 	"net/http"
@@ -324,20 +325,8 @@ func TestEnvFlags(t *testing.T) {
 }
 
 func TestProbeExitCodes(t *testing.T) {
-	ln, _ := net.Listen("tcp", "127.0.0.1:0")
-	defer ln.Close()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
-		}
-	}()
-	closed, _ := net.Listen("tcp", "127.0.0.1:0")
-	closedAddr := closed.Addr().String()
-	closed.Close()
+	ln := listen(t, "tcp", "127.0.0.1:0")
+	closedAddr := testnet.Closed(t, "127.0.0.1")
 	if code, out, _ := fwcheck(t, nil, "probe", ln.Addr().String()); code != 0 {
 		t.Errorf("open: exit %d\n%s", code, out)
 	}
@@ -394,12 +383,7 @@ func TestTargetsFileStreamed(t *testing.T) {
 	tmp := t.TempDir()
 	t.Setenv("TMPDIR", tmp)
 	open := listen(t, "tcp", "127.0.0.1:0").Addr().String()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	closed := ln.Addr().String()
-	ln.Close()
+	closed := testnet.Closed(t, "127.0.0.1")
 	var lines []string
 	for i := range 3000 {
 		if i%3 == 0 {

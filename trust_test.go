@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"github.com/fwcheck/fwcheck/internal/cli"
+	"github.com/fwcheck/fwcheck/internal/testnet"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -42,22 +43,7 @@ func decodeReport(t *testing.T, s string) jsonReport {
 }
 
 func listen(t *testing.T, network, addr string) net.Listener {
-	t.Helper()
-	ln, err := net.Listen(network, addr)
-	if err != nil {
-		t.Skipf("cannot listen on %s: %v", addr, err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
-		}
-	}()
-	return ln
+	return testnet.Accepting(t, network, addr)
 }
 
 func portOf(ln net.Listener) string {

@@ -16,6 +16,8 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+
+	"github.com/fwcheck/fwcheck/internal/testnet"
 )
 
 // droppedPort is a loopback port whose SYNs are dropped: a listener with a full accept queue.
@@ -38,23 +40,7 @@ func droppedPort(t *testing.T) int {
 }
 
 // openPort is a loopback listener that accepts and closes every connection.
-func openPort(t *testing.T) net.Listener {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
-		}
-	}()
-	return ln
-}
+func openPort(t *testing.T) net.Listener { return testnet.Accepting(t, "tcp", "127.0.0.1:0") }
 
 func scrape(t *testing.T, url string) map[string]*dto.MetricFamily {
 	t.Helper()

@@ -1,48 +1,23 @@
 package run
 
 import (
-	"net"
 	"net/netip"
 	"testing"
 	"time"
 
 	"github.com/fwcheck/fwcheck/endpoints"
+	"github.com/fwcheck/fwcheck/internal/testnet"
 	"github.com/fwcheck/fwcheck/probe"
 	"github.com/fwcheck/fwcheck/report"
 )
-
-// accepting listens on addr and closes every connection it accepts.
-func accepting(t *testing.T, addr string) netip.AddrPort {
-	t.Helper()
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		t.Skipf("cannot listen on %s: %v", addr, err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
-		}
-	}()
-	return netip.MustParseAddrPort(ln.Addr().String())
-}
 
 // TestProbePlanPlacesEveryResult: probes finish in any order, and each opening is judged as its
 // last one does; every result still lands in its own opening and target, a sweep's in its
 // tally, a skipped opening is not dialed and one with nothing to dial is never verified, in
 // memory and spooled alike.
 func TestProbePlanPlacesEveryResult(t *testing.T) {
-	open := accepting(t, "127.0.0.5:0")
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	closed := netip.MustParseAddrPort(ln.Addr().String())
-	ln.Close()
+	open := netip.MustParseAddrPort(testnet.Accepting(t, "tcp", "127.0.0.5:0").Addr().String())
+	closed := netip.MustParseAddrPort(testnet.Closed(t, "127.0.0.1"))
 	tcp := func(ap netip.AddrPort) probe.Target {
 		return probe.Target{Host: ap.Addr().String(), Addr: ap.Addr(), Port: ap.Port(), Check: probe.CheckTCP}
 	}

@@ -1,0 +1,41 @@
+// Package testnet holds the loopback fixtures that the tests of several packages share. Only
+// tests import it, so none of it is linked into fwcheck.
+package testnet
+
+import (
+	"net"
+	"testing"
+)
+
+// Accepting listens on addr (port 0 for any) and closes every connection it accepts: an open
+// port. It skips the test when the address cannot be had (no IPv6 loopback, say).
+func Accepting(t testing.TB, network, addr string) net.Listener {
+	t.Helper()
+	ln, err := net.Listen(network, addr)
+	if err != nil {
+		t.Skipf("cannot listen on %s: %v", addr, err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	return ln
+}
+
+// Closed is an address of host where nothing listens: a port just released.
+func Closed(t testing.TB, host string) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return addr
+}
