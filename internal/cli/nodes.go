@@ -11,7 +11,6 @@ import (
 
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/client-go/kubernetes"
 
 	"github.com/urfave/cli/v2"
 
@@ -79,9 +78,9 @@ func nodesCommand(stdout, stderr io.Writer, getenv func(string) string, code *in
 			if err != nil {
 				return err
 			}
-			cs, err := kubernetes.NewForConfig(kc.REST)
+			cs, err := kube.NewCluster(kc.REST)
 			if err != nil {
-				return fmt.Errorf("cannot make a client for %s: %v", kc.Master, err)
+				return err
 			}
 			id := runID()
 			opt := kube.Options{Namespace: c.String("namespace"), Selector: c.String("selector"), Names: c.StringSlice("node"),

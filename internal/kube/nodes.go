@@ -14,9 +14,6 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/kubernetes"
 
 	"github.com/fwcheck/fwcheck/report"
 )
@@ -54,13 +51,13 @@ type Options struct {
 var zoneLabels = []string{"topology.kubernetes.io/zone", "failure-domain.beta.kubernetes.io/zone", "ibm-cloud.kubernetes.io/zone"}
 
 // Nodes lists the nodes to run on.
-func Nodes(ctx context.Context, cs kubernetes.Interface, o Options) ([]*Node, error) {
-	list, err := cs.CoreV1().Nodes().List(ctx, metav1.ListOptions{LabelSelector: o.Selector})
+func Nodes(ctx context.Context, cs API, o Options) ([]*Node, error) {
+	list, err := cs.ListNodes(ctx, o.Selector)
 	if err != nil {
 		return nil, apiError("list the nodes", err)
 	}
 	var out []*Node
-	for _, n := range list.Items {
+	for _, n := range list {
 		if len(o.Names) > 0 && !slices.Contains(o.Names, n.Name) {
 			continue
 		}
@@ -97,11 +94,11 @@ func (e *ErrNamespace) Error() string {
 }
 
 // EnsureNamespace creates the namespace with the privileged label, or labels it.
-func EnsureNamespace(ctx context.Context, cs kubernetes.Interface, name string) error {
-	ns, err := cs.CoreV1().Namespaces().Get(ctx, name, metav1.GetOptions{})
+func EnsureNamespace(ctx context.Context, cs API, name string) error {
+	ns, err := cs.GetNamespace(ctx, name)
 	switch {
 	case apierrors.IsNotFound(err):
-		if _, err := cs.CoreV1().Namespaces().Create(ctx, Namespace(name), metav1.CreateOptions{}); err != nil {
+		if err := cs.CreateNamespace(ctx, Namespace(name)); err != nil {
 			if apierrors.IsForbidden(err) {
 				return &ErrNamespace{name, "create"}
 			}
@@ -117,7 +114,7 @@ func EnsureNamespace(ctx context.Context, cs kubernetes.Interface, name string) 
 		return nil
 	}
 	patch := fmt.Sprintf(`{"metadata":{"labels":{%q:"privileged"}}}`, PrivilegedLabel)
-	if _, err := cs.CoreV1().Namespaces().Patch(ctx, name, types.MergePatchType, []byte(patch), metav1.PatchOptions{}); err != nil {
+	if err := cs.MergePatchNamespace(ctx, name, []byte(patch)); err != nil {
 		if apierrors.IsForbidden(err) {
 			return &ErrNamespace{name, "label"}
 		}
@@ -129,21 +126,20 @@ func EnsureNamespace(ctx context.Context, cs kubernetes.Interface, name string) 
 // Run makes one Job per node, waits for them (or ctx, or the deadline), reads each pod's
 // framed report, and deletes the Jobs and their pods whatever happened: there may be no
 // garbage collector, so the pods are deleted explicitly too.
-func Run(ctx context.Context, cs kubernetes.Interface, nodes []*Node, o Options) error {
+func Run(ctx context.Context, cs API, nodes []*Node, o Options) error {
 	if o.Poll == 0 {
 		o.Poll = time.Second
 	}
 	if o.Logs == nil {
 		o.Logs = func(ctx context.Context, ns, pod string) ([]byte, error) {
-			limit := int64(4 * report.MaxFrame)
-			return cs.CoreV1().Pods(ns).GetLogs(pod, &corev1.PodLogOptions{Container: Container, LimitBytes: &limit}).DoRaw(ctx)
+			return cs.PodLog(ctx, ns, pod, Container, 4*report.MaxFrame)
 		}
 	}
 	defer cleanup(cs, o)
 	for i, n := range nodes {
 		n.job = fmt.Sprintf("fwcheck-%s-%d", o.RunID, i)
 		job := Job(o.Namespace, n.job, o.RunID, n.Name, o.Image, o.Args, o.Deadline)
-		if _, err := cs.BatchV1().Jobs(o.Namespace).Create(ctx, job, metav1.CreateOptions{}); err != nil {
+		if err := cs.CreateJob(ctx, job); err != nil {
 			if apierrors.IsForbidden(err) {
 				return apiError("create Jobs in "+o.Namespace+" (fwcheck nodes --rbac prints the Role it needs)", err)
 			}
@@ -190,23 +186,23 @@ func Run(ctx context.Context, cs kubernetes.Interface, nodes []*Node, o Options)
 
 // lookAll checks every pending node once, with one list of the run's Jobs and one of its
 // pods however many nodes there are; a list that fails is tried again at the next tick.
-func lookAll(ctx context.Context, cs kubernetes.Interface, nodes []*Node, o Options) {
-	sel := metav1.ListOptions{LabelSelector: LabelRun + "=" + o.RunID}
-	jobs, err := cs.BatchV1().Jobs(o.Namespace).List(ctx, sel)
+func lookAll(ctx context.Context, cs API, nodes []*Node, o Options) {
+	sel := LabelRun + "=" + o.RunID
+	jobs, err := cs.ListJobs(ctx, o.Namespace, sel)
 	if err != nil {
 		return
 	}
-	pods, err := cs.CoreV1().Pods(o.Namespace).List(ctx, sel)
+	pods, err := cs.ListPods(ctx, o.Namespace, sel)
 	if err != nil {
 		return
 	}
 	jobByName := map[string]*batchv1.Job{}
-	for i := range jobs.Items {
-		jobByName[jobs.Items[i].Name] = &jobs.Items[i]
+	for i := range jobs {
+		jobByName[jobs[i].Name] = &jobs[i]
 	}
 	podByNode := map[string]*corev1.Pod{}
-	for i := range pods.Items {
-		podByNode[pods.Items[i].Labels[LabelNode]] = &pods.Items[i]
+	for i := range pods {
+		podByNode[pods[i].Labels[LabelNode]] = &pods[i]
 	}
 	for _, n := range nodes {
 		if n.Report == nil && n.Problem == "" {
@@ -275,20 +271,19 @@ func ReadFrame(r io.Reader) (*report.Report, error) {
 
 // cleanup deletes the run's Jobs and their pods, with a context of its own: the run's may be
 // cancelled (Ctrl-C) and the objects must still go.
-func cleanup(cs kubernetes.Interface, o Options) {
+func cleanup(cs API, o Options) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	sel := metav1.ListOptions{LabelSelector: LabelRun + "=" + o.RunID}
-	bg := metav1.DeletePropagationBackground
-	cs.BatchV1().Jobs(o.Namespace).DeleteCollection(ctx, metav1.DeleteOptions{PropagationPolicy: &bg}, sel)
-	if jobs, err := cs.BatchV1().Jobs(o.Namespace).List(ctx, sel); err == nil {
-		for _, j := range jobs.Items {
-			cs.BatchV1().Jobs(o.Namespace).Delete(ctx, j.Name, metav1.DeleteOptions{PropagationPolicy: &bg})
+	sel := LabelRun + "=" + o.RunID
+	cs.DeleteJobs(ctx, o.Namespace, sel)
+	if jobs, err := cs.ListJobs(ctx, o.Namespace, sel); err == nil {
+		for _, j := range jobs {
+			cs.DeleteJob(ctx, o.Namespace, j.Name)
 		}
 	}
-	if pods, err := cs.CoreV1().Pods(o.Namespace).List(ctx, sel); err == nil {
-		for _, p := range pods.Items {
-			cs.CoreV1().Pods(o.Namespace).Delete(ctx, p.Name, metav1.DeleteOptions{})
+	if pods, err := cs.ListPods(ctx, o.Namespace, sel); err == nil {
+		for _, p := range pods {
+			cs.DeletePod(ctx, o.Namespace, p.Name)
 		}
 	}
 }

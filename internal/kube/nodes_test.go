@@ -124,11 +124,11 @@ func TestRunNodes(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	o := options(cs, fate)
-	nodes, err := Nodes(ctx, cs, o)
+	nodes, err := Nodes(ctx, clientsetAPI{cs}, o)
 	if err != nil || len(nodes) != 7 || nodes[0].Zone != "dal10" {
 		t.Fatalf("nodes: %v, %v", nodes, err)
 	}
-	if err := EnsureNamespace(ctx, cs, o.Namespace); err != nil {
+	if err := EnsureNamespace(ctx, clientsetAPI{cs}, o.Namespace); err != nil {
 		t.Fatal(err)
 	}
 	ns, _ := cs.CoreV1().Namespaces().Get(ctx, "fwcheck", metav1.GetOptions{})
@@ -142,7 +142,7 @@ func TestRunNodes(t *testing.T) {
 		return false, nil, nil
 	})
 	wg := controller(ctx, t, cs, o.Namespace, fate)
-	if err := Run(ctx, cs, nodes, o); err != nil {
+	if err := Run(ctx, clientsetAPI{cs}, nodes, o); err != nil {
 		t.Fatal(err)
 	}
 	cancel()
@@ -178,11 +178,11 @@ func TestRunNodesInterrupted(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	o := options(cs, fate)
 	o.Deadline = time.Minute
-	nodes, _ := Nodes(ctx, cs, o)
+	nodes, _ := Nodes(ctx, clientsetAPI{cs}, o)
 	wg := controller(ctx, t, cs, o.Namespace, fate)
 	time.AfterFunc(200*time.Millisecond, cancel)
 	start := time.Now()
-	err := Run(ctx, cs, nodes, o)
+	err := Run(ctx, clientsetAPI{cs}, nodes, o)
 	wg.Wait()
 	if err == nil || time.Since(start) > 10*time.Second || !strings.Contains(nodes[0].Problem, "interrupted") {
 		t.Errorf("err %v after %s, problem %q", err, time.Since(start), nodes[0].Problem)
@@ -196,7 +196,7 @@ func TestNamespaceForbidden(t *testing.T) {
 	cs.PrependReactor("create", "namespaces", func(k8stesting.Action) (bool, runtime.Object, error) {
 		return true, nil, apierrors.NewForbidden(schema.GroupResource{Resource: "namespaces"}, "fwcheck", fmt.Errorf("RBAC"))
 	})
-	err := EnsureNamespace(context.Background(), cs, "fwcheck")
+	err := EnsureNamespace(context.Background(), clientsetAPI{cs}, "fwcheck")
 	if err == nil || !strings.Contains(err.Error(), PrivilegedLabel+"=privileged") {
 		t.Errorf("err = %v", err)
 	}
@@ -204,8 +204,8 @@ func TestNamespaceForbidden(t *testing.T) {
 	cs.PrependReactor("create", "jobs", func(k8stesting.Action) (bool, runtime.Object, error) {
 		return true, nil, apierrors.NewForbidden(schema.GroupResource{Group: "batch", Resource: "jobs"}, "x", fmt.Errorf("RBAC"))
 	})
-	nodes, _ := Nodes(context.Background(), cs, options(cs, nil))
-	if err := Run(context.Background(), cs, nodes, options(cs, nil)); err == nil || !strings.Contains(err.Error(), "--rbac") {
+	nodes, _ := Nodes(context.Background(), clientsetAPI{cs}, options(cs, nil))
+	if err := Run(context.Background(), clientsetAPI{cs}, nodes, options(cs, nil)); err == nil || !strings.Contains(err.Error(), "--rbac") {
 		t.Errorf("jobs forbidden: %v", err)
 	}
 }
@@ -237,9 +237,9 @@ func BenchmarkNodes50(b *testing.B) {
 		cs := fake.NewSimpleClientset(objs...)
 		ctx, cancel := context.WithCancel(context.Background())
 		o := options(cs, fate)
-		nodes, _ := Nodes(ctx, cs, o)
+		nodes, _ := Nodes(ctx, clientsetAPI{cs}, o)
 		wg := controller(ctx, nil, cs, o.Namespace, fate)
-		if err := Run(ctx, cs, nodes, o); err != nil {
+		if err := Run(ctx, clientsetAPI{cs}, nodes, o); err != nil {
 			b.Fatal(err)
 		}
 		cancel()
