@@ -175,7 +175,7 @@ var flagDefs = []flagDef{
 	}},
 	{"verbose", allChecks, func(h bool) cli.Flag {
 		return &cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Category: catOutput, Hidden: h, EnvVars: envs("verbose"),
-			Usage: "every probe, passing ones too"}
+			Usage: "every probe and every opening, passing ones too (text lists 100 verified openings without it)"}
 	}},
 	{"strict", allChecks, func(h bool) cli.Flag {
 		return &cli.BoolFlag{Name: "strict", Category: catBehave, Hidden: h, EnvVars: envs("strict"),
