@@ -69,7 +69,8 @@ func startAPIServer(t *testing.T) (*rest.Config, string) {
 	}
 	dir := t.TempDir()
 	port, etcdPort, peerPort := freePort(t), freePort(t), freePort(t)
-	os.WriteFile(filepath.Join(dir, "tokens.csv"), []byte("testtoken,admin,1,system:masters\n"), 0o600)
+	// admin bypasses RBAC; nobody has no rights but what a test grants it.
+	os.WriteFile(filepath.Join(dir, "tokens.csv"), []byte("testtoken,admin,1,system:masters\nnobodytoken,nobody,2\n"), 0o600)
 	if out, err := exec.Command("openssl", "genrsa", "-out", filepath.Join(dir, "sa.key"), "2048").CombinedOutput(); err != nil {
 		t.Fatalf("openssl: %v %s", err, out)
 	}
@@ -124,15 +125,23 @@ func startAPIServer(t *testing.T) (*rest.Config, string) {
 		}
 		time.Sleep(250 * time.Millisecond)
 	}
-	kc := filepath.Join(dir, "kubeconfig")
-	os.WriteFile(kc, []byte(fmt.Sprintf(`apiVersion: v1
+	return cfg, writeKubeconfig(t, dir, cfg.Host, "admin", "testtoken")
+}
+
+// writeKubeconfig writes a kubeconfig for user, authenticated by token, and returns its path.
+func writeKubeconfig(t *testing.T, dir, server, user, token string) string {
+	kc := filepath.Join(dir, user+".kubeconfig")
+	err := os.WriteFile(kc, []byte(fmt.Sprintf(`apiVersion: v1
 kind: Config
 clusters: [{name: test, cluster: {server: %q, insecure-skip-tls-verify: true}}]
-users: [{name: admin, user: {token: testtoken}}]
-contexts: [{name: test, context: {cluster: test, user: admin}}]
+users: [{name: %s, user: {token: %s}}]
+contexts: [{name: test, context: {cluster: test, user: %s}}]
 current-context: test
-`, cfg.Host)), 0o600)
-	return cfg, kc
+`, server, user, token, user)), 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return kc
 }
 
 func tail(s string, n int) string {
@@ -265,8 +274,9 @@ func (n *fakeNode) run(ctx context.Context, t *testing.T, l *lab, cs kubernetes.
 
 // TestLabNodes: `fwcheck nodes` end to end against a real API server: node A behind a firewall
 // that drops dal10's master IPs, node B open; the merged matrix shows A missing dal10 and B
-// verified; the Jobs and pods are gone after; every manifest fwcheck prints passes the API
-// server's dry run.
+// verified; the Jobs and pods are gone after. A user without rights is refused in one line
+// that names --rbac; granted exactly what `fwcheck nodes --rbac` prints, the same run works.
+// Every manifest fwcheck prints passes the API server's dry run.
 func TestLabNodes(t *testing.T) {
 	l := needLab(t)
 	cfg, kubeconfig := startAPIServer(t)
@@ -294,19 +304,53 @@ func TestLabNodes(t *testing.T) {
 	}`)
 	wg := playCluster(ctx, t, l, cs, nodes)
 	dir := t.TempDir()
-	out := filepath.Join(dir, "nodes.json")
+	checkNodesRun(t, l, cs, kubeconfig, dir, "admin")
+
+	// A user with no rights gets a one-line refusal naming --rbac, from the API server's own 403
+	// (the REST client decodes it as Forbidden); with exactly the RBAC that `fwcheck nodes
+	// --rbac` prints for that user, granted for real, the same run works.
+	nobody := writeKubeconfig(t, dir, cfg.Host, "nobody", "nobodytoken")
+	refused := exec.Command(l.bin, "nodes", "--kubeconfig", nobody, "--image", "fwcheck:lab", "--region", "us-south", "-o", "json")
+	var refusedErr bytes.Buffer
+	refused.Stderr = &refusedErr
+	err = refused.Run()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 2 || !strings.Contains(refusedErr.String(), "does not let you list the nodes") ||
+		!strings.Contains(refusedErr.String(), "--rbac") {
+		t.Errorf("fwcheck nodes without rights: %v; want exit 2 naming --rbac:\n%s", err, refusedErr.String())
+	}
+	dyn, _ := dynamic.NewForConfig(cfg)
+	applyManifest(t, l, dyn, false, "nodes", "--rbac", "--rbac-user", "nobody")
+	checkNodesRun(t, l, cs, nobody, dir, "nobody")
+	cancel()
+	wg.Wait()
+
+	// Every manifest fwcheck prints passes the API server's own validation (a dry run).
+	for _, args := range [][]string{
+		{"nodes", "--kubeconfig", kubeconfig, "--image", "registry.example.com/fwcheck:v1", "--region", "us-south", "--dry-run"},
+		{"serve", "--manifest", "--image", "registry.example.com/fwcheck:v1", "worker", "--region", "us-south"},
+		{"nodes", "--rbac", "--rbac-user", "alice@example.com"},
+	} {
+		applyManifest(t, l, dyn, true, args...)
+	}
+}
+
+// checkNodesRun runs `fwcheck nodes` as the kubeconfig's user: node A behind the firewall misses
+// dal10, node B passes, and no Job or pod is left.
+func checkNodesRun(t *testing.T, l *lab, cs kubernetes.Interface, kubeconfig, dir, user string) {
+	t.Helper()
+	out := filepath.Join(dir, user+"-nodes.json")
 	run := exec.Command(l.bin, "nodes", "--kubeconfig", kubeconfig, "--image", "fwcheck:lab", "--deadline", "1m",
 		"--region", "us-south", "--skip", "master", "-o", "json="+out, "-o", "text", "--no-color")
 	var stdout, stderr bytes.Buffer
 	run.Stdout, run.Stderr = &stdout, &stderr
-	err = run.Run()
+	err := run.Run()
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
-		t.Fatalf("fwcheck nodes: %v; want exit 1\n%s\n%s", err, stdout.String(), stderr.String())
+		t.Fatalf("fwcheck nodes as %s: %v; want exit 1\n%s\n%s", user, err, stdout.String(), stderr.String())
 	}
 	text := stdout.String()
-	t.Logf("fwcheck nodes:\n%s", text)
+	t.Logf("fwcheck nodes as %s:\n%s", user, text)
 	if !regexpMatch(`region-us-south-dal10\s+✗\s+✓`, text) || !regexpMatch(`region-us-south-dal12\s+✓\s+✓`, text) {
-		t.Errorf("matrix:\n%s", text)
+		t.Errorf("matrix as %s:\n%s", user, text)
 	}
 	var rep struct {
 		Vantages []struct{ Name, Zone string }
@@ -314,44 +358,41 @@ func TestLabNodes(t *testing.T) {
 	}
 	b, _ := os.ReadFile(out)
 	if err := json.Unmarshal(b, &rep); err != nil || len(rep.Vantages) != 2 || len(rep.Findings) != 0 {
-		t.Errorf("report: %v %+v\n%s", err, rep, stderr.String())
+		t.Errorf("report as %s: %v %+v\n%s", user, err, rep, stderr.String())
 	}
 	// fwcheck deleted its Jobs and pods (there is no garbage collector).
-	jobs, _ := cs.BatchV1().Jobs("fwcheck").List(ctx, metav1.ListOptions{})
-	pods, _ := cs.CoreV1().Pods("fwcheck").List(ctx, metav1.ListOptions{})
+	jobs, _ := cs.BatchV1().Jobs("fwcheck").List(context.Background(), metav1.ListOptions{})
+	pods, _ := cs.CoreV1().Pods("fwcheck").List(context.Background(), metav1.ListOptions{})
 	if len(jobs.Items)+len(pods.Items) != 0 {
-		t.Errorf("left behind: %d Jobs, %d pods", len(jobs.Items), len(pods.Items))
+		t.Errorf("left behind as %s: %d Jobs, %d pods", user, len(jobs.Items), len(pods.Items))
 	}
-	cancel()
-	wg.Wait()
+}
 
-	// Every manifest fwcheck prints passes the API server's own validation (a dry run).
-	dyn, _ := dynamic.NewForConfig(cfg)
-	for _, args := range [][]string{
-		{"nodes", "--kubeconfig", kubeconfig, "--image", "registry.example.com/fwcheck:v1", "--region", "us-south", "--dry-run"},
-		{"serve", "--manifest", "--image", "registry.example.com/fwcheck:v1", "worker", "--region", "us-south"},
-		{"nodes", "--rbac", "--rbac-user", "alice@example.com"},
-	} {
-		cmd := exec.Command(l.bin, args...)
-		manifest, err := cmd.Output()
-		if err != nil {
+// applyManifest creates every object fwcheck prints for args: for real, or as the API server's
+// strict dry run (its own validation).
+func applyManifest(t *testing.T, l *lab, dyn dynamic.Interface, dryRun bool, args ...string) {
+	t.Helper()
+	manifest, err := exec.Command(l.bin, args...).Output()
+	if err != nil {
+		t.Fatalf("%v: %v", args, err)
+	}
+	opts := metav1.CreateOptions{FieldValidation: "Strict"}
+	if dryRun {
+		opts.DryRun = []string{metav1.DryRunAll}
+	}
+	for _, doc := range strings.Split(string(manifest), "\n---\n") {
+		var obj unstructured.Unstructured
+		if err := yaml.Unmarshal([]byte(doc), &obj.Object); err != nil {
 			t.Fatalf("%v: %v", args, err)
 		}
-		for _, doc := range strings.Split(string(manifest), "\n---\n") {
-			var obj unstructured.Unstructured
-			if err := yaml.Unmarshal([]byte(doc), &obj.Object); err != nil {
-				t.Fatalf("%v: %v", args, err)
-			}
-			gvk := obj.GroupVersionKind()
-			gvr := schema.GroupVersionResource{Group: gvk.Group, Version: gvk.Version, Resource: strings.ToLower(gvk.Kind) + "s"}
-			var ri dynamic.ResourceInterface = dyn.Resource(gvr)
-			if ns := obj.GetNamespace(); ns != "" {
-				ri = dyn.Resource(gvr).Namespace(ns)
-			}
-			_, err := ri.Create(context.Background(), &obj, metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}, FieldValidation: "Strict"})
-			if err != nil && !apierrors.IsAlreadyExists(err) {
-				t.Errorf("%v: the API server refuses the %s %s: %v", args, gvk.Kind, obj.GetName(), err)
-			}
+		gvk := obj.GroupVersionKind()
+		gvr := schema.GroupVersionResource{Group: gvk.Group, Version: gvk.Version, Resource: strings.ToLower(gvk.Kind) + "s"}
+		var ri dynamic.ResourceInterface = dyn.Resource(gvr)
+		if ns := obj.GetNamespace(); ns != "" {
+			ri = dyn.Resource(gvr).Namespace(ns)
+		}
+		if _, err := ri.Create(context.Background(), &obj, opts); err != nil && !apierrors.IsAlreadyExists(err) {
+			t.Errorf("%v: the API server refuses the %s %s: %v", args, gvk.Kind, obj.GetName(), err)
 		}
 	}
 }
