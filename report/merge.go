@@ -131,3 +131,28 @@ func zonesOf(vs []Vantage) [][]Vantage {
 	}
 	return out
 }
+
+// Unproven fails every checked opening of a merged report through a finding of the given kind:
+// a vantage that should have proven it did not report (a node whose pod never ran). An
+// opening not already failed becomes missing (a warning when optional) with the kind among
+// its findings and no rule of its own, as any opening that failed only through findings; one
+// skipped everywhere (left out by --skip) stays skipped.
+func Unproven(r *Report, kind string) {
+	for i := range r.Openings {
+		o := &r.Openings[i]
+		if o.Status == Skipped {
+			continue
+		}
+		o.Findings = appendNew(o.Findings, kind)
+		switch {
+		case o.Status == Missing:
+		case o.Required:
+			o.Status = Missing
+		default:
+			o.Status = Warning
+		}
+	}
+	probes := r.Summary.Probes
+	r.Summary = summarize(r.Openings)
+	r.Summary.Probes = probes
+}

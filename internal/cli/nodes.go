@@ -132,8 +132,9 @@ func flagValues(c *cli.Context, name string) []string {
 	return nil
 }
 
-// mergeNodes merges the nodes' reports; the nodes that could not run are node findings, and
-// a run where none could is missing everything it could not prove.
+// mergeNodes merges the nodes' reports. The nodes that could not run are node findings, and
+// every opening is unproven on them: the run fails, however well the other nodes did, since an
+// absence is never a pass; a run where no node could run is missing everything.
 func mergeNodes(nodes []*kube.Node) *report.Report {
 	var reps []*report.Report
 	var vants []report.Vantage
@@ -143,17 +144,21 @@ func mergeNodes(nodes []*kube.Node) *report.Report {
 			vants = append(vants, report.Vantage{Name: n.Name, Zone: n.Zone, Addresses: n.Addresses})
 		}
 	}
+	findings := kube.Findings(nodes)
 	var merged *report.Report
 	if len(reps) > 0 {
 		merged, _ = report.Merge(reps, vants)
 	}
-	if merged == nil {
+	switch {
+	case merged == nil:
 		merged = &report.Report{Schema: report.Schema, Profile: "worker", Started: time.Now().UTC(), Source: report.Source{Hostname: "(merged)", Addresses: []string{}},
 			Findings: []report.Finding{}, Openings: []report.Opening{}}
-		// Nothing proved: the run fails, it does not pass by absence.
+		// Nothing proved, and no opening to say so: the run fails, it does not pass by absence.
 		merged.Summary.Missing = 1
+	case len(findings) > 0:
+		report.Unproven(merged, report.FindingNode)
 	}
-	merged.Findings = append(kube.Findings(nodes), merged.Findings...)
+	merged.Findings = append(findings, merged.Findings...)
 	return merged
 }
 
