@@ -358,6 +358,14 @@ func TestExportCA(t *testing.T) {
 	if code != 0 || !strings.Contains(out, `"reason": "open:inspected"`) {
 		t.Fatalf("with --ca-file: exit %d\n%s", code, out)
 	}
+	// A file that cannot be written is named with its flag; no temporary file is left.
+	code, _, errOut = fwcheck(t, nil, "probe", "--resolve", pin, "--export-ca", filepath.Join(dir, "missing", "ca.pem"), "-o", "json", target)
+	if code != 2 || !strings.HasPrefix(errOut, "fwcheck: --export-ca ") {
+		t.Errorf("--export-ca into a missing directory: exit %d, %q; want 2 naming the flag", code, errOut)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("%d files in %s; want only the CA", len(entries), dir)
+	}
 }
 
 func TestTargetsFile(t *testing.T) {

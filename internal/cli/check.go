@@ -90,12 +90,15 @@ func check(ctx context.Context, o *options, stdout, stderr io.Writer) (int, erro
 		fmt.Fprintf(stderr, "fwcheck: %s; reports in %s\n", report.SummaryLine(rep), strings.Join(files, ", "))
 	}
 	if o.exportCA != "" && !o.dryRun {
-		msg, err := run.ExportCA(o.exportCA, out.Intercepted)
-		if err != nil {
-			fmt.Fprintf(stderr, "fwcheck: %v\n", err)
+		data, what := run.InterceptedCA(out.Intercepted)
+		if data == nil {
+			fmt.Fprintln(stderr, "fwcheck: no intercepted TLS connection: --export-ca wrote nothing")
+		} else if err := writeFileAtomic(o.exportCA, data); err != nil {
+			fmt.Fprintf(stderr, "fwcheck: --export-ca %s: %v\n", quoteValue(o.exportCA), err)
 			return ExitBadInput, nil
+		} else {
+			fmt.Fprintf(stderr, "fwcheck: wrote %s to %s\n", what, o.exportCA)
 		}
-		fmt.Fprintf(stderr, "fwcheck: %s\n", msg)
 	}
 	if ctx.Err() != nil {
 		code := interruptedCode(ctx)

@@ -110,7 +110,13 @@ func (s *sink) write(stdout io.Writer, r *report.Report) error {
 	}
 	tmp := s.tmp
 	s.tmp = nil
-	err := s.writer.Write(tmp, r)
+	return replace(tmp, s.name, func(w io.Writer) error { return s.writer.Write(w, r) })
+}
+
+// replace writes through tmp, a temporary file beside name, and renames it into place: name is
+// never left half written. tmp is closed, and removed on failure.
+func replace(tmp *os.File, name string, write func(io.Writer) error) error {
+	err := write(tmp)
 	if err == nil {
 		err = tmp.Chmod(0o644)
 	}
@@ -118,13 +124,26 @@ func (s *sink) write(stdout io.Writer, r *report.Report) error {
 		err = cerr
 	}
 	if err == nil {
-		err = os.Rename(tmp.Name(), s.name)
+		err = os.Rename(tmp.Name(), name)
 	}
 	if err != nil {
 		os.Remove(tmp.Name())
 		return pathError(err)
 	}
 	return nil
+}
+
+// writeFileAtomic replaces name with data, as a report file is replaced.
+func writeFileAtomic(name string, data []byte) error {
+	dir, base := filepath.Split(name)
+	tmp, err := os.CreateTemp(dir, "."+base+".fwcheck-*")
+	if err != nil {
+		return pathError(err)
+	}
+	return replace(tmp, name, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
 }
 
 // discard removes the temporary files of sinks that were never written.
