@@ -14,8 +14,6 @@ import (
 	"sync"
 	"time"
 
-	"golang.org/x/sync/errgroup"
-
 	"github.com/fwcheck/fwcheck/endpoints"
 	"github.com/fwcheck/fwcheck/probe"
 	"github.com/fwcheck/fwcheck/report"
@@ -119,8 +117,9 @@ func Run(ctx context.Context, in Input) (*Outcome, error) {
 }
 
 // probePlan probes every target of every opening not skipped, sweeps included, all in one
-// parallel run, and hands each opening to the builder as soon as its last probe is done (its
-// drops located first, with --locate): a report of 100,000 openings is never held as results.
+// parallel run, and hands each opening to the builder as soon as its last probe is done: a
+// report of 100,000 openings is never held as results. With --locate, the openings with drops
+// wait until every probe is done, their drops are located, and they are judged then.
 // A sweep's results fold into its tallies as they come. It returns the first intercepted TLS
 // result that carries a chain, in plan order.
 func probePlan(ctx context.Context, plan *endpoints.Plan, p *probe.Prober, tallies report.Tallies, b *report.Builder) *probe.Result {
@@ -156,23 +155,17 @@ func probePlan(ctx context.Context, plan *endpoints.Plan, p *probe.Prober, talli
 	)
 	judged := make(chan finished, 1024)
 	var judging sync.WaitGroup
+	var deferred []finished // openings with drops to locate once every probe is done
 	judging.Add(1)
 	go func() {
 		defer judging.Done()
-		var locating errgroup.Group
-		locating.SetLimit(max(1, p.Concurrency()))
 		for f := range judged {
-			if !p.LocatesDrops() || !hasFiltered(f.results) {
-				b.Add(f.opening, f.results)
+			if p.LocatesDrops() && hasFiltered(f.results) {
+				deferred = append(deferred, f)
 				continue
 			}
-			locating.Go(func() error {
-				p.LocateDrops(ctx, f.results)
-				b.Add(f.opening, f.results)
-				return nil
-			})
+			b.Add(f.opening, f.results)
 		}
-		_ = locating.Wait()
 	}()
 
 	p.RunEach(ctx, total, func(k int) probe.Target {
@@ -210,6 +203,18 @@ func probePlan(ctx context.Context, plan *endpoints.Plan, p *probe.Prober, talli
 	})
 	close(judged)
 	judging.Wait()
+	if len(deferred) > 0 {
+		// A TTL sweep needs sockets of its own, beyond the fd budget the probes were given: the
+		// drops are located once every probe is done, as before the report was streamed.
+		var located [][]probe.Result
+		for _, f := range deferred {
+			located = append(located, f.results...)
+		}
+		p.LocateDrops(ctx, located) // in place: the slices are the openings' own
+		for _, f := range deferred {
+			b.Add(f.opening, f.results)
+		}
+	}
 	return intercepted
 }
 
