@@ -448,6 +448,15 @@ func TestTargetsFileStreamed(t *testing.T) {
 	if entries, _ := os.ReadDir(tmp); len(entries) != 0 {
 		t.Errorf("the run left %d file(s) in TMPDIR", len(entries))
 	}
+
+	// With no temporary file to be had (a read-only container), the run still runs, its
+	// report in memory, and says so.
+	t.Setenv("TMPDIR", filepath.Join(tmp, "missing"))
+	code, out, errOut := fwcheck(t, nil, "probe", "--targets-file", targets, "-o", "json")
+	if err := json.Unmarshal([]byte(out), &rep); err != nil || code != 1 || rep.Summary.Openings != 3000 || len(rep.Openings) != 3000 ||
+		!strings.Contains(errOut, "fwcheck: warning: no temporary file for the report") || !strings.Contains(errOut, "held in memory") {
+		t.Errorf("without TMPDIR: exit %d, %d openings (%v), stderr %q; want 1, 3000 and a warning", code, len(rep.Openings), err, errOut)
+	}
 }
 
 // TestProgressNeverOnAPipe: progress is for terminals only; a pipe or a buffer gets none.

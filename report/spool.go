@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -42,7 +43,11 @@ const (
 func newSpool(n int) (*spool, error) {
 	f, err := os.CreateTemp("", "fwcheck-report-*.jsonl")
 	if err != nil {
-		return nil, fmt.Errorf("keeping the report in a temporary file (set TMPDIR to a writable directory with room): %w", err)
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return nil, fmt.Errorf("no temporary file for the report in %s (%v): set TMPDIR to a writable directory with room", os.TempDir(), err)
 	}
 	s := &spool{f: f, w: bufio.NewWriterSize(f, 64<<10), at: make([]int64, n), length: make([]int32, n), flags: make([]byte, n)}
 	s.enc = json.NewEncoder(&s.buf)

@@ -79,6 +79,9 @@ func check(ctx context.Context, o *options, stdout, stderr io.Writer) (int, erro
 	}
 	rep := out.Report
 	defer rep.Close()
+	for _, w := range out.Warnings {
+		fmt.Fprintf(stderr, "fwcheck: warning: %s\n", w)
+	}
 	for _, s := range sinks {
 		if err := s.write(stdout, rep); err != nil {
 			fmt.Fprintf(stderr, "fwcheck: writing the %s report to %s: %v\n", s.format, s.name, err)

@@ -7,6 +7,7 @@ import (
 	"bufio"
 	"cmp"
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"sort"
@@ -56,6 +57,8 @@ const spoolAbove = 2000
 type Outcome struct {
 	Report      *report.Report
 	Intercepted *probe.Result
+	// Warnings are what went wrong on this machine without changing any verdict, for stderr.
+	Warnings []string
 }
 
 // Run discovers what the kubeconfig says, plans, probes every target and judges the results.
@@ -95,15 +98,19 @@ func Run(ctx context.Context, in Input) (*Outcome, error) {
 	host, _ := os.Hostname()
 	tallies := report.NewTallies(plan)
 	limit := cmp.Or(in.SpoolAbove, spoolAbove)
-	b, err := report.NewBuilder(plan, report.Meta{
+	meta := report.Meta{
 		Version: in.Version, Started: started, Via: in.Via, Hostname: host, DryRun: in.DryRun, ViaFor: in.ViaFor,
 		Sweeps: tallies, SourceIP: in.Probe.SourceIP, Resolver: resolverName(), Findings: findings,
 		Spool: limit < 0 || plan.Len() > limit,
-	})
-	if err != nil {
-		return nil, err
 	}
 	out := &Outcome{}
+	b, err := report.NewBuilder(plan, meta)
+	if err != nil {
+		// A read-only container, a TMPDIR that is gone: the run still runs, in more memory.
+		out.Warnings = append(out.Warnings, fmt.Sprintf("%v; the report of %d openings is held in memory instead", err, plan.Len()))
+		meta.Spool = false
+		b, _ = report.NewBuilder(plan, meta) // in memory: cannot fail
+	}
 	if !in.DryRun {
 		if in.OnStart != nil {
 			in.OnStart(plan.Targets())
