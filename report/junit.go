@@ -132,6 +132,9 @@ func writeJUnitPerVantage(w io.Writer, r *Report) error {
 		suites[k] = junitSuite{Name: "fwcheck " + r.Profile + " on " + v.Name, Time: seconds(float64(r.ElapsedMS)),
 			Timestamp: r.Started.Format("2006-01-02T15:04:05Z07:00"),
 			Props:     []junitProperty{{"vantage", v.Name}, {"zone", v.Zone}, {"region", r.Region}, {"catalog", r.Tool.Catalog}}}
+		if v.Problem != "" {
+			suites[k].Tests, suites[k].Fail = 1, 1 // one failing case: the vantage itself
+		}
 	}
 	err := r.Each(func(o Opening) error {
 		for k, v := range r.Vantages {
@@ -154,6 +157,10 @@ func writeJUnitPerVantage(w io.Writer, r *Report) error {
 	}
 	return writeJUnitDoc(w, seconds(float64(r.ElapsedMS)), suites, func(k int, emit func(junitCase) error) error {
 		v := r.Vantages[k]
+		if v.Problem != "" {
+			return emit(junitCase{Name: "fwcheck on " + v.Name, Classname: "fwcheck." + FindingNode, Time: seconds(0),
+				Failure: &junitFailure{Message: v.Name + " could not be checked: " + v.Problem, Type: FindingNode}})
+		}
 		return r.Each(func(o Opening) error {
 			st, ok := o.Cells[v.Name]
 			if !ok {

@@ -15,6 +15,9 @@ type Vantage struct {
 	Name      string   `json:"name"`
 	Zone      string   `json:"zone,omitempty"`
 	Addresses []string `json:"addresses,omitempty"`
+	// Problem says why a vantage that should have reported did not (a node whose pod never
+	// ran): it has no results, and the openings it should have proven are unproven.
+	Problem string `json:"problem,omitempty"`
 }
 
 // Read decodes a JSON report (schema fwcheck.report/v1) and checks its schema.

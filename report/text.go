@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/fatih/color"
@@ -354,7 +355,11 @@ func (t *textWriter) matrix(b *bufio.Writer, r *Report) error {
 		return err
 	}
 	colw := func(v Vantage) int { return max(len(v.Name), 2) + 2 }
-	b.WriteString("\n" + t.hd.Sprintf("MATRIX (%d openings × %d vantages): ✓ verified, ✗ missing, ! warning, - skipped", r.Len(), len(r.Vantages)) + "\n")
+	legend := "✓ verified, ✗ missing, ! warning, - skipped"
+	if slices.ContainsFunc(r.Vantages, func(v Vantage) bool { return v.Problem != "" }) {
+		legend += ", ? could not run (see its node finding)"
+	}
+	b.WriteString("\n" + t.hd.Sprintf("MATRIX (%d openings × %d vantages): %s", r.Len(), len(r.Vantages), legend) + "\n")
 	line := fmt.Sprintf("  %-*s", idw, "")
 	for _, z := range zones {
 		w := 0
@@ -383,7 +388,10 @@ func (t *textWriter) matrix(b *bufio.Writer, r *Report) error {
 			for _, v := range z {
 				st, ok := o.Cells[v.Name]
 				mark := " "
-				if ok {
+				switch {
+				case v.Problem != "":
+					mark = t.yellow.Sprint("?")
+				case ok:
 					mark = t.mark(st)
 				}
 				line += mark + strings.Repeat(" ", colw(v)-1)

@@ -157,6 +157,11 @@ func mergeNodes(nodes []*kube.Node) *report.Report {
 		merged.Summary.Missing = 1
 	case len(findings) > 0:
 		report.Unproven(merged, report.FindingNode)
+		for _, n := range nodes {
+			if n.Report == nil {
+				merged.Vantages = append(merged.Vantages, report.Vantage{Name: n.Name, Zone: n.Zone, Addresses: n.Addresses, Problem: n.Problem})
+			}
+		}
 	}
 	merged.Findings = append(findings, merged.Findings...)
 	return merged

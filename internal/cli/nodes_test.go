@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"net/netip"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -61,6 +62,26 @@ func TestMergeNodesNeverPassesByAbsence(t *testing.T) {
 	}
 	if len(merged.Findings) == 0 || merged.Findings[0].Kind != report.FindingNode || !strings.Contains(merged.Findings[0].Summary, "node-b") {
 		t.Errorf("findings %+v; want node-b's first", merged.Findings)
+	}
+
+	// The node that could not run is a column of its own: "?" in the matrix, a failing case in
+	// JUnit, its problem in the JSON.
+	if v := merged.Vantages; len(v) != 2 || v[1].Name != "node-b" || !strings.Contains(v[1].Problem, "cannot be scheduled") {
+		t.Errorf("vantages %+v; want node-a, then node-b with its problem", v)
+	}
+	write := func(format string) string {
+		w, _ := report.New(format, report.Options{})
+		var b bytes.Buffer
+		if err := w.Write(&b, merged); err != nil {
+			t.Fatal(err)
+		}
+		return b.String()
+	}
+	if text := write("text"); !strings.Contains(text, "? could not run") || !regexp.MustCompile(`(?m)^  required\s+✓\s+\?$`).MatchString(text) {
+		t.Errorf("the matrix does not show node-b as not run:\n%s", text)
+	}
+	if junit := write("junit"); !strings.Contains(junit, `message="node-b could not be checked: its pod cannot be scheduled`) {
+		t.Errorf("JUnit has no failing case for node-b:\n%s", junit)
 	}
 
 	none := mergeNodes([]*kube.Node{{Name: "node-a", Problem: "its Job passed its deadline"}})
