@@ -195,18 +195,28 @@ func (l *lab) benchNmap(t *testing.T, truth benchTruth, name string, extra ...st
 	return run
 }
 
-func TestLabBenchmark(t *testing.T) {
-	if os.Getenv("FWCHECK_BENCH") == "" {
-		t.Skip("the benchmark harness runs with FWCHECK_BENCH=1 (sudo FWCHECK_BENCH=1 go test -run TestLabBenchmark -v -timeout 30m .)")
-	}
+// needBenchLab is the lab, with the tools a harness compares against (it skips without them).
+func needBenchLab(t *testing.T) *lab {
 	for _, tool := range []string{"nmap", "/usr/bin/time"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			t.Skipf("the harness needs %s (apt-get install nmap time)", tool)
 		}
 	}
-	l := needLab(t)
+	return needLab(t)
+}
+
+// machineLine heads a harness's output: the machine and the day, for BENCHMARKS.md.
+func machineLine() string {
+	return fmt.Sprintf("machine: %s, %d cores, %s/%s; %s\n\n", hostDescription(), runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, time.Now().UTC().Format("2006-01-02"))
+}
+
+func TestLabBenchmark(t *testing.T) {
+	if os.Getenv("FWCHECK_BENCH") == "" {
+		t.Skip("the benchmark harness runs with FWCHECK_BENCH=1 (sudo FWCHECK_BENCH=1 go test -run TestLabBenchmark -v -timeout 30m .)")
+	}
+	l := needBenchLab(t)
 	var out strings.Builder
-	fmt.Fprintf(&out, "machine: %s, %d cores, %s/%s; %s\n\n", hostDescription(), runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, time.Now().UTC().Format("2006-01-02"))
+	out.WriteString(machineLine())
 
 	truth := newBenchTruth(1000)
 	l.dropBench(t, truth)
@@ -297,14 +307,9 @@ func TestLabBenchmarkAdaptive(t *testing.T) {
 	if os.Getenv("FWCHECK_BENCH") != "adaptive" {
 		t.Skip("runs with FWCHECK_BENCH=adaptive (sudo FWCHECK_BENCH=adaptive go test -run TestLabBenchmarkAdaptive -v -timeout 30m .)")
 	}
-	for _, tool := range []string{"nmap", "/usr/bin/time"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("the harness needs %s (apt-get install nmap time)", tool)
-		}
-	}
-	l := needLab(t)
+	l := needBenchLab(t)
 	var out strings.Builder
-	fmt.Fprintf(&out, "machine: %s, %d cores, %s/%s; %s\n\n", hostDescription(), runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, time.Now().UTC().Format("2006-01-02"))
+	out.WriteString(machineLine())
 	table := func(title string, runs []benchRun) {
 		fmt.Fprintf(&out, "%s\n\n| run | wall | peak RSS | states right |\n|---|---|---|---|\n", title)
 		for _, r := range runs {

@@ -334,22 +334,23 @@ func (l *lab) writeCatalog() error {
 	return err
 }
 
+// addr returns the lab address a 2018 catalog address was rewritten to.
+func (l *lab) addr(t *testing.T, catalogAddr string) string {
+	t.Helper()
+	return rewritten(t, l.addrMap, catalogAddr, "2018-04-18")
+}
+
 // addr2025 returns the lab address a 2025 catalog address was rewritten to.
 func (l *lab) addr2025(t *testing.T, catalogAddr string) string {
 	t.Helper()
-	v, ok := l.addrMap2025[catalogAddr]
-	if !ok {
-		t.Fatalf("%s is not in the 2025 catalog", catalogAddr)
-	}
-	return v
+	return rewritten(t, l.addrMap2025, catalogAddr, "2025-07-08")
 }
 
-// addr returns the lab address a catalog address was rewritten to.
-func (l *lab) addr(t *testing.T, catalogAddr string) string {
+func rewritten(t *testing.T, m map[string]string, catalogAddr, edition string) string {
 	t.Helper()
-	v, ok := l.addrMap[catalogAddr]
+	v, ok := m[catalogAddr]
 	if !ok {
-		t.Fatalf("%s is not in the catalog", catalogAddr)
+		t.Fatalf("%s is not in the %s catalog", catalogAddr, edition)
 	}
 	return v
 }

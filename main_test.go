@@ -230,16 +230,7 @@ func (p connectProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusForbidden)
 		return
 	}
-	up, err := net.Dial("tcp", p.backend)
-	if err != nil {
-		w.WriteHeader(http.StatusBadGateway)
-		return
-	}
-	w.WriteHeader(http.StatusOK)
-	c, brw, _ := http.NewResponseController(w).Hijack()
-	go func() { io.Copy(up, brw); up.Close() }()
-	io.Copy(c, up)
-	c.Close()
+	tunnelProxy{p.backend}.ServeHTTP(w, r)
 }
 
 // TestWorkstationBehindProxy runs the workstation profile through a proxy that allows 443

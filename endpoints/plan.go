@@ -167,6 +167,22 @@ func (p *Plan) At(i int) Opening {
 	return adhocOpening(i-len(p.openings), t)
 }
 
+// Probes counts opening i's probes, its targets and its sweeps' addresses × ports apart (0 for
+// a skipped opening), without making the opening: an ad-hoc one is one target.
+func (p *Plan) Probes(i int) (targets, swept int) {
+	if i >= len(p.openings) {
+		return 1, 0 // an ad-hoc target, never skipped
+	}
+	o := &p.openings[i]
+	if o.Skip != "" {
+		return 0, 0
+	}
+	for _, s := range o.Sweeps {
+		swept += s.Count()
+	}
+	return len(o.Targets), swept
+}
+
 // All yields every opening with its index, in plan order.
 func (p *Plan) All() iter.Seq2[int, Opening] {
 	return func(yield func(int, Opening) bool) {
@@ -180,14 +196,10 @@ func (p *Plan) All() iter.Seq2[int, Opening] {
 
 // Targets counts the probes of every opening that is not skipped, sweeps included.
 func (p *Plan) Targets() int {
-	n := len(p.adhoc) // one target an ad-hoc opening, never skipped
-	for _, o := range p.openings {
-		if o.Skip == "" {
-			n += len(o.Targets)
-			for _, s := range o.Sweeps {
-				n += s.Count()
-			}
-		}
+	n := 0
+	for i := range p.Len() {
+		targets, swept := p.Probes(i)
+		n += targets + swept
 	}
 	return n
 }

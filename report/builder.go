@@ -2,7 +2,6 @@ package report
 
 import (
 	"cmp"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -30,9 +29,12 @@ type Builder struct {
 	err      error
 }
 
-// openingStore holds judged openings by their index in the plan.
+// openingStore holds judged openings by their index in the plan, and hands them to the report
+// at the end, where src stands for unknownSource in their rules.
 type openingStore interface {
 	put(i int, o *Opening) error
+	finish(r *Report, src string) error
+	close() error
 }
 
 // memoryStore holds the openings in the report itself.
@@ -42,6 +44,16 @@ func (s *memoryStore) put(i int, o *Opening) error {
 	s.openings[i] = *o
 	return nil
 }
+
+func (s *memoryStore) finish(r *Report, src string) error {
+	r.Openings = s.openings
+	for i := range r.Openings {
+		r.Openings[i].Rule = strings.ReplaceAll(r.Openings[i].Rule, unknownSource, src)
+	}
+	return nil
+}
+
+func (s *memoryStore) close() error { return nil }
 
 // NewBuilder starts the report of plan. Its error is the spool's: a temporary file that could
 // not be made.
@@ -112,23 +124,12 @@ func (b *Builder) Report(elapsed time.Duration) (*Report, error) {
 	case len(r.Source.Addresses) > 0:
 		src = strings.Join(r.Source.Addresses, ", ")
 	}
-	switch s := b.store.(type) {
-	case *memoryStore:
-		r.Openings = s.openings
-		for i := range r.Openings {
-			r.Openings[i].Rule = strings.ReplaceAll(r.Openings[i].Rule, unknownSource, src)
-		}
-	case *spool:
-		if b.err == nil {
-			b.err = s.finish(src)
-		}
-		if b.err != nil {
-			s.close()
-			return nil, fmt.Errorf("keeping the report in a temporary file (set TMPDIR to a writable directory with room): %w", b.err)
-		}
-		r.spool = s
-	default:
-		return nil, errors.New("report: unknown opening store")
+	if b.err == nil {
+		b.err = b.store.finish(r, src)
+	}
+	if b.err != nil {
+		b.store.close()
+		return nil, fmt.Errorf("keeping the report in a temporary file (set TMPDIR to a writable directory with room): %w", b.err)
 	}
 	r.Findings = b.findings.list(m.Findings, m.Resolver)
 	for _, a := range plan.Allow {

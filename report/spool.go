@@ -80,8 +80,9 @@ func (s *spool) put(i int, o *Opening) error {
 	return nil
 }
 
-func (s *spool) finish(ruleSource string) error {
+func (s *spool) finish(r *Report, ruleSource string) error {
 	s.ruleSource = ruleSource
+	r.spool = s
 	return s.w.Flush()
 }
 

@@ -15,13 +15,6 @@ import (
 func catalogCommand(stdout io.Writer, code *int) *cli.Command {
 	catalogFlag := &cli.StringFlag{Name: "catalog", Usage: "a catalog `FILE` instead of the embedded one", EnvVars: []string{"FWCHECK_CATALOG"}}
 	editionFlag := &cli.StringFlag{Name: "edition", Usage: "the embedded catalog of this `EDITION`: " + strings.Join(endpoints.Editions(), ", ") + " or current", EnvVars: []string{"FWCHECK_EDITION"}}
-	// noArgs refuses what would be silently ignored.
-	noArgs := func(c *cli.Context, most int) error {
-		if c.NArg() > most {
-			return badInput("catalog %s takes %s, got %s", c.Command.Name, map[int]string{0: "no arguments", 1: "at most one REGION"}[most], quoteValue(c.Args().Get(most)))
-		}
-		return nil
-	}
 	return &cli.Command{
 		Name:            "catalog",
 		Usage:           "list, show, export or validate the catalog of openings",
@@ -33,16 +26,7 @@ func catalogCommand(stdout io.Writer, code *int) *cli.Command {
 				Usage:     "list the regions and their locations",
 				UsageText: "fwcheck catalog list",
 				Flags:     []cli.Flag{catalogFlag, editionFlag},
-				Action: func(c *cli.Context) error {
-					if err := noArgs(c, 0); err != nil {
-						return err
-					}
-					cat, err := loadCatalog(c.String("catalog"), c.String("edition"))
-					if err != nil {
-						return err
-					}
-					return listCatalog(stdout, cat)
-				},
+				Action:    withCatalog(0, func(_ *cli.Context, cat *endpoints.Catalog) error { return listCatalog(stdout, cat) }),
 			},
 			{
 				Name:      "show",
@@ -50,33 +34,19 @@ func catalogCommand(stdout io.Writer, code *int) *cli.Command {
 				ArgsUsage: "[REGION]",
 				UsageText: "fwcheck catalog show us-south",
 				Flags:     []cli.Flag{catalogFlag, editionFlag},
-				Action: func(c *cli.Context) error {
-					if err := noArgs(c, 1); err != nil {
-						return err
-					}
-					cat, err := loadCatalog(c.String("catalog"), c.String("edition"))
-					if err != nil {
-						return err
-					}
+				Action: withCatalog(1, func(c *cli.Context, cat *endpoints.Catalog) error {
 					return showCatalog(stdout, cat, c.Args().First())
-				},
+				}),
 			},
 			{
 				Name:      "export",
 				Usage:     "write the catalog in the format --catalog reads, to edit and use",
 				UsageText: "fwcheck catalog export > my-catalog.yaml",
 				Flags:     []cli.Flag{catalogFlag, editionFlag},
-				Action: func(c *cli.Context) error {
-					if err := noArgs(c, 0); err != nil {
-						return err
-					}
-					cat, err := loadCatalog(c.String("catalog"), c.String("edition"))
-					if err != nil {
-						return err
-					}
-					_, err = stdout.Write(cat.Raw)
+				Action: withCatalog(0, func(_ *cli.Context, cat *endpoints.Catalog) error {
+					_, err := stdout.Write(cat.Raw)
 					return err
-				},
+				}),
 			},
 			{
 				Name:      "validate",
@@ -114,6 +84,22 @@ func catalogCommand(stdout io.Writer, code *int) *cli.Command {
 				},
 			},
 		},
+	}
+}
+
+// withCatalog is the action of a catalog subcommand that takes at most maxArgs arguments (more
+// would be silently ignored: they are refused) and reads the catalog --catalog and --edition
+// name.
+func withCatalog(maxArgs int, do func(*cli.Context, *endpoints.Catalog) error) cli.ActionFunc {
+	return func(c *cli.Context) error {
+		if c.NArg() > maxArgs {
+			return badInput("catalog %s takes %s, got %s", c.Command.Name, map[int]string{0: "no arguments", 1: "at most one REGION"}[maxArgs], quoteValue(c.Args().Get(maxArgs)))
+		}
+		cat, err := loadCatalog(c.String("catalog"), c.String("edition"))
+		if err != nil {
+			return err
+		}
+		return do(c, cat)
 	}
 }
 

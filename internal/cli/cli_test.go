@@ -12,6 +12,21 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the help golden files")
 
+// golden compares got, what the test made, with the golden file (rewritten under -update).
+func golden(t *testing.T, file, got, what string) {
+	t.Helper()
+	if *update {
+		os.WriteFile(file, []byte(got), 0o644)
+	}
+	want, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != string(want) {
+		t.Errorf("%s differs from %s (go test ./internal/cli -update):\n%s", what, file, got)
+	}
+}
+
 // fwcheck runs the CLI with env as the whole environment (KUBECONFIG never the developer's).
 func fwcheck(t *testing.T, env map[string]string, args ...string) (int, string, string) {
 	t.Helper()
@@ -118,17 +133,7 @@ func TestHelpGolden(t *testing.T) {
 					t.Errorf("a line of %d columns: %q", n, line)
 				}
 			}
-			file := filepath.Join("testdata", "help", strings.TrimPrefix(name, "-")+".txt")
-			if *update {
-				os.WriteFile(file, []byte(stdout), 0o644)
-			}
-			want, err := os.ReadFile(file)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if stdout != string(want) {
-				t.Errorf("help differs from %s (go test ./internal/cli -update):\n%s", file, stdout)
-			}
+			golden(t, filepath.Join("testdata", "help", strings.TrimPrefix(name, "-")+".txt"), stdout, "help")
 		})
 	}
 }
@@ -166,17 +171,7 @@ func TestDryRunGolden(t *testing.T) {
 			if code != 0 || stderr != "" {
 				t.Fatalf("exit %d, stderr %q", code, stderr)
 			}
-			file := filepath.Join("testdata", "dryrun", name+".txt")
-			if *update {
-				os.WriteFile(file, []byte(stdout), 0o644)
-			}
-			want, err := os.ReadFile(file)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if stdout != string(want) {
-				t.Errorf("the plan differs from %s (go test ./internal/cli -update):\n%s", file, stdout)
-			}
+			golden(t, filepath.Join("testdata", "dryrun", name+".txt"), stdout, "the plan")
 		})
 	}
 }

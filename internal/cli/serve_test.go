@@ -80,9 +80,7 @@ next:
 func TestServe(t *testing.T) {
 	open := openPort(t)
 	dropped := droppedPort(t)
-	ln, _ := net.Listen("tcp", "127.0.0.1:0")
-	addr := ln.Addr().String()
-	ln.Close()
+	addr := testnet.Closed(t, "127.0.0.1") // a free port for serve to listen on
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int)
 	go func() {
@@ -162,13 +160,9 @@ func TestServe(t *testing.T) {
 // the state of each address; bad requests are 400s that say why.
 func TestServeProbeEndpoint(t *testing.T) {
 	open := openPort(t)
-	closed, _ := net.Listen("tcp", "127.0.0.1:0")
-	closedAddr := closed.Addr().String()
-	closed.Close()
+	closedAddr := testnet.Closed(t, "127.0.0.1")
 	dropped := fmt.Sprintf("127.0.0.1:%d", droppedPort(t))
-	ln, _ := net.Listen("tcp", "127.0.0.1:0")
-	addr := ln.Addr().String()
-	ln.Close()
+	addr := testnet.Closed(t, "127.0.0.1") // a free port for serve to listen on
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int)
 	go func() {

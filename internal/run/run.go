@@ -136,16 +136,10 @@ func probePlan(ctx context.Context, plan *endpoints.Plan, p *probe.Prober, talli
 	remaining := make([]int, n)
 	targets := make([]int, n) // how many of an opening's probes are targets (the rest: sweeps)
 	total := 0
-	for i, op := range plan.All() {
-		starts[i] = total
-		targets[i] = len(op.Targets)
-		if op.Skip == "" {
-			remaining[i] = len(op.Targets)
-			for _, s := range op.Sweeps {
-				remaining[i] += s.Count()
-			}
-			total += remaining[i]
-		}
+	for i := range n {
+		t, swept := plan.Probes(i)
+		starts[i], targets[i], remaining[i] = total, t, t+swept
+		total += t + swept
 	}
 	starts[n] = total
 	openingOf := func(k int) int { return sort.Search(n, func(i int) bool { return starts[i+1] > k }) }
