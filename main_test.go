@@ -381,47 +381,15 @@ func TestTargetsFile(t *testing.T) {
 func TestTargetsFileStreamed(t *testing.T) {
 	tmp := t.TempDir()
 	t.Setenv("TMPDIR", tmp)
-	open := listen(t, "tcp", "127.0.0.1:0").Addr().String()
-	closed := testnet.Closed(t, "127.0.0.1")
-	var lines []string
-	for i := range 3000 {
-		if i%3 == 0 {
-			lines = append(lines, open)
-		} else {
-			lines = append(lines, closed)
-		}
-	}
 	dir := t.TempDir()
-	targets := filepath.Join(dir, "targets.txt")
-	os.WriteFile(targets, []byte(strings.Join(lines, "\n")+"\n"), 0o644)
+	targets := mixedTargets(t, dir)
 	jsonOut, junitOut := filepath.Join(dir, "r.json"), filepath.Join(dir, "r.xml")
 	code, text, errOut := fwcheck(t, nil, "probe", "--targets-file", targets, "-o", "json="+jsonOut, "-o", "junit="+junitOut, "-o", "text")
 	if code != 1 {
 		t.Fatalf("exit %d (%s); want 1", code, errOut)
 	}
 	data, _ := os.ReadFile(jsonOut)
-	var rep struct {
-		Summary  struct{ Openings, Verified, Missing int }
-		Openings []struct {
-			ID     string
-			Probes []struct{ State string }
-		}
-	}
-	if err := json.Unmarshal(data, &rep); err != nil {
-		t.Fatal(err)
-	}
-	if s := rep.Summary; s.Openings != 3000 || s.Verified != 1000 || s.Missing != 2000 || len(rep.Openings) != 3000 {
-		t.Fatalf("summary %+v with %d openings; want 3000: 1000 verified, 2000 missing", s, len(rep.Openings))
-	}
-	for i, o := range rep.Openings {
-		want := "refused"
-		if i%3 == 0 {
-			want = "open"
-		}
-		if o.ID != fmt.Sprintf("probe-%d", i+1) || o.Probes[0].State != want {
-			t.Fatalf("opening %d is %s, %s; want probe-%d, %s", i, o.ID, o.Probes[0].State, i+1, want)
-		}
-	}
+	checkMixedReport(t, data)
 	data, _ = os.ReadFile(junitOut)
 	var suites struct {
 		Tests int `xml:"tests,attr"`
@@ -444,9 +412,57 @@ func TestTargetsFileStreamed(t *testing.T) {
 	// report in memory, and says so.
 	t.Setenv("TMPDIR", filepath.Join(tmp, "missing"))
 	code, out, errOut := fwcheck(t, nil, "probe", "--targets-file", targets, "-o", "json")
-	if err := json.Unmarshal([]byte(out), &rep); err != nil || code != 1 || rep.Summary.Openings != 3000 || len(rep.Openings) != 3000 ||
-		!strings.Contains(errOut, "fwcheck: warning: no temporary file for the report") || !strings.Contains(errOut, "held in memory") {
-		t.Errorf("without TMPDIR: exit %d, %d openings (%v), stderr %q; want 1, 3000 and a warning", code, len(rep.Openings), err, errOut)
+	if code != 1 || !strings.Contains(errOut, "fwcheck: warning: no temporary file for the report") || !strings.Contains(errOut, "held in memory") {
+		t.Errorf("without TMPDIR: exit %d, stderr %q; want 1 and a warning", code, errOut)
+	}
+	checkMixedReport(t, []byte(out))
+}
+
+// mixedTargets writes a targets file of 3,000 loopback targets into dir: every third one
+// listens, the others are refused.
+func mixedTargets(t *testing.T, dir string) string {
+	open := listen(t, "tcp", "127.0.0.1:0").Addr().String()
+	closed := testnet.Closed(t, "127.0.0.1")
+	var lines []string
+	for i := range 3000 {
+		if i%3 == 0 {
+			lines = append(lines, open)
+		} else {
+			lines = append(lines, closed)
+		}
+	}
+	targets := filepath.Join(dir, "targets.txt")
+	if err := os.WriteFile(targets, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return targets
+}
+
+// checkMixedReport checks the JSON report of mixedTargets: every opening there, in plan order,
+// each with its right state.
+func checkMixedReport(t *testing.T, data []byte) {
+	t.Helper()
+	var rep struct {
+		Summary  struct{ Openings, Verified, Missing int }
+		Openings []struct {
+			ID     string
+			Probes []struct{ State string }
+		}
+	}
+	if err := json.Unmarshal(data, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if s := rep.Summary; s.Openings != 3000 || s.Verified != 1000 || s.Missing != 2000 || len(rep.Openings) != 3000 {
+		t.Fatalf("summary %+v with %d openings; want 3000: 1000 verified, 2000 missing", s, len(rep.Openings))
+	}
+	for i, o := range rep.Openings {
+		want := "refused"
+		if i%3 == 0 {
+			want = "open"
+		}
+		if o.ID != fmt.Sprintf("probe-%d", i+1) || o.Probes[0].State != want {
+			t.Fatalf("opening %d is %s, %s; want probe-%d, %s", i, o.ID, o.Probes[0].State, i+1, want)
+		}
 	}
 }
 

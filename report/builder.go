@@ -35,6 +35,8 @@ type openingStore interface {
 	put(i int, o *Opening) error
 	finish(r *Report, src string) error
 	close() error
+	// warning says what went wrong keeping the openings without changing any ("" if nothing).
+	warning() string
 }
 
 // memoryStore holds the openings in the report itself.
@@ -53,7 +55,8 @@ func (s *memoryStore) finish(r *Report, src string) error {
 	return nil
 }
 
-func (s *memoryStore) close() error { return nil }
+func (s *memoryStore) close() error    { return nil }
+func (s *memoryStore) warning() string { return "" }
 
 // NewBuilder starts the report of plan. Its error is the spool's: a temporary file that could
 // not be made.
@@ -94,6 +97,14 @@ func (b *Builder) Add(i int, res [][]probe.Result) {
 	}
 }
 
+// Warning says what went wrong keeping the report on this machine, without changing any
+// verdict ("" if nothing): a temporary file that filled up, its remaining openings held in memory.
+func (b *Builder) Warning() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.store.warning()
+}
+
 // Report finishes the report, the run having taken elapsed. An opening never added is judged
 // now without results: an absence is never a pass.
 func (b *Builder) Report(elapsed time.Duration) (*Report, error) {
@@ -129,7 +140,7 @@ func (b *Builder) Report(elapsed time.Duration) (*Report, error) {
 	}
 	if b.err != nil {
 		b.store.close()
-		return nil, fmt.Errorf("keeping the report in a temporary file (set TMPDIR to a writable directory with room): %w", b.err)
+		return nil, fmt.Errorf("keeping the report: %w", b.err)
 	}
 	r.Findings = b.findings.list(m.Findings, m.Resolver)
 	for _, a := range plan.Allow {

@@ -1,12 +1,12 @@
 package report
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/fwcheck/fwcheck/probe"
@@ -16,21 +16,34 @@ import (
 // they were judged; an index in memory (13 bytes an opening) finds opening i, its status and
 // what the JSON leaves out without reading the file, so a writer reads only the openings it
 // prints, and the JSON writer copies them without decoding.
+//
+// Records are written in batches. A batch the file refuses (a full disk) stays in memory, and so
+// does every record after it: the run goes on and its report is whole, only no longer bounded.
 type spool struct {
-	f      *os.File
-	w      *bufio.Writer
-	enc    *json.Encoder
-	buf    bytes.Buffer
-	size   int64
-	at     []int64
-	length []int32
-	flags  []byte // statusCode | planned | needsSource
+	f   *os.File
+	enc *json.Encoder
+	rec bytes.Buffer // the record being encoded
+	// onDisk is how many bytes of records the file holds; tail holds the rest, from onDisk on.
+	onDisk int64
+	tail   []byte
+	// failed is the file's refusal, once there was one; failedAt is how many openings the
+	// file holds by then.
+	failed   error
+	failedAt int
+	stored   int // records stored, inTail of them in tail
+	inTail   int
+	at       []int64
+	length   []int32
+	flags    []byte // statusCode | planned | needsSource
 	// ruleSource replaces unknownSource in rules as they are read: the run's source addresses
 	// are known only at its end.
 	ruleSource string
 	// name is the file to remove on close, where the system could not unlink it while open.
 	name string
 }
+
+// spoolBatch is how many bytes of records go to the file at once.
+const spoolBatch = 64 << 10
 
 var statusCode = map[string]byte{Verified: 1, Missing: 2, Warning: 3, Skipped: 4}
 
@@ -49,9 +62,7 @@ func newSpool(n int) (*spool, error) {
 		}
 		return nil, fmt.Errorf("no temporary file for the report in %s (%v): set TMPDIR to a writable directory with room", os.TempDir(), err)
 	}
-	s := &spool{f: f, w: bufio.NewWriterSize(f, 64<<10), at: make([]int64, n), length: make([]int32, n), flags: make([]byte, n)}
-	s.enc = json.NewEncoder(&s.buf)
-	s.enc.SetEscapeHTML(false) // as the JSON writer encodes, so that its records copy as they are
+	s := spoolOn(f, n)
 	// Unlinked at once where the system allows it: nothing is left behind, even by a crash.
 	if os.Remove(f.Name()) != nil {
 		s.name = f.Name()
@@ -59,15 +70,20 @@ func newSpool(n int) (*spool, error) {
 	return s, nil
 }
 
+// spoolOn keeps n openings in f.
+func spoolOn(f *os.File, n int) *spool {
+	s := &spool{f: f, tail: make([]byte, 0, 2*spoolBatch), at: make([]int64, n), length: make([]int32, n), flags: make([]byte, n)}
+	s.enc = json.NewEncoder(&s.rec)
+	s.enc.SetEscapeHTML(false) // as the JSON writer encodes, so that its records copy as they are
+	return s
+}
+
 func (s *spool) put(i int, o *Opening) error {
-	s.buf.Reset()
+	s.rec.Reset()
 	if err := s.enc.Encode(o); err != nil {
 		return err
 	}
-	b := bytes.TrimSuffix(s.buf.Bytes(), []byte("\n"))
-	if _, err := s.w.Write(b); err != nil {
-		return err
-	}
+	b := bytes.TrimSuffix(s.rec.Bytes(), []byte("\n"))
 	flags := statusCode[o.Status]
 	if o.planned {
 		flags |= planned
@@ -75,15 +91,49 @@ func (s *spool) put(i int, o *Opening) error {
 	if strings.Contains(o.Rule, unknownSource) {
 		flags |= needsSource
 	}
-	s.at[i], s.length[i], s.flags[i] = s.size, int32(len(b)), flags
-	s.size += int64(len(b))
+	s.at[i], s.length[i], s.flags[i] = s.onDisk+int64(len(s.tail)), int32(len(b)), flags
+	s.tail = append(s.tail, b...)
+	s.stored++
+	s.inTail++
+	if len(s.tail) >= spoolBatch {
+		s.flush()
+	}
 	return nil
+}
+
+// flush writes the records held in memory to the file, unless the file has refused before.
+func (s *spool) flush() {
+	if s.failed != nil || len(s.tail) == 0 {
+		return
+	}
+	// A short write leaves part of a record in the file: the whole batch stays in memory, and
+	// the file's part of it is never read.
+	if _, err := s.f.WriteAt(s.tail, s.onDisk); err != nil {
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		s.failed, s.failedAt = err, s.stored-s.inTail
+		return
+	}
+	s.onDisk += int64(len(s.tail))
+	s.tail, s.inTail = s.tail[:0], 0
 }
 
 func (s *spool) finish(r *Report, ruleSource string) error {
 	s.ruleSource = ruleSource
+	s.flush()
 	r.spool = s
-	return s.w.Flush()
+	return nil
+}
+
+// warning says, when the file refused records, that the report outgrew it and where the rest is.
+func (s *spool) warning() string {
+	if s.failed == nil {
+		return ""
+	}
+	return fmt.Sprintf("the report's temporary file in %s took only %d of its %d openings (%v): the rest are held in memory; set TMPDIR to a directory with room",
+		filepath.Dir(s.f.Name()), s.failedAt, len(s.at), s.failed)
 }
 
 func (s *spool) len() int { return len(s.at) }
@@ -111,11 +161,13 @@ func (s *spool) eachRaw(status string, fn func(raw []byte, flags byte) error) er
 		if n := int(s.length[i]); cap(buf) < n {
 			buf = make([]byte, n)
 		}
-		buf = buf[:s.length[i]]
-		if _, err := s.f.ReadAt(buf, s.at[i]); err != nil {
+		raw := buf[:s.length[i]]
+		if at := s.at[i]; at >= s.onDisk {
+			raw = s.tail[at-s.onDisk : at-s.onDisk+int64(len(raw))]
+		} else if _, err := s.f.ReadAt(raw, at); err != nil {
 			return fmt.Errorf("reading the report back from its temporary file: %w", err)
 		}
-		if err := fn(buf, s.flags[i]); err != nil {
+		if err := fn(raw, s.flags[i]); err != nil {
 			return err
 		}
 	}

@@ -120,6 +120,9 @@ func Run(ctx context.Context, in Input) (*Outcome, error) {
 	if out.Report, err = b.Report(time.Since(started)); err != nil {
 		return nil, err
 	}
+	if w := b.Warning(); w != "" {
+		out.Warnings = append(out.Warnings, w)
+	}
 	return out, nil
 }
 
