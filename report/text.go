@@ -10,6 +10,7 @@ import (
 
 	"github.com/fatih/color"
 
+	"github.com/fwcheck/fwcheck/internal/wrap"
 	"github.com/fwcheck/fwcheck/probe"
 )
 
@@ -182,7 +183,7 @@ func (t *textWriter) opening(b *bufio.Writer, o Opening, dryRun bool) {
 			tail = fmt.Sprintf("%s via %s", p.Check, terminalSafe(p.Via))
 		}
 		head := fmt.Sprintf("      %-*s  %s  ", t.col, terminalSafe(probeTarget(p)), t.stateWord(p, state))
-		b.WriteString(wrapAt(head, visibleLen(head), strings.TrimSpace(tail), t.width()))
+		b.WriteString(wrapAt(head, wrap.Width(head), strings.TrimSpace(tail), t.width()))
 		if p.Warning != "" {
 			b.WriteString(wrapAt("      ", 6, t.yellow.Sprint("drift: "+terminalSafe(p.Warning)), t.width()))
 		}
@@ -255,36 +256,8 @@ func wrapAt(head string, indent int, text string, width int) string {
 		head = strings.Repeat(" ", indent)
 	}
 	b.WriteString(head)
-	col := visibleLen(head)
-	for i, word := range strings.Fields(text) {
-		n := visibleLen(word)
-		if i > 0 && col+1+n > width {
-			b.WriteString("\n" + strings.Repeat(" ", indent))
-			col = indent
-		} else if i > 0 {
-			b.WriteByte(' ')
-			col++
-		}
-		b.WriteString(word)
-		col += n
-	}
+	wrap.Words(&b, text, wrap.Width(head), indent, width)
 	return strings.TrimRight(b.String(), " ") + "\n"
-}
-
-// visibleLen counts the runes a terminal shows, ANSI colour sequences left out.
-func visibleLen(s string) int {
-	n, esc := 0, false
-	for _, r := range s {
-		switch {
-		case r == '\x1b':
-			esc = true
-		case esc && r == 'm':
-			esc = false
-		case !esc:
-			n++
-		}
-	}
-	return n
 }
 
 // maxFindingTargetsShown bounds the targets the text report lists under a finding.

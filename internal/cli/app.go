@@ -11,6 +11,7 @@ import (
 
 	"github.com/fwcheck/fwcheck/endpoints"
 	"github.com/fwcheck/fwcheck/internal/quote"
+	"github.com/fwcheck/fwcheck/internal/wrap"
 )
 
 // examples are the two or three commands people run, shown under each command's help.
@@ -196,23 +197,12 @@ func flagGroups(flags []cli.Flag) []flagGroup {
 func wrapHelp(head, text string, column int) string {
 	var b strings.Builder
 	b.WriteString(head)
-	if len(head) >= column-1 && head != "" {
+	if n := wrap.Width(head); n >= column-1 && head != "" {
 		b.WriteString("\n" + strings.Repeat(" ", column))
 	} else {
-		b.WriteString(strings.Repeat(" ", column-len(head)))
+		b.WriteString(strings.Repeat(" ", column-n))
 	}
-	col := column
-	for i, word := range strings.Fields(text) {
-		if i > 0 && col+1+len(word) > helpWidth {
-			b.WriteString("\n" + strings.Repeat(" ", column))
-			col = column
-		} else if i > 0 {
-			b.WriteByte(' ')
-			col++
-		}
-		b.WriteString(word)
-		col += len(word)
-	}
+	wrap.Words(&b, text, column, column, helpWidth)
 	return b.String()
 }
 
