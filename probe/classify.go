@@ -39,34 +39,69 @@ func (v verdict) result(r *Result) {
 // isLocalResource reports whether err is this machine running out of something (file
 // descriptors, ports, buffers, a usable source address): never a verdict on the path.
 func isLocalResource(err error) bool {
-	return errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) ||
-		errors.Is(err, syscall.EADDRNOTAVAIL) || errors.Is(err, syscall.ENOBUFS) ||
-		errors.Is(err, syscall.ENOMEM)
+	return hasErrno(err, syscall.EMFILE) || hasErrno(err, syscall.ENFILE) ||
+		hasErrno(err, syscall.EADDRNOTAVAIL) || hasErrno(err, syscall.ENOBUFS) ||
+		hasErrno(err, syscall.ENOMEM)
 }
 
 // isRefused reports whether the connection was refused: a reset to the SYN, or an ICMP
 // port-unreachable (which Linux reports the same way).
-func isRefused(err error) bool { return errors.Is(err, syscall.ECONNREFUSED) }
+func isRefused(err error) bool { return hasErrno(err, syscall.ECONNREFUSED) }
 
 // isReset reports whether an established connection was reset.
 func isReset(err error) bool {
-	return errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
+	return hasErrno(err, syscall.ECONNRESET) || hasErrno(err, syscall.EPIPE)
 }
 
 // isHostUnreachable reports an ICMP host-unreachable or admin-prohibited answer.
-func isHostUnreachable(err error) bool { return errors.Is(err, syscall.EHOSTUNREACH) }
+func isHostUnreachable(err error) bool { return hasErrno(err, syscall.EHOSTUNREACH) }
 
 // isNetUnreachable reports an ICMP net-unreachable answer, or no route at all.
-func isNetUnreachable(err error) bool { return errors.Is(err, syscall.ENETUNREACH) }
+func isNetUnreachable(err error) bool { return hasErrno(err, syscall.ENETUNREACH) }
 
 // isLocalPolicy reports a refusal by this machine's own firewall (EPERM/EACCES).
-func isLocalPolicy(err error) bool { return errors.Is(err, os.ErrPermission) }
+func isLocalPolicy(err error) bool {
+	return errors.Is(err, os.ErrPermission) || hasErrno(err, syscall.EACCES)
+}
+
+// winsock maps the error codes of Windows' sockets to the POSIX errno of the same meaning.
+// Windows' socket calls return these codes; there, Go's constants named ECONNREFUSED and the
+// like are placeholders that no call returns, so errors.Is(err, syscall.ECONNREFUSED) never
+// holds. The codes lie far above any POSIX errno, so the table can be read, and tested, on
+// every system.
+var winsock = map[syscall.Errno]struct {
+	errno syscall.Errno
+	name  string
+}{
+	10013: {syscall.EACCES, "WSAEACCES"},
+	10024: {syscall.EMFILE, "WSAEMFILE"},
+	10049: {syscall.EADDRNOTAVAIL, "WSAEADDRNOTAVAIL"},
+	10051: {syscall.ENETUNREACH, "WSAENETUNREACH"},
+	10054: {syscall.ECONNRESET, "WSAECONNRESET"},
+	10055: {syscall.ENOBUFS, "WSAENOBUFS"},
+	10060: {syscall.ETIMEDOUT, "WSAETIMEDOUT"},
+	10061: {syscall.ECONNREFUSED, "WSAECONNREFUSED"},
+	10065: {syscall.EHOSTUNREACH, "WSAEHOSTUNREACH"},
+}
+
+// hasErrno reports whether err wraps errno, as itself or as its Winsock code.
+func hasErrno(err error, errno syscall.Errno) bool {
+	if errors.Is(err, errno) {
+		return true
+	}
+	var e syscall.Errno
+	if !errors.As(err, &e) {
+		return false
+	}
+	w, ok := winsock[e]
+	return ok && w.errno == errno
+}
 
 // isTimeout reports whether err is a deadline: ours (context or conn deadline) or the kernel's.
 func isTimeout(err error) bool {
 	var ne net.Error
 	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded) ||
-		errors.Is(err, syscall.ETIMEDOUT) || (errors.As(err, &ne) && ne.Timeout())
+		hasErrno(err, syscall.ETIMEDOUT) || (errors.As(err, &ne) && ne.Timeout())
 }
 
 // isCanceled reports whether the run itself was canceled.
@@ -101,7 +136,9 @@ func classify(err error, phase Phase, t Target) verdict {
 		return verdict{DNSError, "dns-timeout", "no DNS answer within the timeout"}
 	case isTimeout(err):
 		return timeoutVerdict(phase)
-	case isRefused(err) && phase == PhaseUDP:
+	case (isRefused(err) || isReset(err)) && phase == PhaseUDP:
+		// Linux reports an ICMP port unreachable on a UDP socket as ECONNREFUSED, Windows as
+		// WSAECONNRESET.
 		return verdict{Refused, "closed", "ICMP port unreachable: the datagram reached the host and nothing listens on the port"}
 	case isRefused(err) && phase == PhaseConnect:
 		return verdict{Refused, "refused", "connection refused (TCP reset or ICMP port unreachable): nothing listens, or a firewall rejects with a reset"}
@@ -180,6 +217,9 @@ func errnoText(err error) string {
 }
 
 func errnoName(e syscall.Errno) string {
+	if w, ok := winsock[e]; ok {
+		return w.name
+	}
 	switch e {
 	case syscall.ECONNREFUSED:
 		return "ECONNREFUSED"

@@ -15,6 +15,12 @@ func opErr(errno syscall.Errno) error {
 	return &net.OpError{Op: "dial", Net: "tcp", Err: &os.SyscallError{Syscall: "connect", Err: errno}}
 }
 
+// winErr is a Windows socket error as Go's net package returns it there: the Winsock code in
+// a syscall error in an OpError.
+func winErr(call string, code syscall.Errno) error {
+	return &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError(call, code)}
+}
+
 // TestClassify drives the classifier from constructed errors, one per state it can name.
 func TestClassify(t *testing.T) {
 	cases := []struct {
@@ -48,6 +54,20 @@ func TestClassify(t *testing.T) {
 		{&ProxyFailure{Reason: "proxy-upstream-failure"}, PhaseProxy, ProxyError, "proxy-upstream-failure"},
 		{&panicError{"boom"}, PhaseConnect, LocalError, "local-error:panic"},
 		{errors.New("something new"), PhaseConnect, LocalError, "local-error:unclassified"},
+
+		// Windows: its socket calls return Winsock codes, as Go wraps them (connectex, wsarecv).
+		{winErr("connectex", 10061), PhaseConnect, Refused, "refused"},
+		{winErr("connectex", 10054), PhaseConnect, Refused, "reset"},
+		{winErr("connectex", 10065), PhaseConnect, Unreachable, "unreachable:host"},
+		{winErr("connectex", 10051), PhaseConnect, Unreachable, "unreachable:net"},
+		{winErr("connectex", 10013), PhaseConnect, Unreachable, "unreachable:local-policy"},
+		{winErr("socket", 10024), PhaseConnect, LocalError, "local-error"},
+		{winErr("connectex", 10055), PhaseConnect, LocalError, "local-error"},
+		{winErr("bind", 10049), PhaseConnect, LocalError, "local-error"},
+		{winErr("connectex", 10060), PhaseConnect, Filtered, "filtered-timeout"},
+		{winErr("wsarecv", 10054), PhaseTLS, TLSError, "tls-reset"},
+		{winErr("wsarecv", 10054), PhaseHTTP, UnexpectedResponse, "unexpected-response:reset"},
+		{winErr("wsarecv", 10054), PhaseUDP, Refused, "closed"}, // ICMP port unreachable, on Windows
 	}
 	for _, tc := range cases {
 		v := classify(tc.err, tc.phase, Target{Host: "h"})
