@@ -5,6 +5,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
+	"net"
 	"strconv"
 	"strings"
 )
@@ -107,11 +108,10 @@ func probeTarget(p Probe) string {
 		}
 		return p.Host
 	}
-	s := p.Host
-	if p.Address != "" && p.Address != p.Host {
-		s += " (" + p.Address + ")"
+	if p.Address == "" || p.Address == p.Host {
+		return net.JoinHostPort(p.Host, strconv.Itoa(p.Port)) // [::1]:443, as an IPv6 literal is written with a port
 	}
-	return fmt.Sprintf("%s:%d", s, p.Port)
+	return fmt.Sprintf("%s (%s):%d", p.Host, p.Address, p.Port)
 }
 
 func maxElapsed(o Opening) float64 {
