@@ -8,6 +8,7 @@ import (
 	"bufio"
 	"encoding/binary"
 	"fmt"
+	"net"
 	"strconv"
 	"strings"
 )
@@ -83,7 +84,7 @@ func ParseScutil(out string) Settings {
 		if p == "" {
 			p = map[string]string{"http": "80", "socks5": "1080"}[scheme]
 		}
-		return scheme + "://" + kv[host] + ":" + p
+		return scheme + "://" + net.JoinHostPort(kv[host], p) // an IPv6 proxy in brackets
 	}
 	s.HTTPS = proxy("http", "HTTPSEnable", "HTTPSProxy", "HTTPSPort")
 	s.HTTP = proxy("http", "HTTPEnable", "HTTPProxy", "HTTPPort")

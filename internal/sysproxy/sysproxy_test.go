@@ -13,6 +13,8 @@ func TestParseScutil(t *testing.T) {
 			HTTPS: "http://secure-proxy.corp.example:8080", HTTP: "http://proxy.corp.example:3128",
 			Bypass: []string{"*.local", "169.254/16", "*.corp.example"}},
 		"testdata/scutil-none.txt": {From: "scutil --proxy", AutoDetect: true},
+		// An IPv6 proxy gets its brackets; a SOCKS proxy with no port, 1080.
+		"testdata/scutil-ipv6.txt": {From: "scutil --proxy", HTTP: "http://[2001:db8::3]:3128", SOCKS: "socks5://[2001:db8::5]:1080"},
 	} {
 		b, err := os.ReadFile(file)
 		if err != nil {
