@@ -238,8 +238,8 @@ func (c *Catalog) BuildPlan(f Facts) (*Plan, error) {
 		b.workerMaster()
 		b.registry()
 		b.iam()
-		b.monitoring()
-		b.logging()
+		b.service("monitoring", b.region.Monitoring.V, b.c.MonitoringDocs, 9095, "monitoring host")
+		b.service("logging", b.region.Logging.V, b.c.LoggingDocs, 9091, "")
 		b.private()
 		b.pvc()
 	case Inbound:
@@ -557,35 +557,21 @@ func (b *builder) undocumented(group, docs string) {
 	o.Targets = []probe.Target{{Check: probe.CheckNone, Note: "the page gives no address: open " + docs}}
 }
 
-func (b *builder) monitoring() {
-	host := b.region.Monitoring.V
-	if host == "" && b.c.MonitoringDocs != "" {
-		b.undocumented("monitoring", b.c.MonitoringDocs)
-		return
+// service is the opening to a region's monitoring or logging host: TLS on 443 and TCP on its
+// ingestion port. With no host, it points at docs where the edition has them, or notes the gap
+// (missingNote names what the page lacks; "" to say nothing).
+func (b *builder) service(group, host, docs string, port uint16, missingNote string) {
+	switch {
+	case host == "" && docs != "":
+		b.undocumented(group, docs)
+	case host == "" && missingNote != "":
+		b.p.Notes = append(b.p.Notes, fmt.Sprintf("the page lists no %s for %s", missingNote, b.region.Title))
+	case host != "":
+		o := b.opening(group+"-"+b.region.Name.V, group)
+		b.hostTargets(o, host, 443, probe.CheckTLS, "", probe.Expect{})
+		b.hostTargets(o, host, port, probe.CheckTCP, "", probe.Expect{})
+		b.hostDestinations(o, host)
 	}
-	if host == "" {
-		b.p.Notes = append(b.p.Notes, fmt.Sprintf("the page lists no monitoring host for %s", b.region.Title))
-		return
-	}
-	o := b.opening("monitoring-"+b.region.Name.V, "monitoring")
-	b.hostTargets(o, host, 443, probe.CheckTLS, "", probe.Expect{})
-	b.hostTargets(o, host, 9095, probe.CheckTCP, "", probe.Expect{})
-	b.hostDestinations(o, host)
-}
-
-func (b *builder) logging() {
-	host := b.region.Logging.V
-	if host == "" && b.c.LoggingDocs != "" {
-		b.undocumented("logging", b.c.LoggingDocs)
-		return
-	}
-	if host == "" {
-		return
-	}
-	o := b.opening("logging-"+b.region.Name.V, "logging")
-	b.hostTargets(o, host, 443, probe.CheckTLS, "", probe.Expect{})
-	b.hostTargets(o, host, 9091, probe.CheckTCP, "", probe.Expect{})
-	b.hostDestinations(o, host)
 }
 
 // rangeTargets proves ranges with no known live address: unverified, or with --sweep one TCP
