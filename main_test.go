@@ -31,6 +31,9 @@ func TestMain(m *testing.M) {
 		labServe(dir)
 		return
 	}
+	if os.Getenv(asFwcheckEnv) != "" { // this binary, run as fwcheck by a shell under test
+		os.Exit(cli.Run(context.Background(), os.Args, os.Stdout, os.Stderr, os.Getenv))
+	}
 	goleak.VerifyTestMain(m, goleak.Cleanup(func(code int) {
 		if theLab != nil {
 			theLab.stop()

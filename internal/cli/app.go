@@ -274,6 +274,7 @@ func newApp(stdout, stderr io.Writer, getenv func(string) string, code *int, typ
 		mergeCommand(stdout, stderr, getenv, code),
 		serveCommand(stdout, stderr, getenv, code),
 		catalogCommand(stdout, code),
+		completionCommand(stdout),
 		{
 			Name:               "version",
 			Usage:              "print the version, commit and catalog edition",

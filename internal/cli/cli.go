@@ -42,6 +42,10 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	code := ExitOK
 	var typed map[string]bool
 	app := newApp(stdout, stderr, getenv, &code, &typed)
+	if len(args) == 4 && args[1] == completeCommand {
+		complete(app, args[3], stdout) // the shell's question: it has no exit code to read
+		return ExitOK
+	}
 	args = normalize(app, args)
 	typed = typedFlags(args)
 	if err := app.RunContext(ctx, args); err != nil {
