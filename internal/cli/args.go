@@ -151,9 +151,24 @@ func suggest(s string, candidates []string) string {
 		}
 	}
 	if bestD > max(1, min(2, len(s)/3)) {
-		return ""
+		return onlyPrefixed(s, candidates)
 	}
 	return best
+}
+
+// onlyPrefixed is the one candidate that starts with s (a name cut short: "complet",
+// "--regi"), as cobra suggests; "" when none or several do.
+func onlyPrefixed(s string, candidates []string) string {
+	found := ""
+	for _, c := range candidates {
+		if len(s) >= 2 && strings.HasPrefix(c, s) {
+			if found != "" {
+				return ""
+			}
+			found = c
+		}
+	}
+	return found
 }
 
 // distance is the optimal string alignment distance (Levenshtein with transpositions).

@@ -67,6 +67,9 @@ func TestInvocations(t *testing.T) {
 		{[]string{"worker", "--regoin", "us-south"}, nil, 2, "fwcheck: unknown flag --regoin; did you mean --region?", ""},
 		{[]string{"worker", "--region", "dal10", "--dry-run"}, nil, 2, "fwcheck: --region dal10 is a location of us-south: --region us-south --location dal10", ""},
 		{[]string{"frobnicate"}, nil, 2, `fwcheck: unknown command "frobnicate" (run fwcheck help)`, ""},
+		{[]string{"complet", "bash"}, nil, 2, `fwcheck: unknown command "complet"; did you mean completion?`, ""}, // cut short
+		{[]string{"worker", "--priv"}, nil, 2, "fwcheck: unknown flag --priv; did you mean --private?", ""},
+		{[]string{"work"}, nil, 2, `fwcheck: unknown command "work" (run fwcheck help)`, ""}, // worker or workstation: no guess
 		// Errors in the user's words.
 		{[]string{"probe", "--timeout", "2", "127.0.0.1:1"}, nil, 2, `fwcheck: --timeout "2": add a unit: 2s (ms, s, m, h)`, ""},
 		{[]string{"probe", "--retries", "x", "127.0.0.1:1"}, nil, 2, `fwcheck: --retries "x": not a whole number`, ""},
