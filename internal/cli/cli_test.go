@@ -96,7 +96,7 @@ func TestInvocations(t *testing.T) {
 		// fwcheck nodes.
 		{[]string{"nodes", "--rbac", "--rbac-user", "alice"}, nil, 0, "", "kind: ClusterRole"},
 		{[]string{"nodes"}, nil, 2, "fwcheck: --image IMAGE is needed (this build has no default image): push the image to your registry and name it here", ""},
-		{[]string{"nodes", "--image", "registry.example.com/fwcheck:v1"}, nil, 2, "fwcheck: fwcheck nodes needs a kubeconfig: no kubeconfig", ""},
+		{[]string{"nodes", "--image", "registry.example.com/fwcheck:v1"}, nil, 2, "fwcheck: fwcheck nodes needs the cluster's kubeconfig: none in KUBECONFIG or ~/.kube/config: pass --kubeconfig FILE", ""},
 		{[]string{"serve", "--manifest", "--image", "registry.example.com/fwcheck:v1", "worker", "--region", "us-south"}, nil, 0, "", "kind: DaemonSet"},
 		{[]string{"serve", "frobnicate"}, nil, 2, "fwcheck: serve needs a check to re-run: one of workstation, worker, inbound, probe, then its arguments", ""},
 		// Outputs.

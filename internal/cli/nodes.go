@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -60,7 +61,10 @@ func nodesCommand(stdout, stderr io.Writer, getenv func(string) string, code *in
 				return err
 			}
 			kc, err := endpoints.LoadKubeconfig(c.String("kubeconfig"), c.String("context"), getenv)
-			if err != nil {
+			switch {
+			case errors.Is(err, endpoints.ErrNoKubeconfig):
+				return badInput("fwcheck nodes needs the cluster's kubeconfig: none in KUBECONFIG or ~/.kube/config: pass --kubeconfig FILE")
+			case err != nil:
 				return usageError{fmt.Errorf("fwcheck nodes needs a kubeconfig: %v", err)}
 			}
 			args := []string{"worker", "--master-url", "https://" + kc.Master.String(), "-o", "frame", "-q"}
