@@ -132,13 +132,15 @@ func showCatalog(w io.Writer, cat *endpoints.Catalog, region string) error {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "catalog edition %s: %s\n\ngroups:\n", cat.Edition, cat.Source)
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0) // columns as wide as their longest cell
 	for _, g := range cat.Groups {
 		req := "required"
 		if !g.Required {
 			req = "optional"
 		}
-		fmt.Fprintf(&b, "  %-13s %-19s %-8s %-7s %-12s %s\n", g.Name.V, g.Section, req, g.Protocol, g.Ports.V, g.Title)
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\n", g.Name.V, g.Section, req, g.Protocol, g.Ports.V, g.Title)
 	}
+	tw.Flush()
 	fmt.Fprintf(&b, "\napi: https://%s:%d%s\n", cat.API.Host.V, cat.API.Port.V, cat.API.Path)
 	for _, r := range regions {
 		fmt.Fprintf(&b, "\n%s (%s)\n", r.Name.V, r.Title)
