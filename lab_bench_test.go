@@ -62,12 +62,11 @@ func (b benchTruth) want(addr string, portIndex int) string {
 }
 
 type benchRun struct {
-	name    string
-	wall    time.Duration
-	rssKB   int
-	right   int
-	total   int
-	comment string
+	name  string
+	wall  time.Duration
+	rssKB int
+	right int
+	total int
 }
 
 var (

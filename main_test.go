@@ -233,7 +233,7 @@ func (p connectProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusForbidden)
 		return
 	}
-	tunnelProxy{p.backend}.ServeHTTP(w, r)
+	tunnelProxy(p).ServeHTTP(w, r)
 }
 
 // TestWorkstationBehindProxy runs the workstation profile through a proxy that allows 443

@@ -12,11 +12,13 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 	"unicode/utf16"
 
 	ntlmssp "github.com/Azure/go-ntlmssp"
+	//lint:ignore SA1019 NTLM is built on MD4: a verifier of it needs MD4
 	"golang.org/x/crypto/md4"
 
 	"github.com/fwcheck/fwcheck/probe"
@@ -56,7 +58,8 @@ func ntlmChallenge(server [8]byte) []byte {
 
 // ntlmVerify checks a type 3 message's NTLMv2 response against the password, as a domain
 // controller would: it proves fwcheck ran the real handshake with the password it was given.
-func ntlmVerify(msg []byte, server [8]byte, password string) (user string, ok bool) {
+// identity is who the message says authenticates, DOMAIN\user as a domain controller reads it.
+func ntlmVerify(msg []byte, server [8]byte, password string) (identity string, ok bool) {
 	field := func(off int) []byte {
 		if len(msg) < off+8 {
 			return nil
@@ -71,8 +74,9 @@ func ntlmVerify(msg []byte, server [8]byte, password string) (user string, ok bo
 		return "", false
 	}
 	nt, domain, name := field(20), fromUTF16le(field(28)), fromUTF16le(field(36))
+	identity = domain + `\` + name
 	if len(nt) < 17 {
-		return name, false
+		return identity, false
 	}
 	h := md4.New()
 	h.Write(utf16le(password))
@@ -82,11 +86,14 @@ func ntlmVerify(msg []byte, server [8]byte, password string) (user string, ok bo
 	mac = hmac.New(md5.New, key)
 	mac.Write(server[:])
 	mac.Write(nt[16:])
-	return name, hmac.Equal(mac.Sum(nil), nt[:16])
+	return identity, hmac.Equal(mac.Sum(nil), nt[:16])
 }
 
-// ntlmProxy is a CONNECT proxy that requires NTLM on the connection, checking the password.
-func ntlmProxy(t *testing.T, password string) string {
+// ntlmProxy is a CONNECT proxy that requires NTLM on the connection, checking the password;
+// authenticated names who it let through last (DOMAIN\user), as its domain controller saw it.
+func ntlmProxy(t *testing.T, password string) (addr string, authenticated func() string) {
+	var mu sync.Mutex
+	var last string
 	ln := newLocalListener(t, "tcp")
 	serve(t, ln, func(c net.Conn) {
 		var server [8]byte
@@ -104,7 +111,10 @@ func ntlmProxy(t *testing.T, password string) string {
 				c.Write([]byte("HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: NTLM " +
 					base64.StdEncoding.EncodeToString(ntlmChallenge(server)) + "\r\nContent-Length: 0\r\n\r\n"))
 			case len(msg) > 8 && msg[8] == 3:
-				if _, ok := ntlmVerify(msg, server, password); ok {
+				if who, ok := ntlmVerify(msg, server, password); ok {
+					mu.Lock()
+					last = who
+					mu.Unlock()
 					c.Write([]byte("HTTP/1.1 200 Connection established\r\n\r\n"))
 					time.Sleep(50 * time.Millisecond)
 					return
@@ -116,7 +126,11 @@ func ntlmProxy(t *testing.T, password string) string {
 			}
 		}
 	})
-	return ln.Addr().String()
+	return ln.Addr().String(), func() string {
+		mu.Lock()
+		defer mu.Unlock()
+		return last
+	}
 }
 
 // TestProxyAuthentication: NTLM on one connection (the body of each 407 read by its length)
@@ -124,7 +138,7 @@ func ntlmProxy(t *testing.T, password string) string {
 // the system's proxy has none in its URL) or the URL; the classes of failure by reason.
 func TestProxyAuthentication(t *testing.T) {
 	defer probe.SetSystemAuth(nil)() // the same answers on Windows, without its SSPI
-	proxyAddr := ntlmProxy(t, "s3cret")
+	proxyAddr, authenticated := ntlmProxy(t, "s3cret")
 	digestOnly := newLocalListener(t, "tcp")
 	serve(t, digestOnly, func(c net.Conn) {
 		http.ReadRequest(bufio.NewReader(c))
@@ -160,24 +174,28 @@ func TestProxyAuthentication(t *testing.T) {
 			if strings.Contains(r.Detail+r.Via, "s3cret") || strings.Contains(r.Detail, "wrong") || strings.Contains(r.Detail, "TlRMTVNT") {
 				t.Errorf("a secret or an NTLM message in the result: %q via %q", r.Detail, r.Via)
 			}
+			// The user's domain reaches the domain controller: without it, a user of another
+			// domain of the forest is looked up in the proxy's own.
+			if who := authenticated(); tc.state == probe.Open && who != `LAB\alice` {
+				t.Errorf("the proxy authenticated %q; want LAB\\alice", who)
+			}
 		})
 	}
 }
 
 // loggedOnUser plays SSPI for a user logged on as LAB\alice: NTLM by go-ntlmssp with a
-// password fwcheck is never given; it records the SPN it was asked for.
+// password fwcheck is never given.
 type loggedOnUser struct {
 	password string
-	spns     *[]string
 	started  bool
 }
 
 func (u *loggedOnUser) Next(in []byte) ([]byte, error) {
 	if !u.started {
 		u.started = true
-		return ntlmssp.NewNegotiateMessage("LAB", "")
+		return ntlmssp.NewNegotiateMessage("", "")
 	}
-	return ntlmssp.ProcessChallenge(in, "alice", u.password, true)
+	return ntlmssp.NewAuthenticateMessage(in, `LAB\alice`, u.password, nil)
 }
 
 func (u *loggedOnUser) Close() {}
@@ -186,7 +204,7 @@ func (u *loggedOnUser) Close() {}
 // the logged-on user authenticates with no credentials configured; a refusal is auth-failed
 // naming SSPI; a provider that cannot start leaves the other ways; configured credentials win.
 func TestSystemProxyAuthentication(t *testing.T) {
-	proxyAddr := ntlmProxy(t, "s3cret")
+	proxyAddr, _ := ntlmProxy(t, "s3cret")
 	target := probe.Target{Host: "name.fwcheck.test", Port: 443, Check: probe.CheckTCP}
 	var spns []string
 	cases := []struct {

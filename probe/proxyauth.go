@@ -152,7 +152,7 @@ func credentialsFor(u *url.URL, a *ProxyAuth) (user, password string, ok bool) {
 func authenticate(s *connectSession, first *http.Response, proxyURL *url.URL, a *ProxyAuth) (*http.Response, error) {
 	offered := schemes(first)
 	user, password, haveCreds := credentialsFor(proxyURL, a)
-	var tried []string
+	tried := false // some scheme fwcheck speaks was offered and tried
 	var ticketErr error
 	fail := func(reason, detail string) error {
 		return &ProxyFailure{Proxy: s.name, Status: http.StatusProxyAuthRequired, StatusLine: first.Proto + " " + first.Status,
@@ -168,7 +168,7 @@ func authenticate(s *connectSession, first *http.Response, proxyURL *url.URL, a 
 			if _, ok := offered[strings.ToLower(scheme)]; !ok {
 				continue
 			}
-			tried = append(tried, scheme+" (SSPI)")
+			tried = true
 			r, err := systemHandshake(s, scheme, "HTTP/"+proxyURL.Hostname())
 			if err != nil {
 				return nil, err
@@ -186,7 +186,7 @@ func authenticate(s *connectSession, first *http.Response, proxyURL *url.URL, a 
 		}
 	}
 	if _, ok := offered["negotiate"]; ok && systemAuth == nil {
-		tried = append(tried, "Negotiate")
+		tried = true
 		token, err := negotiateToken(a, proxyURL.Hostname())
 		if err == nil {
 			r, err := s.send("Negotiate " + token)
@@ -204,7 +204,6 @@ func authenticate(s *connectSession, first *http.Response, proxyURL *url.URL, a 
 		}
 	}
 	if _, ok := offered["ntlm"]; ok && haveCreds {
-		tried = append(tried, "NTLM")
 		r, err := ntlmHandshake(s, user, password)
 		if err != nil {
 			return nil, err
@@ -218,7 +217,6 @@ func authenticate(s *connectSession, first *http.Response, proxyURL *url.URL, a 
 			s.name, user, offeredList(first)))
 	}
 	if _, ok := offered["basic"]; ok && haveCreds {
-		tried = append(tried, "Basic")
 		r, err := s.send("Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+password)))
 		if err != nil {
 			return nil, err
@@ -239,7 +237,7 @@ func authenticate(s *connectSession, first *http.Response, proxyURL *url.URL, a 
 		return nil, fail(ke.reason, fmt.Sprintf("the proxy %s offers %s; Negotiate (Kerberos) failed: %v", s.name, offeredList(first), ke.err))
 	case ticketErr != nil && ke == nil:
 		return nil, fail(reasonAuthFailed, fmt.Sprintf("the proxy %s offers %s; %v", s.name, offeredList(first), ticketErr))
-	case len(offered) > 0 && len(tried) == 0 && !ntlm && !basic:
+	case len(offered) > 0 && !tried && !ntlm && !basic:
 		return nil, fail(reasonSchemeUnsupported, fmt.Sprintf("the proxy %s offers only %s; fwcheck speaks Negotiate (Kerberos), NTLM and Basic", s.name, offeredList(first)))
 	}
 	detail := fmt.Sprintf("the proxy %s requires authentication (%s %s); it offers %s: set FWCHECK_PROXY_USER (DOMAIN\\user for NTLM) and FWCHECK_PROXY_PASSWORD, or put user:password in the proxy URL", s.name, first.Proto, first.Status, offeredList(first))
@@ -300,8 +298,9 @@ func systemHandshake(s *connectSession, scheme, spn string) (*http.Response, err
 // ntlmHandshake sends NTLM's negotiate message, answers the challenge with the authenticate
 // message, on one connection, and returns the proxy's last answer.
 func ntlmHandshake(s *connectSession, user, password string) (*http.Response, error) {
-	name, domain, domainNeeded := ntlmssp.GetDomain(user)
-	negotiate, err := ntlmssp.NewNegotiateMessage(domain, "")
+	// The negotiate message names the client machine's domain, not the user's: none. The
+	// user's (DOMAIN\user) goes into the authenticate message, whole.
+	negotiate, err := ntlmssp.NewNegotiateMessage("", "")
 	if err != nil {
 		return nil, &ProxyFailure{Proxy: s.name, Reason: "proxy-error:ntlm", Err: err, Detail: "cannot build the NTLM negotiate message"}
 	}
@@ -321,7 +320,7 @@ func ntlmHandshake(s *connectSession, user, password string) (*http.Response, er
 		// NTLM authenticates a connection: a proxy that closed it cannot take the answer.
 		return nil, &ProxyFailure{Proxy: s.name, Reason: "proxy-error:ntlm", Detail: fmt.Sprintf("the proxy %s closed the connection after its NTLM challenge", s.name)}
 	}
-	auth, err := ntlmssp.ProcessChallenge(normalizeChallenge(challenge), name, password, domainNeeded)
+	auth, err := ntlmssp.NewAuthenticateMessage(normalizeChallenge(challenge), user, password, nil)
 	if err != nil {
 		return nil, &ProxyFailure{Proxy: s.name, Reason: "proxy-error:ntlm", Detail: fmt.Sprintf("the proxy %s sent an NTLM challenge fwcheck cannot answer (%v)", s.name, err)}
 	}

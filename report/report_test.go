@@ -108,8 +108,6 @@ func workerReportIn(t *testing.T, spool bool) *report.Report {
 		Elapsed: 5123 * time.Millisecond, Via: "direct", Hostname: "worker-1"}, spool)
 }
 
-func workstationDryRun(t *testing.T) *report.Report { return workstationDryRunIn(t, false) }
-
 func workstationDryRunIn(t *testing.T, spool bool) *report.Report {
 	t.Helper()
 	c, _ := endpoints.Embedded()

@@ -317,11 +317,10 @@ func timeRange(now time.Time, a []string) bool {
 		return num(a[0]) <= now.Hour() && now.Hour() <= num(a[1])
 	case 4, 6:
 		mid := len(a) >> 1
-		s1, s2 := now.Second(), now.Second()
+		// Four arguments: from now's second of the first minute to the end of the last.
+		s1, s2 := now.Second(), 59
 		if len(a) == 6 {
 			s1, s2 = num(a[2]), num(a[5])
-		} else {
-			s2 = 59
 		}
 		// Mozilla starts from now and sets the fields, so its milliseconds stay now's.
 		y, m, d := now.Date()
