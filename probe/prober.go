@@ -522,10 +522,10 @@ func (p *Prober) routeSource(addr netip.Addr, port uint16) netip.Addr {
 // calls per connection it costs are a tenth of a sweep's syscalls.
 func sourceDialer(src netip.Addr) DialFunc {
 	if !src.IsValid() {
-		d := &net.Dialer{KeepAlive: -1}
+		d := &net.Dialer{KeepAlive: -1, ControlContext: dialControl}
 		return d.DialContext
 	}
-	tcp := &net.Dialer{KeepAlive: -1, LocalAddr: &net.TCPAddr{IP: src.AsSlice()}}
+	tcp := &net.Dialer{KeepAlive: -1, LocalAddr: &net.TCPAddr{IP: src.AsSlice()}, ControlContext: dialControl}
 	udp := &net.Dialer{LocalAddr: &net.UDPAddr{IP: src.AsSlice()}}
 	return func(ctx context.Context, network, address string) (net.Conn, error) {
 		if len(network) >= 3 && network[:3] == "udp" {
@@ -609,7 +609,7 @@ func (p *Prober) dialByName(ctx context.Context, network, address string) (net.C
 // unanswered over max(4·RTO, 1 s) the attempt is a timeout (filtered), never past ctx. Answers
 // (a connection, a reset) feed the run's round-trip estimate.
 func (p *Prober) dialDirect(ctx context.Context, dest netip.AddrPort, r *Result) (net.Conn, error) {
-	ctx, cancel := context.WithCancel(ctx)
+	ctx, cancel := context.WithCancel(withOwnSYNClock(ctx))
 	type answer struct {
 		c    net.Conn
 		err  error
@@ -657,8 +657,10 @@ func (p *Prober) dialDirect(ctx context.Context, dest netip.AddrPort, r *Result)
 			case a.k > 0 && isLocalResource(a.err):
 				sched.sent = maxSYNs // cannot send more; wait for the ones out
 				continue
-			case isTimeout(a.err) && pending > 0:
-				continue // one connect's own timer; the others may still be answered
+			case isTimeout(a.err) && ctx.Err() == nil:
+				// One connect's own timer (a system that sends a single SYN gives up on it):
+				// the schedule, not the system, says when the probe is filtered.
+				continue
 			}
 			r.SYNs = sched.sent
 			return a.c, a.err
