@@ -28,6 +28,7 @@ func (p *Prober) checkUDP(ctx context.Context, r *Result) {
 	if la, ok := conn.LocalAddr().(*net.UDPAddr); ok {
 		r.Source = la.AddrPort().Addr().Unmap()
 	}
+	reportPortUnreachable(conn)
 	stop := closeOnDone(ctx, conn)
 	defer stop()
 	if dl, ok := ctx.Deadline(); ok {

@@ -1,6 +1,9 @@
+// What fwcheck asks of Windows sockets that it does not have to ask of others.
+
 package probe
 
 import (
+	"net"
 	"syscall"
 	"unsafe"
 )
@@ -34,4 +37,22 @@ var systemSYNRetransmissionsOff = func(c syscall.RawConn) error {
 		return err
 	}
 	return ioctlErr
+}
+
+// reportPortUnreachable turns back on what Go's net package turns off for every UDP socket on
+// Windows (go.dev/issue/5834): an ICMP port unreachable reported on the next read, as
+// WSAECONNRESET. Without it a closed UDP port could only ever be silent.
+func reportPortUnreachable(c net.Conn) {
+	sc, ok := c.(syscall.Conn)
+	if !ok {
+		return
+	}
+	raw, err := sc.SyscallConn()
+	if err != nil {
+		return
+	}
+	raw.Control(func(fd uintptr) {
+		on, out := uint32(1), uint32(0)
+		syscall.WSAIoctl(syscall.Handle(fd), syscall.SIO_UDP_CONNRESET, (*byte)(unsafe.Pointer(&on)), uint32(unsafe.Sizeof(on)), nil, 0, &out, nil, 0)
+	})
 }
