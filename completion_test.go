@@ -51,6 +51,7 @@ func TestCompletionInBash(t *testing.T) {
 		{"fwcheck worker -o json=rep", []string{"report.json"}},
 		{"fwcheck catalog validate ", []string{"cat-2.yaml", "catalog.yaml", "report.json"}},
 		{"fwcheck worker --timeout ", nil},
+		{"fwcheck probe t", []string{"tcp://", "tls://"}},
 	} {
 		cmd := exec.Command(bash, "--norc", "--noprofile", "-c", `
 source "$1"

@@ -35,6 +35,7 @@ _fwcheck() {
         COMPREPLY=($(compgen -f -- "${line##*[[:space:]=]}"))
         return
     fi
+    [[ ${out[0]} == *:// ]] && compopt -o nospace 2>/dev/null # a scheme: the host follows
     COMPREPLY=("${out[@]}")
 }
 complete -F _fwcheck fwcheck
@@ -130,6 +131,8 @@ func candidates(app *cli.App, words []string) (cands []string, prefix string) {
 		return regionNames(), ""
 	case sub != nil && sub.Name == "validate", cmd.Name == "merge":
 		return []string{filesDirective}, ""
+	case cmd.Name == cmdProbe && !strings.Contains(cur, ":"):
+		return []string{"tcp://", "udp://", "tls://", "http://", "https://"}, "" // then HOST:PORT
 	case cmd.Name == "serve" && len(args) == 0:
 		return allChecks, "" // serve CHECK [ARGS]
 	case cmd.Name == "completion" && len(args) == 0:

@@ -32,6 +32,9 @@ func TestComplete(t *testing.T) {
 		{"fwcheck worker --timeout ", nil},
 		{"fwcheck probe --targets-file x", []string{filesDirective}},
 		{"fwcheck probe --sk", nil}, // --skip has no effect on probe: not in its help, not offered
+		{"fwcheck probe ", []string{"tcp://", "udp://", "tls://", "http://", "https://"}},
+		{"fwcheck probe 127.0.0.1:443 h", []string{"http://", "https://"}},
+		{"fwcheck probe https://", nil}, // a host is the user's to type
 		{"fwcheck catalog ", []string{"list", "show", "export", "validate"}},
 		{"fwcheck catalog show us", []string{"us-east", "us-south"}},
 		{"fwcheck catalog show us-south ", nil},
