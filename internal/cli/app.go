@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"runtime"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -388,6 +389,7 @@ func printVersion(w io.Writer) error {
 	if cat, err := endpoints.Embedded(); err == nil {
 		ed = cat.Edition
 	}
-	_, err := fmt.Fprintf(w, "fwcheck %s (commit %s), catalog edition %s\n", v, c, ed)
+	// The Go version and platform too, as kubectl's: what a bug report needs.
+	_, err := fmt.Fprintf(w, "fwcheck %s (commit %s, %s %s/%s), catalog edition %s\n", v, c, runtime.Version(), runtime.GOOS, runtime.GOARCH, ed)
 	return err
 }

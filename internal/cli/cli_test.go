@@ -6,6 +6,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -62,6 +63,7 @@ func TestInvocations(t *testing.T) {
 		{[]string{"worker", "--help"}, nil, 0, "", "WHAT TO CHECK:"},
 		{[]string{"--version"}, nil, 0, "", "catalog edition 2018-04-18"},
 		{[]string{"version"}, nil, 0, "", "catalog edition 2018-04-18"},
+		{[]string{"version"}, nil, 0, "", ", " + runtime.Version() + " " + runtime.GOOS + "/" + runtime.GOARCH + "), "},
 		// Did you mean.
 		{[]string{"wroker"}, nil, 2, `fwcheck: unknown command "wroker"; did you mean worker?`, ""},
 		{[]string{"worker", "--regoin", "us-south"}, nil, 2, "fwcheck: unknown flag --regoin; did you mean --region?", ""},
