@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -167,7 +168,7 @@ var (
 	descProbeDur  = prometheus.NewDesc("fwcheck_probe_duration_seconds", "How long the probe took.", probeLabels, nil)
 	descMissing   = prometheus.NewDesc("fwcheck_openings_missing", "Required openings missing in the latest run.", nil, nil)
 	descLastRun   = prometheus.NewDesc("fwcheck_last_run_timestamp_seconds", "When the latest run ended (Unix time).", nil, nil)
-	descBuild     = prometheus.NewDesc("fwcheck_build_info", "The fwcheck build and catalog edition.", []string{"version", "commit", "catalog"}, nil)
+	descBuild     = prometheus.NewDesc("fwcheck_build_info", "The fwcheck build and catalog edition.", []string{"version", "commit", "goversion", "catalog"}, nil)
 )
 
 func (w *watcher) Describe(ch chan<- *prometheus.Desc) {
@@ -187,7 +188,7 @@ func (w *watcher) Collect(ch chan<- prometheus.Metric) {
 	if rep != nil {
 		catalog = rep.Tool.Catalog
 	}
-	ch <- prometheus.MustNewConstMetric(descBuild, prometheus.GaugeValue, 1, v, c, catalog)
+	ch <- prometheus.MustNewConstMetric(descBuild, prometheus.GaugeValue, 1, v, c, runtime.Version(), catalog)
 	if rep == nil {
 		return
 	}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -126,7 +127,7 @@ func TestServe(t *testing.T) {
 		if v, ok := gauge(fams, "fwcheck_opening_up", map[string]string{"opening": "probe-1", "required": "true"}); !ok || v != 1 {
 			t.Errorf("round %d: fwcheck_opening_up{opening=probe-1} = %v, %v", round, v, ok)
 		}
-		if _, ok := gauge(fams, "fwcheck_build_info", nil); !ok {
+		if _, ok := gauge(fams, "fwcheck_build_info", map[string]string{"goversion": runtime.Version()}); !ok {
 			t.Errorf("no fwcheck_build_info")
 		}
 	}
