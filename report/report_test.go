@@ -294,3 +294,19 @@ func TestWriteErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestVerboseTextSpooled: the verbose text report (every probe listed, so its target column
+// spans passing probes too) reads the same from a spool, whose index keeps that width, as
+// from memory.
+func TestVerboseTextSpooled(t *testing.T) {
+	var out [2]bytes.Buffer
+	for i, spool := range []bool{false, true} {
+		w, _ := report.New("text", report.Options{Verbose: true})
+		if err := w.Write(&out[i], workerReportIn(t, spool)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if out[0].String() != out[1].String() {
+		t.Errorf("spooled verbose text differs from memory:\n%s\n---\n%s", out[1].String(), out[0].String())
+	}
+}

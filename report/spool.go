@@ -35,6 +35,9 @@ type spool struct {
 	at       []int64
 	length   []int32
 	flags    []byte // statusCode | planned | needsSource
+	// widths are the text report's target column for opening i without decoding it: the
+	// widest of all its probes, and of the ones that failed or warned.
+	widths [][2]uint8
 	// ruleSource replaces unknownSource in rules as they are read: the run's source addresses
 	// are known only at its end.
 	ruleSource string
@@ -72,7 +75,7 @@ func newSpool(n int) (*spool, error) {
 
 // spoolOn keeps n openings in f.
 func spoolOn(f *os.File, n int) *spool {
-	s := &spool{f: f, tail: make([]byte, 0, 2*spoolBatch), at: make([]int64, n), length: make([]int32, n), flags: make([]byte, n)}
+	s := &spool{f: f, tail: make([]byte, 0, 2*spoolBatch), at: make([]int64, n), length: make([]int32, n), flags: make([]byte, n), widths: make([][2]uint8, n)}
 	s.enc = json.NewEncoder(&s.rec)
 	s.enc.SetEscapeHTML(false) // as the JSON writer encodes, so that its records copy as they are
 	return s
@@ -92,6 +95,13 @@ func (s *spool) put(i int, o *Opening) error {
 		flags |= needsSource
 	}
 	s.at[i], s.length[i], s.flags[i] = s.onDisk+int64(len(s.tail)), int32(len(b)), flags
+	for _, p := range o.Probes {
+		w := uint8(min(targetWidth(p), maxTargetColumn))
+		s.widths[i][0] = max(s.widths[i][0], w)
+		if !p.OK || p.Warning != "" {
+			s.widths[i][1] = max(s.widths[i][1], w)
+		}
+	}
 	s.tail = append(s.tail, b...)
 	s.stored++
 	s.inTail++
@@ -137,6 +147,23 @@ func (s *spool) warning() string {
 }
 
 func (s *spool) len() int { return len(s.at) }
+
+// targetColumn is the widest target among the openings of status (skipped ones only when
+// planned): of every probe when all, else of the probes that failed or warned.
+func (s *spool) targetColumn(status string, all bool) int {
+	want, w := statusCode[status], 0
+	for i, f := range s.flags {
+		if f&statusBits != want || status == Skipped && f&planned == 0 {
+			continue
+		}
+		if all {
+			w = max(w, int(s.widths[i][0]))
+		} else {
+			w = max(w, int(s.widths[i][1]))
+		}
+	}
+	return w
+}
 
 // each calls fn with every opening of the given status ("" for all), in plan order.
 func (s *spool) each(status string, fn func(Opening) error) error {

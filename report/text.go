@@ -228,13 +228,17 @@ func (t *textWriter) targetColumn(r *Report) (int, error) {
 		if status == Verified && !t.opts.Verbose && !r.DryRun || status == Skipped && !r.DryRun {
 			continue // no probe lines (a skipped opening shows its note)
 		}
+		if r.spool != nil { // from the spool's index: no opening read twice
+			w = max(w, r.spool.targetColumn(status, t.opts.Verbose || r.DryRun))
+			continue
+		}
 		err := r.eachStatus(status, func(o Opening) error {
 			if o.Status == Skipped && !o.planned {
 				return nil
 			}
 			for _, p := range o.Probes {
 				if t.shown(o, p, r.DryRun) {
-					w = max(w, len([]rune(terminalSafe(probeTarget(p)))))
+					w = max(w, targetWidth(p))
 				}
 			}
 			return nil
@@ -243,8 +247,14 @@ func (t *textWriter) targetColumn(r *Report) (int, error) {
 			return 0, err
 		}
 	}
-	return min(w, 48), nil
+	return min(w, maxTargetColumn), nil
 }
+
+// maxTargetColumn bounds the text report's target column; a longer target pushes its line.
+const maxTargetColumn = 48
+
+// targetWidth is how wide a probe's target is in the text report.
+func targetWidth(p Probe) int { return len([]rune(terminalSafe(probeTarget(p)))) }
 
 // wrapAt writes head, then text wrapped at width with continuation lines indented to indent;
 // when that leaves too little room, the text starts on the next line, indented by 8.
