@@ -13,9 +13,9 @@ import (
 )
 
 // spool keeps judged openings in a temporary file, each as its compact JSON form, in the order
-// they were judged; an index in memory (13 bytes an opening) finds opening i, its status and
-// what the JSON leaves out without reading the file, so a writer reads only the openings it
-// prints, and the JSON writer copies them without decoding.
+// they were judged; an index in memory (15 bytes an opening) finds opening i, its status, its
+// text column widths and what the JSON leaves out without reading the file, so a writer reads
+// only the openings it prints, and the JSON writer copies them without decoding.
 //
 // Records are written in batches. A batch the file refuses (a full disk) stays in memory, and so
 // does every record after it: the run goes on and its report is whole, only no longer bounded.
