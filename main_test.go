@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -490,5 +491,25 @@ func TestREADMEStates(t *testing.T) {
 		if !bytes.Contains(readme, []byte("| `"+string(s)+"` |")) {
 			t.Errorf("the README's states table lacks %q", s)
 		}
+	}
+}
+
+// TestTargetsFromAPipe: `... | fwcheck probe --targets-file -`, as a process with a pipe on its
+// standard input (this test binary, run as fwcheck).
+func TestTargetsFromAPipe(t *testing.T) {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	open := listen(t, "tcp", "127.0.0.1:0").Addr().String()
+	closed := testnet.Closed(t, "127.0.0.1")
+	cmd := exec.Command(exe, "probe", "--targets-file", "-", "-o", "json")
+	cmd.Env = append(os.Environ(), asFwcheckEnv+"=1")
+	cmd.Stdin = strings.NewReader(open + "\n" + closed + "\n")
+	out, err := cmd.Output()
+	var rep struct{ Openings []struct{ Probes []struct{ State string } } }
+	if jerr := json.Unmarshal(out, &rep); jerr != nil || cmd.ProcessState.ExitCode() != 1 || len(rep.Openings) != 2 ||
+		rep.Openings[0].Probes[0].State != "open" || rep.Openings[1].Probes[0].State != "refused" {
+		t.Fatalf("exit %d (%v), %s; want 1 with open, refused", cmd.ProcessState.ExitCode(), err, out)
 	}
 }

@@ -101,7 +101,7 @@ var flagDefs = []flagDef{
 	}},
 	{"targets-file", []string{cmdProbe}, func(h bool) cli.Flag {
 		return &cli.StringFlag{Name: "targets-file", Category: catCheck, Hidden: h, EnvVars: envs("targets-file"),
-			Usage: "more targets from `FILE`, one a line, # comments (as nmap -iL; at most 64 MiB)"}
+			Usage: "more targets from `FILE` (- for standard input), one a line, # comments (as nmap -iL; at most 64 MiB)"}
 	}},
 	{"skip", []string{cmdWorkstation, cmdWorker, cmdInbound}, func(h bool) cli.Flag {
 		return &cli.StringSliceFlag{Name: "skip", Category: catCheck, Hidden: h, EnvVars: envs("skip"),

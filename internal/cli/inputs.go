@@ -55,22 +55,31 @@ func sizeText(n int64) string {
 	return fmt.Sprintf("%d bytes", n)
 }
 
+// stdin is what `--targets-file -` reads.
+var stdin io.Reader = os.Stdin
+
 // readTargetsFile reads one target a line, streaming: blank lines and # comments are skipped;
 // the file is capped at maxTargetsFileBytes and each line at maxTargetsLineBytes.
 // The targets are kept as the text they were given in (the plan parses them again as they are
 // dialed): a parsed target is 224 bytes, its text about 20.
 func readTargetsFile(file string) ([]string, error) {
-	f, err := os.Open(file)
-	if err != nil {
-		return nil, badInput("--targets-file %s: %v", quoteValue(file), pathError(err))
+	var in io.Reader = stdin
+	if file == "-" { // standard input, as nmap's -iL -
+		file = "(stdin)"
+	} else {
+		f, err := os.Open(file)
+		if err != nil {
+			return nil, badInput("--targets-file %s: %v", quoteValue(file), pathError(err))
+		}
+		defer f.Close()
+		if fi, err := f.Stat(); err == nil && fi.IsDir() {
+			return nil, badInput("--targets-file %s is a directory", quoteValue(file))
+		} else if err == nil && fi.Size() > maxTargetsFileBytes {
+			return nil, badInput("--targets-file %s is larger than %s, the most fwcheck reads", quoteValue(file), sizeText(maxTargetsFileBytes))
+		}
+		in = f
 	}
-	defer f.Close()
-	if fi, err := f.Stat(); err == nil && fi.IsDir() {
-		return nil, badInput("--targets-file %s is a directory", quoteValue(file))
-	} else if err == nil && fi.Size() > maxTargetsFileBytes {
-		return nil, badInput("--targets-file %s is larger than %s, the most fwcheck reads", quoteValue(file), sizeText(maxTargetsFileBytes))
-	}
-	lr := &io.LimitedReader{R: f, N: maxTargetsFileBytes + 1}
+	lr := &io.LimitedReader{R: in, N: maxTargetsFileBytes + 1}
 	sc := bufio.NewScanner(lr)
 	sc.Buffer(make([]byte, 0, 4096), maxTargetsLineBytes)
 	var out []string
