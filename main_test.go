@@ -507,7 +507,9 @@ func TestTargetsFromAPipe(t *testing.T) {
 	cmd.Env = append(os.Environ(), asFwcheckEnv+"=1")
 	cmd.Stdin = strings.NewReader(open + "\n" + closed + "\n")
 	out, err := cmd.Output()
-	var rep struct{ Openings []struct{ Probes []struct{ State string } } }
+	var rep struct {
+		Openings []struct{ Probes []struct{ State string } }
+	}
 	if jerr := json.Unmarshal(out, &rep); jerr != nil || cmd.ProcessState.ExitCode() != 1 || len(rep.Openings) != 2 ||
 		rep.Openings[0].Probes[0].State != "open" || rep.Openings[1].Probes[0].State != "refused" {
 		t.Fatalf("exit %d (%v), %s; want 1 with open, refused", cmd.ProcessState.ExitCode(), err, out)
