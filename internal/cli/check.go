@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/mattn/go-isatty"
 
@@ -53,27 +54,17 @@ func check(ctx context.Context, o *options, stdout, stderr io.Writer) (int, erro
 		return ExitBadInput, err
 	}
 	defer discard(sinks)
-	var bar *progress
-	if !o.dryRun {
-		if bar = newProgress(stderr, o.quiet); bar != nil {
-			o.probe.OnTargetDone = bar.observe
-			defer bar.finish()
-		}
-	}
 	v, _ := versionString()
 	in := run.Input{
 		Catalog: cat, Edition: o.edition, Facts: o.facts, Probe: o.probe, Kubeconfig: o.kubeconfig, KubeContext: o.kubeContext,
 		Getenv: o.getenv, DryRun: o.dryRun, Version: v, Via: o.via(), ViaFor: o.viaFor, Findings: o.findings,
 	}
-	// The run owns the targets now: a --targets-file of 100,000 must not be held twice.
-	o.facts.Probes = nil
-	if bar != nil {
-		in.OnStart = bar.start
+	waiting := o.wait > 0 && !o.dryRun
+	if !waiting {
+		// The run owns the targets now: a --targets-file of 100,000 must not be held twice.
+		o.facts.Probes = nil
 	}
-	out, err := run.Run(ctx, in)
-	if bar != nil {
-		bar.finish()
-	}
+	out, pausedOut, err := runUntilVerified(ctx, o, in, stderr, waiting)
 	if err != nil {
 		return ExitBadInput, o.inputError(err)
 	}
@@ -105,10 +96,60 @@ func check(ctx context.Context, o *options, stdout, stderr io.Writer) (int, erro
 	}
 	if ctx.Err() != nil {
 		code := interruptedCode(ctx)
-		fmt.Fprintf(stderr, "fwcheck: interrupted (%s); the report is partial: the probes that did not finish are skipped (interrupted)\n", interruptedBy(ctx))
+		if pausedOut {
+			fmt.Fprintf(stderr, "fwcheck: interrupted (%s) while waiting to check again; the report is the last run's, whole\n", interruptedBy(ctx))
+		} else {
+			fmt.Fprintf(stderr, "fwcheck: interrupted (%s); the report is partial: the probes that did not finish are skipped (interrupted)\n", interruptedBy(ctx))
+		}
 		return code, nil
 	}
 	return rep.ExitCode(o.strict), nil
+}
+
+// waitPause is how long --wait rests between two runs (less when the wait ends sooner).
+var waitPause = 5 * time.Second
+
+// runUntilVerified runs the check once or, with waiting (--wait), again after each pause until
+// every required opening is verified or the wait is over, as goss's --retry-timeout does; a
+// line on stderr tells each failed round. It returns the last run's outcome; paused says the
+// run was interrupted between two runs (the outcome is then whole, not partial).
+func runUntilVerified(ctx context.Context, o *options, in run.Input, stderr io.Writer, waiting bool) (out *run.Outcome, paused bool, err error) {
+	if !waiting {
+		// in is not held past the call: the run drops the targets it was given as it plans.
+		out, err = runOnceWithProgress(ctx, o, in, stderr)
+		return out, false, err
+	}
+	started := time.Now()
+	for {
+		if out, err = runOnceWithProgress(ctx, o, in, stderr); err != nil {
+			return nil, false, err
+		}
+		left := o.wait - time.Since(started)
+		if ctx.Err() != nil || out.Report.ExitCode(o.strict) == ExitOK || left <= 0 {
+			return out, false, nil
+		}
+		pause := min(waitPause, left)
+		fmt.Fprintf(stderr, "fwcheck: %s; checking again in %s (--wait %s, %s left)\n",
+			report.SummaryLine(out.Report), pause.Round(time.Millisecond), o.wait, left.Round(time.Second))
+		select {
+		case <-ctx.Done():
+			return out, true, nil
+		case <-time.After(pause):
+		}
+		out.Report.Close()
+	}
+}
+
+// runOnceWithProgress is one run, with its progress on a terminal's stderr.
+func runOnceWithProgress(ctx context.Context, o *options, in run.Input, stderr io.Writer) (*run.Outcome, error) {
+	if !o.dryRun {
+		if bar := newProgress(stderr, o.quiet); bar != nil {
+			in.Probe.OnTargetDone = bar.observe
+			in.OnStart = bar.start
+			defer bar.finish()
+		}
+	}
+	return run.Run(ctx, in)
 }
 
 // allowsColor decides colour once for a destination: a terminal, no NO_COLOR, not TERM=dumb,

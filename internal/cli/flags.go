@@ -181,6 +181,10 @@ var flagDefs = []flagDef{
 		return &cli.BoolFlag{Name: "strict", Category: catBehave, Hidden: h, EnvVars: envs("strict"),
 			Usage: "warnings fail the run too"}
 	}},
+	{"wait", allChecks, func(h bool) cli.Flag {
+		return &cli.DurationFlag{Name: "wait", Category: catBehave, Hidden: h, EnvVars: envs("wait"),
+			Usage: "check again until every required opening is verified, for at most `DURATION` (a firewall change taking effect); the last run's report is written"}
+	}},
 	{"dry-run", allChecks, func(h bool) cli.Flag {
 		return &cli.BoolFlag{Name: "dry-run", Category: catBehave, Hidden: h, EnvVars: envs("dry-run"),
 			Usage: "print the openings, targets and rules; dial nothing"}

@@ -32,6 +32,7 @@ type options struct {
 	proxy       *probe.ProxyConfig
 	dryRun      bool
 	strict      bool
+	wait        time.Duration // --wait: check again until verified, at most this long
 	noColor     bool
 	quiet       bool
 	verbose     bool
@@ -127,6 +128,9 @@ func optionsFrom(c *cli.Context, p endpoints.Profile, getenv func(string) string
 	if cfg.Timeout < minTimeout {
 		// Below this, a listening TLS port reads as filtered: the budget, not the path, ends it.
 		return nil, o.bad("timeout", "%s is too short to prove anything: give at least %s", cfg.Timeout, minTimeout)
+	}
+	if o.wait = c.Duration("wait"); o.wait < 0 {
+		return nil, o.bad("wait", "%s must be zero or more", o.wait)
 	}
 	cfg.Locate = c.Bool("locate")
 	cfg.Retries = c.Int("retries")

@@ -139,7 +139,7 @@ func serve(ctx context.Context, listen string, interval time.Duration, probeEndp
 // runOnce runs the check in-process, its JSON report into a file, and keeps it.
 func (w *watcher) runOnce(ctx context.Context, args []string, file string, getenv func(string) string) int {
 	full := append([]string{"fwcheck"}, args...)
-	full = append(full, "-o", "json="+file, "-q")
+	full = append(full, "-o", "json="+file, "-q", "--wait=0") // serve has its own interval
 	var errb bytes.Buffer
 	code := Run(ctx, full, io.Discard, &errb, getenv)
 	data, err := os.ReadFile(file)
