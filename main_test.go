@@ -7,8 +7,6 @@ import (
 	"encoding/pem"
 	"encoding/xml"
 	"fmt"
-	"github.com/fwcheck/fwcheck/internal/cli"
-	"github.com/fwcheck/fwcheck/internal/testnet"
 	"io"
 	"net"
 	"net/http"
@@ -24,6 +22,8 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/fwcheck/fwcheck/internal/cli"
+	"github.com/fwcheck/fwcheck/internal/testnet"
 	"github.com/fwcheck/fwcheck/probe"
 )
 

@@ -49,6 +49,9 @@ func parseHost(input, host string, port uint16) (HostPort, error) {
 	return HostPort{Host: strings.ToLower(host), Port: port}, nil
 }
 
+// ProbeSchemes are the schemes a probe target may have, each naming its check.
+var ProbeSchemes = []string{"tcp", "udp", "tls", "http", "https"}
+
 // ParseProbeTarget reads one argument of `fwcheck probe`: HOST:PORT (a TCP connect) or a URL
 // whose scheme names the check: tcp://, udp://, tls://, http://, https://.
 func ParseProbeTarget(s string) (probe.Target, error) {
@@ -76,7 +79,7 @@ func ParseProbeTarget(s string) (probe.Target, error) {
 	case "http":
 		check, defPort = probe.CheckHTTP, "80"
 	default:
-		return probe.Target{}, quote.Errorf("%q: scheme %q is not tcp, udp, tls, http or https", s, u.Scheme)
+		return probe.Target{}, quote.Errorf("%q: scheme %q is not %s", s, u.Scheme, quote.Trusted(strings.Join(ProbeSchemes[:len(ProbeSchemes)-1], ", ")+" or "+ProbeSchemes[len(ProbeSchemes)-1]))
 	}
 	if u.User != nil {
 		return probe.Target{}, quote.Errorf("%q: credentials in a probe URL are not supported", s)

@@ -86,15 +86,14 @@ var winsock = map[syscall.Errno]struct {
 
 // hasErrno reports whether err wraps errno, as itself or as its Winsock code.
 func hasErrno(err error, errno syscall.Errno) bool {
-	if errors.Is(err, errno) {
-		return true
-	}
 	var e syscall.Errno
 	if !errors.As(err, &e) {
 		return false
 	}
-	w, ok := winsock[e]
-	return ok && w.errno == errno
+	if w, ok := winsock[e]; ok {
+		e = w.errno
+	}
+	return e == errno
 }
 
 // isTimeout reports whether err is a deadline: ours (context or conn deadline) or the kernel's.

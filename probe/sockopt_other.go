@@ -8,7 +8,7 @@ import (
 )
 
 // systemSYNRetransmissionsOff is nil here: the system reports a reset at once.
-var systemSYNRetransmissionsOff func(syscall.RawConn) error
+var systemSYNRetransmissionsOff func(syscall.RawConn)
 
 // reportPortUnreachable has nothing to do here: an ICMP port unreachable is reported on the
 // next read (ECONNREFUSED) as it is.

@@ -21,22 +21,17 @@ type tcpInitialRTOParameters struct {
 }
 
 // systemSYNRetransmissionsOff sets the socket's SYN retransmissions to none, or to one where
-// the system is older than "none".
-var systemSYNRetransmissionsOff = func(c syscall.RawConn) error {
-	var ioctlErr error
-	err := c.Control(func(fd uintptr) {
+// the system is older than "none". Best effort: a socket that refuses both keeps its retries.
+var systemSYNRetransmissionsOff = func(c syscall.RawConn) {
+	c.Control(func(fd uintptr) {
 		for _, n := range []uint8{tcpInitialRTONoSYNRetrans, 1} {
 			p := tcpInitialRTOParameters{Rtt: tcpInitialRTOUnspecified, MaxSynRetransmissions: n}
 			var out uint32
-			if ioctlErr = syscall.WSAIoctl(syscall.Handle(fd), sioTCPInitialRTO, (*byte)(unsafe.Pointer(&p)), uint32(unsafe.Sizeof(p)), nil, 0, &out, nil, 0); ioctlErr == nil {
+			if syscall.WSAIoctl(syscall.Handle(fd), sioTCPInitialRTO, (*byte)(unsafe.Pointer(&p)), uint32(unsafe.Sizeof(p)), nil, 0, &out, nil, 0) == nil {
 				return
 			}
 		}
 	})
-	if err != nil {
-		return err
-	}
-	return ioctlErr
 }
 
 // reportPortUnreachable turns back on what Go's net package turns off for every UDP socket on

@@ -29,7 +29,6 @@ func dialControl(ctx context.Context, network, _ string, c syscall.RawConn) erro
 	if disableSYNRetransmissions == nil || !strings.HasPrefix(network, "tcp") || ctx.Value(ownSYNClockKey{}) == nil {
 		return nil
 	}
-	// Best effort: a system that refuses it keeps its retries, and a reset takes longer.
 	disableSYNRetransmissions(c)
 	return nil
 }

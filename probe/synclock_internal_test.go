@@ -21,7 +21,7 @@ import (
 func TestOwnSYNClockOnDirectAttempts(t *testing.T) {
 	var asked atomic.Int32
 	saved := disableSYNRetransmissions
-	disableSYNRetransmissions = func(syscall.RawConn) error { asked.Add(1); return nil }
+	disableSYNRetransmissions = func(syscall.RawConn) { asked.Add(1) }
 	defer func() { disableSYNRetransmissions = saved }()
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

@@ -98,7 +98,7 @@ func (s *spool) put(i int, o *Opening) error {
 	for _, p := range o.Probes {
 		w := uint8(min(targetWidth(p), maxTargetColumn))
 		s.widths[i][0] = max(s.widths[i][0], w)
-		if !p.OK || p.Warning != "" {
+		if failedOrWarned(p) {
 			s.widths[i][1] = max(s.widths[i][1], w)
 		}
 	}

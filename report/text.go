@@ -193,8 +193,11 @@ func (t *textWriter) opening(b *bufio.Writer, o Opening, dryRun bool) {
 // shown reports whether a probe gets a line: failures always, passing ones with -v, every
 // planned one in a dry run.
 func (t *textWriter) shown(o Opening, p Probe, dryRun bool) bool {
-	return t.opts.Verbose || dryRun || o.Status != Verified && (!p.OK || p.Warning != "")
+	return t.opts.Verbose || dryRun || o.Status != Verified && failedOrWarned(p)
 }
+
+// failedOrWarned reports whether a probe gets its line without -v (in an opening not verified).
+func failedOrWarned(p Probe) bool { return !p.OK || p.Warning != "" }
 
 // stateWord is the state padded to its column and coloured by what it counts as.
 func (t *textWriter) stateWord(p Probe, state string) string {

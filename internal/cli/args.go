@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -49,10 +50,9 @@ func normalize(app *cli.App, args []string) []string {
 	values := map[string]bool{}
 	known := map[string]bool{}
 	for _, f := range cmd.Flags {
-		tv, ok := f.(interface{ TakesValue() bool })
 		for _, n := range f.Names() {
 			known[n] = true
-			values[n] = ok && tv.TakesValue()
+			values[n] = takesValue(f)
 		}
 	}
 	flags := append([]string{}, early...)
@@ -112,16 +112,19 @@ func flagName(a string) string {
 	return name
 }
 
+// takesValue reports whether a flag takes a value (--region R), unlike a switch (--dry-run).
+func takesValue(f cli.Flag) bool {
+	tv, ok := f.(interface{ TakesValue() bool })
+	return ok && tv.TakesValue()
+}
+
 // takesValueAnywhere reports whether name takes a value on any command (for flags given
 // before the command is known).
 func takesValueAnywhere(app *cli.App, name string) bool {
 	for _, c := range app.Commands {
 		for _, f := range c.Flags {
-			for _, n := range f.Names() {
-				if n == name {
-					tv, ok := f.(interface{ TakesValue() bool })
-					return ok && tv.TakesValue()
-				}
+			if slices.Contains(f.Names(), name) {
+				return takesValue(f)
 			}
 		}
 	}

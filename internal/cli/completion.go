@@ -6,6 +6,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"unicode"
 
 	"github.com/urfave/cli/v2"
 
@@ -76,7 +77,7 @@ func complete(app *cli.App, line string, w io.Writer) {
 		return
 	}
 	words = words[1:] // the program's name
-	if line != strings.TrimRightFunc(line, isSpace) {
+	if line != strings.TrimRightFunc(line, unicode.IsSpace) {
 		words = append(words, "")
 	} else if len(words) == 0 {
 		return // the program's name itself
@@ -94,26 +95,24 @@ func complete(app *cli.App, line string, w io.Writer) {
 	}
 }
 
-func isSpace(r rune) bool { return r == ' ' || r == '\t' || r == '\n' }
-
 // candidates is what may complete the last of words; prefix is what the shell keeps of that
 // word before them (a flag and its "=").
 func candidates(app *cli.App, words []string) (cands []string, prefix string) {
 	cur, before := words[len(words)-1], words[:len(words)-1]
 	cmd, sub, args := commandOf(app, before)
+	owner := flagOwner(app, cmd, sub)
 	switch {
 	case strings.HasPrefix(cur, "-") && strings.Contains(cur, "="):
-		name, _, _ := strings.Cut(strings.TrimLeft(cur, "-"), "=")
 		prefix = cur[:strings.Index(cur, "=")+1]
-		return values(cmdOrApp(app, cmd, sub), name, cur[len(prefix):], before), prefix
+		return values(owner, flagName(cur), cur[len(prefix):], before), prefix
 	case strings.HasPrefix(cur, "-") && cmd == nil:
 		return []string{"--help", "--version"}, ""
 	case strings.HasPrefix(cur, "-"):
-		return flagNamesOf(cmdOrApp(app, cmd, sub)), ""
+		return flagNamesOf(owner), ""
 	}
 	if len(before) > 0 {
-		if f := takesValue(cmdOrApp(app, cmd, sub), before[len(before)-1]); f != "" {
-			return values(cmdOrApp(app, cmd, sub), f, cur, before), ""
+		if f := valueFlag(owner, before[len(before)-1]); f != "" {
+			return values(owner, f, cur, before), ""
 		}
 	}
 	switch {
@@ -132,7 +131,11 @@ func candidates(app *cli.App, words []string) (cands []string, prefix string) {
 	case sub != nil && sub.Name == "validate", cmd.Name == "merge":
 		return []string{filesDirective}, ""
 	case cmd.Name == cmdProbe && !strings.Contains(cur, ":"):
-		return []string{"tcp://", "udp://", "tls://", "http://", "https://"}, "" // then HOST:PORT
+		var schemes []string
+		for _, s := range endpoints.ProbeSchemes {
+			schemes = append(schemes, s+"://") // then HOST:PORT
+		}
+		return schemes, ""
 	case cmd.Name == "serve" && len(args) == 0:
 		return allChecks, "" // serve CHECK [ARGS]
 	case cmd.Name == "completion" && len(args) == 0:
@@ -147,7 +150,7 @@ func commandOf(app *cli.App, words []string) (cmd, sub *cli.Command, args []stri
 	for i := 0; i < len(words); i++ {
 		w := words[i]
 		if strings.HasPrefix(w, "-") {
-			if !strings.Contains(w, "=") && takesValue(cmdOrApp(app, cmd, sub), w) != "" {
+			if !strings.Contains(w, "=") && valueFlag(flagOwner(app, cmd, sub), w) != "" {
 				i++ // its value
 			}
 			continue
@@ -170,9 +173,9 @@ func commandOf(app *cli.App, words []string) (cmd, sub *cli.Command, args []stri
 	return cmd, sub, args
 }
 
-// cmdOrApp is the flags' owner: the subcommand, else the command, else a check command (flags
-// typed before the command are a check's).
-func cmdOrApp(app *cli.App, cmd, sub *cli.Command) *cli.Command {
+// flagOwner is the command whose flags are typed: the subcommand, else the command, else a
+// check command (flags typed before the command are a check's).
+func flagOwner(app *cli.App, cmd, sub *cli.Command) *cli.Command {
 	switch {
 	case sub != nil:
 		return sub
@@ -191,17 +194,13 @@ func flagNamesOf(cmd *cli.Command) []string {
 	return names
 }
 
-// takesValue is the name of the flag word names on cmd if it takes a value, else "".
-func takesValue(cmd *cli.Command, word string) string {
-	name := strings.TrimLeft(word, "-")
+// valueFlag is the name of the flag that word names on cmd if it takes a value, else "".
+func valueFlag(cmd *cli.Command, word string) string {
+	name := flagName(word)
 	for _, f := range cmd.Flags {
-		if !slices.Contains(f.Names(), name) {
-			continue
-		}
-		if df, ok := f.(cli.DocGenerationFlag); ok && df.TakesValue() {
+		if slices.Contains(f.Names(), name) && takesValue(f) {
 			return f.Names()[0]
 		}
-		return ""
 	}
 	return ""
 }
@@ -234,14 +233,12 @@ func values(cmd *cli.Command, flag, typed string, before []string) []string {
 func flagValue(cmd *cli.Command, words []string, flag string) string {
 	v := ""
 	for i, w := range words {
-		name, val, eq := strings.Cut(strings.TrimLeft(w, "-"), "=")
-		if !strings.HasPrefix(w, "-") || name != flag {
+		if !strings.HasPrefix(w, "-") || flagName(w) != flag {
 			continue
 		}
-		switch {
-		case eq:
+		if _, val, eq := strings.Cut(w, "="); eq {
 			v = val
-		case i+1 < len(words) && takesValue(cmd, w) != "":
+		} else if i+1 < len(words) && valueFlag(cmd, w) != "" {
 			v = words[i+1]
 		}
 	}
