@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -72,8 +73,11 @@ func TestCredentialPluginBounded(t *testing.T) {
 	plugins := map[string]string{
 		"hang":    "#!/bin/sh\necho $$ > " + pids + "\nsleep 300 &\necho $! >> " + pids + "\nwait\n",
 		"garbage": "#!/bin/sh\necho 'Please log in at https://login.example/'\n",
+		// Endless output: capped for real (800 MB of it once became 2 GB of memory).
+		"flood": "#!/bin/sh\nexec cat /dev/zero\n",
 	}
-	wants := map[string]string{"hang": "did not finish within the timeout", "garbage": "not an ExecCredential"}
+	wants := map[string]string{"hang": "did not finish within the timeout", "garbage": "not an ExecCredential",
+		"flood": "printed more than 1 MiB"}
 	for name, script := range plugins {
 		t.Run(name, func(t *testing.T) {
 			plugin := filepath.Join(dir, "plugin-"+name)
@@ -93,9 +97,15 @@ contexts:
   context: {cluster: k, user: u}
 `)
 			start := time.Now()
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
 			code, stdout, stderr := fwcheck(t, nil, "workstation", "--kubeconfig", kc, "--skip", "api", "--timeout", "1s", "-o", "json")
 			if el := time.Since(start); el > 10*time.Second {
 				t.Errorf("took %s: the plugin held the run", el)
+			}
+			runtime.ReadMemStats(&after)
+			if grew := after.TotalAlloc - before.TotalAlloc; grew > 64<<20 {
+				t.Errorf("the run allocated %d MiB: the plugin's output is not capped", grew>>20)
 			}
 			if code != 0 {
 				t.Fatalf("exit %d (%s)", code, stderr)

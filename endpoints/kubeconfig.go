@@ -1,7 +1,11 @@
 package endpoints
 
 import (
+	"crypto/x509"
+	"encoding/pem"
 	"errors"
+	"fmt"
+	"io/fs"
 	"maps"
 	"os"
 	"path/filepath"
@@ -12,7 +16,9 @@ import (
 	// Auth providers (oidc) as kubectl has them.
 	_ "k8s.io/client-go/plugin/pkg/client/auth"
 	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
+	"github.com/fwcheck/fwcheck/internal/boundedfile"
 	"github.com/fwcheck/fwcheck/internal/quote"
 )
 
@@ -21,23 +27,31 @@ type Kubeconfig struct {
 	// Files are the kubeconfig files read (KUBECONFIG may name several, merged).
 	Files   []string
 	Context string
+	// Cluster is the name of the context's cluster entry.
+	Cluster string
 	// Master is the context's cluster server.
 	Master HostPort
 	// PrivateMaster is the private service endpoint of the same cluster when another cluster
 	// entry of the kubeconfig names one (`ibmcloud ks cluster config --endpoint private` adds
 	// it); empty when there is none or when Master is itself the private endpoint.
 	PrivateMaster HostPort
-	// PrivateCA is the certificate-authority data of the private endpoint's cluster entry.
+	// PrivateCA is the CA (PEM, at least one certificate) of the private endpoint's cluster
+	// entry, from its data or its file; nil when the entry names none.
 	PrivateCA []byte
-	// CA is the cluster's certificate-authority data (PEM), nil when the kubeconfig has none.
+	// CA is the cluster's CA (PEM, at least one certificate), from certificate-authority-data
+	// or the certificate-authority file; nil only when the kubeconfig names none.
 	CA []byte
 	// REST is the client configuration kubectl would use: credentials, exec plugins and all.
 	// It is never printed.
 	REST *rest.Config
 }
 
-// MaxKubeconfigBytes caps each kubeconfig file fwcheck reads.
+// MaxKubeconfigBytes caps each kubeconfig file fwcheck reads, and each CA file it names.
 const MaxKubeconfigBytes = 16 << 20
+
+// maxCredentialFileBytes caps a token file, client certificate or key a kubeconfig names:
+// real ones are a few KiB.
+const maxCredentialFileBytes = 1 << 20
 
 // ErrNoKubeconfig means no kubeconfig was named and none exists at the default places.
 var ErrNoKubeconfig = errors.New("no kubeconfig")
@@ -63,8 +77,12 @@ func LoadKubeconfig(path, context string, getenv func(string) string) (*Kubeconf
 	var existing []string
 	for _, f := range files {
 		fi, err := os.Stat(f)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue // kubectl skips a KUBECONFIG entry that does not exist, and so do we
+		}
 		if err != nil {
-			continue
+			// A symlink loop or a directory we may not read is not "no kubeconfig".
+			return nil, quote.Errorf("kubeconfig %s: %v", f, boundedfile.PathError(err))
 		}
 		if fi.Mode().IsRegular() && fi.Size() > MaxKubeconfigBytes || fi.IsDir() {
 			return nil, quote.Errorf("kubeconfig %s is a directory or larger than %d MiB, the most fwcheck reads", f, MaxKubeconfigBytes>>20)
@@ -90,6 +108,12 @@ func LoadKubeconfig(path, context string, getenv func(string) string) (*Kubeconf
 	if ctxName == "" {
 		return nil, fieldError("context", "kubeconfig %s has no current context: name one", joinFiles(existing))
 	}
+	where := fmt.Sprintf("kubeconfig %s, context %s", joinFiles(existing), quote.Value(ctxName))
+	// client-go opens and reads the files a kubeconfig names as it builds the client: check
+	// them first, so that a FIFO cannot hold it and /dev/zero cannot fill memory.
+	if err := checkNamedFiles(raw, ctxName, where); err != nil {
+		return nil, err
+	}
 	rc, err := cc.ClientConfig()
 	if err != nil {
 		return nil, quote.Errorf("kubeconfig %s, context %q: %v", joinFiles(existing), ctxName, err)
@@ -98,19 +122,23 @@ func LoadKubeconfig(path, context string, getenv func(string) string) (*Kubeconf
 	if err != nil {
 		return nil, quote.Errorf("kubeconfig %s, context %q: the cluster server %q is not an https://HOST:PORT URL", joinFiles(existing), ctxName, quote.Userinfo(rc.Host))
 	}
-	ca := rc.CAData
-	if len(ca) == 0 && rc.CAFile != "" {
-		if fi, serr := os.Stat(rc.CAFile); serr == nil && fi.Size() > MaxKubeconfigBytes {
-			return nil, quote.Errorf("kubeconfig %s, context %q: certificate-authority %s is larger than %d MiB", joinFiles(existing), ctxName, rc.CAFile, MaxKubeconfigBytes>>20)
-		}
-		if ca, err = os.ReadFile(rc.CAFile); err != nil {
-			return nil, quote.Errorf("kubeconfig %s, context %q: certificate-authority: %v", joinFiles(existing), ctxName, err)
-		}
+	clusterName := ""
+	if c := raw.Contexts[ctxName]; c != nil {
+		clusterName = c.Cluster
 	}
-	k := &Kubeconfig{Files: existing, Context: ctxName, Master: m, CA: ca, REST: rc}
+	ca, err := clusterCA(rc.CAData, rc.CAFile, where+", cluster "+quote.Value(clusterName))
+	if err != nil {
+		return nil, err
+	}
+	k := &Kubeconfig{Files: existing, Context: ctxName, Cluster: clusterName, Master: m, CA: ca, REST: rc}
 	for _, name := range slices.Sorted(maps.Keys(raw.Clusters)) {
-		if pm, err := ParseMasterURL(raw.Clusters[name].Server); err == nil && PrivateEndpointOf(m.Host, pm.Host) {
-			k.PrivateMaster, k.PrivateCA = pm, raw.Clusters[name].CertificateAuthorityData
+		c := raw.Clusters[name]
+		if pm, err := ParseMasterURL(c.Server); err == nil && PrivateEndpointOf(m.Host, pm.Host) {
+			pca, err := clusterCA(c.CertificateAuthorityData, c.CertificateAuthority, fmt.Sprintf("kubeconfig %s, cluster %s", joinFiles(existing), quote.Value(name)))
+			if err != nil {
+				return nil, err
+			}
+			k.PrivateMaster, k.PrivateCA = pm, pca
 			break
 		}
 	}
@@ -145,4 +173,67 @@ func joinFiles(fs []string) string {
 		s += ", " + f
 	}
 	return s
+}
+
+// clusterCA is a cluster entry's CA: its inline data, else the file it names, which must hold
+// at least one PEM certificate. Bad CA material is bad input, never a reason to check the
+// master as `curl --insecure`: only an entry that names no CA at all gives nil.
+func clusterCA(data []byte, file, where string) ([]byte, error) {
+	field := "certificate-authority-data"
+	if len(data) == 0 && file != "" {
+		field = "certificate-authority " + file
+		var err error
+		if data, err = boundedfile.Read(file, MaxKubeconfigBytes); err != nil {
+			return nil, fmt.Errorf("%s: certificate-authority: %v", where, err)
+		}
+	}
+	if len(data) == 0 {
+		return nil, nil
+	}
+	if !x509.NewCertPool().AppendCertsFromPEM(data) {
+		return nil, fmt.Errorf("%s: %s holds no PEM certificate (%s): fix the kubeconfig, or fetch it again (ibmcloud ks cluster config)", where, quote.Value(field), pemWhat(data))
+	}
+	return data, nil
+}
+
+// pemWhat says what CA material holds instead of a certificate.
+func pemWhat(data []byte) string {
+	block, _ := pem.Decode(data)
+	if block == nil {
+		return "it is not PEM"
+	}
+	return "its PEM block is " + quote.Value(block.Type) + ", not a CERTIFICATE that parses"
+}
+
+// checkNamedFiles checks every file the context's cluster and user entries name: a regular
+// file within its cap, or bad input naming the kubeconfig, the entry and the field.
+func checkNamedFiles(raw clientcmdapi.Config, ctxName, where string) error {
+	c := raw.Contexts[ctxName]
+	if c == nil {
+		return nil // client-go says the context does not exist
+	}
+	type named struct {
+		entry, field, file string
+		limit              int64
+	}
+	var files []named
+	if cl := raw.Clusters[c.Cluster]; cl != nil {
+		files = append(files, named{"cluster " + quote.Value(c.Cluster), "certificate-authority", cl.CertificateAuthority, MaxKubeconfigBytes})
+	}
+	if u := raw.AuthInfos[c.AuthInfo]; u != nil {
+		user := "user " + quote.Value(c.AuthInfo)
+		files = append(files,
+			named{user, "client-certificate", u.ClientCertificate, maxCredentialFileBytes},
+			named{user, "client-key", u.ClientKey, maxCredentialFileBytes},
+			named{user, "tokenFile", u.TokenFile, maxCredentialFileBytes})
+	}
+	for _, f := range files {
+		if f.file == "" {
+			continue
+		}
+		if err := boundedfile.Check(f.file, f.limit); err != nil {
+			return fmt.Errorf("%s, %s: %s: %v", where, f.entry, f.field, err)
+		}
+	}
+	return nil
 }

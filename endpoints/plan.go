@@ -364,10 +364,11 @@ func masterTarget(m HostPort, ca []byte) probe.Target {
 		Expect: probe.Expect{Status: []int{200}, JSONKey: "gitVersion"}, Insecure: true,
 	}
 	if len(ca) > 0 {
+		// CA material that holds no certificate verifies nothing: an empty pool, never the
+		// insecure fallback (the kubeconfig loader already refuses such material as bad input).
 		pool := x509.NewCertPool()
-		if pool.AppendCertsFromPEM(ca) {
-			t.RootCAs, t.Insecure = pool, false
-		}
+		pool.AppendCertsFromPEM(ca)
+		t.RootCAs, t.Insecure = pool, false
 	}
 	return t
 }

@@ -3,12 +3,12 @@ package cli
 import (
 	"bufio"
 	"errors"
-	"fmt"
 	"io"
 	"os"
 	"strings"
 
 	"github.com/fwcheck/fwcheck/endpoints"
+	"github.com/fwcheck/fwcheck/internal/boundedfile"
 )
 
 // Caps on what fwcheck reads: an input past its cap is bad input, never a memory hog.
@@ -19,41 +19,11 @@ const (
 	maxCAFileBytes      = 16 << 20
 )
 
-// errTooLarge marks an input past its cap.
-var errTooLarge = errors.New("too large")
+// readCapped reads a whole regular file of at most limit bytes; a larger one, a FIFO or a
+// device is an error naming the cap or the kind, found without reading past it.
+func readCapped(file string, limit int64) ([]byte, error) { return boundedfile.Read(file, limit) }
 
-// readCapped reads a whole file of at most limit bytes; a larger one is an error naming the
-// cap, found without reading past it.
-func readCapped(file string, limit int64) ([]byte, error) {
-	f, err := os.Open(file)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %v", quoteValue(file), pathError(err))
-	}
-	defer f.Close()
-	if fi, err := f.Stat(); err == nil && fi.IsDir() {
-		return nil, fmt.Errorf("%s is a directory", quoteValue(file))
-	} else if err == nil && fi.Size() > limit {
-		return nil, fmt.Errorf("%s is larger than %s, the most fwcheck reads: %w", quoteValue(file), sizeText(limit), errTooLarge)
-	}
-	data, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %v", quoteValue(file), pathError(err))
-	}
-	if int64(len(data)) > limit {
-		return nil, fmt.Errorf("%s is larger than %s, the most fwcheck reads: %w", quoteValue(file), sizeText(limit), errTooLarge)
-	}
-	return data, nil
-}
-
-func sizeText(n int64) string {
-	switch {
-	case n >= 1<<20 && n%(1<<20) == 0:
-		return fmt.Sprintf("%d MiB", n>>20)
-	case n >= 1<<10 && n%(1<<10) == 0:
-		return fmt.Sprintf("%d KiB", n>>10)
-	}
-	return fmt.Sprintf("%d bytes", n)
-}
+func sizeText(n int64) string { return boundedfile.SizeText(n) }
 
 // stdin is what `--targets-file -` reads.
 var stdin io.Reader = os.Stdin

@@ -13,6 +13,7 @@ import (
 
 	"k8s.io/client-go/rest"
 
+	"github.com/fwcheck/fwcheck/internal/boundedfile"
 	"github.com/fwcheck/fwcheck/internal/quote"
 )
 
@@ -45,14 +46,15 @@ func RunCredentialPlugin(ctx context.Context, cfg *rest.Config) error {
 	cmd.WaitDelay = time.Second // a grandchild holding the pipe must not hold us
 	err := cmd.Run()
 	switch {
+	case out.over:
+		// Before the timeout: a plugin that floods is killed by the closed pipe, or at the deadline.
+		return fmt.Errorf("the kubeconfig's credential plugin %s printed more than %s, the most fwcheck reads of an ExecCredential: run it by hand to see what it prints", quote.Value(name), boundedfile.SizeText(maxCredentialBytes))
 	case ctx.Err() != nil:
 		return fmt.Errorf("the kubeconfig's credential plugin %s did not finish within the timeout (it was stopped): run it by hand to see what it waits for (a login prompt?)", quote.Value(name))
 	case errors.Is(err, exec.ErrNotFound) || errors.Is(err, os.ErrNotExist):
 		return fmt.Errorf("the kubeconfig's credential plugin %s is not installed (not found on PATH)", quote.Value(name))
 	case err != nil:
 		return fmt.Errorf("the kubeconfig's credential plugin %s failed (%v): run it by hand to see why", quote.Value(name), err)
-	case out.over:
-		return fmt.Errorf("the kubeconfig's credential plugin %s printed more than %d KiB", quote.Value(name), maxCredentialBytes>>10)
 	}
 	var cred struct {
 		Kind   string `json:"kind"`
@@ -80,18 +82,24 @@ func RunCredentialPlugin(ctx context.Context, cfg *rest.Config) error {
 	return nil
 }
 
-// cappedBuffer keeps the first limit bytes written and notes whether more came.
+// cappedBuffer keeps the first limit bytes written; past them it notes that more came and
+// fails the write, so that the pipe closes and the plugin stops (it does not embed
+// bytes.Buffer: io.Copy would take its ReadFrom and never call this Write).
 type cappedBuffer struct {
-	bytes.Buffer
+	buf   bytes.Buffer
 	limit int
 	over  bool
 }
 
+var errOverCap = errors.New("output over its cap")
+
 func (b *cappedBuffer) Write(p []byte) (int, error) {
-	if room := b.limit - b.Len(); len(p) > room {
+	if room := b.limit - b.buf.Len(); len(p) > room {
 		b.over = true
-		b.Buffer.Write(p[:max(room, 0)])
-		return len(p), nil
+		b.buf.Write(p[:max(room, 0)])
+		return max(room, 0), errOverCap
 	}
-	return b.Buffer.Write(p)
+	return b.buf.Write(p)
 }
+
+func (b *cappedBuffer) Bytes() []byte { return b.buf.Bytes() }

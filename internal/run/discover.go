@@ -39,9 +39,13 @@ func loadKubeconfig(in *Input) (*endpoints.Kubeconfig, error) {
 		f.PrivateMaster, f.PrivateMasterCA = kc.PrivateMaster, kc.PrivateCA
 		f.Notes = append(f.Notes, fmt.Sprintf("private service endpoint https://%s from %s", kc.PrivateMaster, from))
 	}
-	if f.Master == kc.Master && len(kc.CA) > 0 {
+	switch {
+	case f.Master != kc.Master:
+	case len(kc.CA) > 0:
 		f.MasterCA = kc.CA
 		f.Notes = append(f.Notes, "the master's certificate is verified against the cluster's CA from the kubeconfig")
+	default:
+		f.Notes = append(f.Notes, fmt.Sprintf("the kubeconfig names no CA for cluster %s: the master's certificate is not verified (checked as the page's `curl --insecure`)", kc.Cluster))
 	}
 	if len(f.Etcd) > 0 || f.Profile != endpoints.Workstation || f.Master != kc.Master {
 		return nil, nil
