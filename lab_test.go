@@ -33,6 +33,8 @@ import (
 	"testing"
 	"text/template"
 	"time"
+
+	"github.com/fwcheck/fwcheck/internal/testnet"
 )
 
 // Lab namespaces and links carry this prefix; a run first removes what an interrupted run
@@ -560,7 +562,7 @@ func labServe(dir string) {
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/v1/", func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprint(w, "                  )___(\n ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~\n")
+		fmt.Fprint(w, testnet.Ships)
 	})
 	mux.HandleFunc("/v1/zones", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, `[{"id":"dal10","metro":"dal"},{"id":"dal12","metro":"dal"}]`)

@@ -242,7 +242,7 @@ func (p connectProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // refused by the proxy's policy, exit 1; and no credential appears in any output.
 func TestWorkstationBehindProxy(t *testing.T) {
 	api := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprint(w, "   )___(\n~~~~~~~~~~~~~~~~~~~~~~~~\n")
+		fmt.Fprint(w, testnet.Ships)
 	}))
 	t.Cleanup(api.Close)
 	proxy := httptest.NewServer(connectProxy{backend: api.Listener.Addr().String()})

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/fwcheck/fwcheck/internal/cli"
+	"github.com/fwcheck/fwcheck/internal/testnet"
 )
 
 // tunnelProxy is a CONNECT proxy without authentication that tunnels every request to backend.
@@ -35,7 +36,7 @@ func (p tunnelProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // dead is followed to the live one (every attempt reported), DIRECT is DIRECT, and a script
 // that throws for a target makes it proxy-error with a pac finding, never a silent DIRECT.
 func TestPAC(t *testing.T) {
-	backend := listen(t, "tcp", "127.0.0.1:0")
+	backend := testnet.Holding(t, "tcp", "127.0.0.1:0")
 	live := httptest.NewServer(tunnelProxy{backend: backend.Addr().String()})
 	t.Cleanup(live.Close)
 	dead := closedAddr(t)

@@ -102,7 +102,8 @@ type APIEndpoint struct {
 	Port   Pos[int]    `yaml:"port"`
 	Path   string      `yaml:"path"`
 	Expect string      `yaml:"expect"`
-	// ExpectJSON "list": the answer must be a JSON array (containers.cloud.ibm.com/v1/zones).
+	// ExpectJSON "list": the answer must be a non-empty JSON array; "zones": of zone objects,
+	// each with a string id (containers.cloud.ibm.com/v1/zones).
 	ExpectJSON string `yaml:"expect_json"`
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"iter"
 	"net/netip"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -347,21 +348,25 @@ func (b *builder) api() {
 	o.Ports = strconv.Itoa(a.Port.V)
 	o.Destinations = []string{a.Host.V}
 	o.Targets = []probe.Target{{
-		Host: a.Host.V, Port: uint16(a.Port.V), Check: probe.CheckHTTPS, Path: a.Path,
-		Expect: probe.Expect{Status: []int{200}, Body: a.Expect, JSONArray: a.ExpectJSON == "list"},
+		Host: a.Host.V, Port: uint16(a.Port.V), Check: probe.CheckHTTPS, Path: a.Path, Public: true,
+		Expect: probe.Expect{Status: []int{200}, Body: a.Expect, JSONArray: a.ExpectJSON != "", JSONArrayKey: zoneKey(a.ExpectJSON)},
 	}}
 	for _, h := range b.c.CLIHosts {
 		o.Destinations = append(o.Destinations, h.V)
-		o.Targets = append(o.Targets, probe.Target{Host: h.V, Port: 443, Check: probe.CheckTLS})
+		o.Targets = append(o.Targets, probe.Target{Host: h.V, Port: 443, Check: probe.CheckTLS, Public: true})
 	}
 }
+
+// KubeVersion is what a Kubernetes API server's /version says as gitVersion: v1.7.4,
+// v1.7.4-2+eb9172c211dc41, v1.30.2+IKS.
+var KubeVersion = regexp.MustCompile(`^v[0-9]+\.[0-9]+\.[0-9]+([-+][0-9A-Za-z.+_-]*)?$`)
 
 // masterTarget is the page's `curl --insecure <master_URL>/version` check, verified against
 // the cluster's CA whenever that is known.
 func masterTarget(m HostPort, ca []byte) probe.Target {
 	t := probe.Target{
 		Host: m.Host, Addr: m.Addr, Port: m.Port, Check: probe.CheckHTTPS, Path: "/version",
-		Expect: probe.Expect{Status: []int{200}, JSONKey: "gitVersion"}, Insecure: true,
+		Expect: probe.Expect{Status: []int{200}, JSONKey: "gitVersion", JSONValue: KubeVersion}, Insecure: true,
 	}
 	if len(ca) > 0 {
 		// CA material that holds no certificate verifies nothing: an empty pool, never the
@@ -487,7 +492,7 @@ func (b *builder) workerMaster() {
 func (b *builder) hostTargets(o *Opening, host string, port uint16, check probe.Check, path string, expect probe.Expect) {
 	h := b.c.Host(host)
 	o.Destinations = appendNew(o.Destinations, host)
-	t := probe.Target{Host: host, Port: port, Check: check, Path: path, Expect: expect}
+	t := probe.Target{Host: host, Port: port, Check: check, Path: path, Expect: expect, Public: true}
 	ips := h.SingleIPs()
 	if len(ips) == 0 {
 		o.Documented = appendPrefixes(o.Documented, h.Prefixes())
@@ -750,4 +755,13 @@ func appendNew(list []string, add ...string) []string {
 		}
 	}
 	return list
+}
+
+// zoneKey is the key every object of a "zones" list must carry as a string: each zone of
+// containers.cloud.ibm.com/v1/zones is an object with its id (dal10, fra02, ...).
+func zoneKey(expectJSON string) string {
+	if expectJSON == "zones" {
+		return "id"
+	}
+	return ""
 }

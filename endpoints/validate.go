@@ -67,8 +67,8 @@ func (c *Catalog) validate() []Problem {
 			}
 		}
 	}
-	if e := c.API.ExpectJSON; e != "" && e != "list" {
-		bad(c.API.Host.Line, "api.expect_json %q is not \"list\"", e)
+	if e := c.API.ExpectJSON; e != "" && e != "list" && e != "zones" {
+		bad(c.API.Host.Line, "api.expect_json %q is not \"list\" or \"zones\"", e)
 	}
 	if p := c.PrivateInbound.V; p != "" {
 		if _, _, err := ParsePorts(p); err != nil {

@@ -117,6 +117,7 @@ func classify(err error, phase Phase, t Target) verdict {
 		certErr   x509.CertificateInvalidError
 		alertErr  tls.AlertError
 		panicked  *panicError
+		sinkErr   *SinkholeError
 	)
 	switch {
 	case err == nil:
@@ -129,6 +130,8 @@ func classify(err error, phase Phase, t Target) verdict {
 		return verdict{LocalError, "local-error", fmt.Sprintf("this machine could not make the probe: %v", errnoText(err))}
 	case isCanceled(err):
 		return verdict{Skipped, ReasonInterrupted, "the run was interrupted before this probe finished"}
+	case errors.As(err, &sinkErr):
+		return verdict{DNSError, "dns-sinkholed", sinkErr.Error()}
 	case errors.As(err, &dnsErr):
 		return classifyDNS(dnsErr)
 	case phase == PhaseResolve && isTimeout(err):

@@ -95,23 +95,27 @@ func judge(resp *http.Response, body []byte, r *Result) {
 		bad("unexpected-response:redirect", "%s to %q: a captive portal or a proxy's block page, not the service", status, resp.Header.Get("Location"))
 	case !slices.Contains(want, resp.StatusCode):
 		bad("unexpected-response:status", "%s where the service answers %s; body: %s", status, statusList(want), quoteBody(body))
-	case e.Body != "" && !strings.Contains(string(body), e.Body):
-		bad("unexpected-response:body", "%s, but the body is not the service's (it lacks %q): %s", status, e.Body, quoteBody(body))
+	case e.Body != "" && !containsLines(string(body), e.Body):
+		bad("unexpected-response:body", "%s, but the body is not the service's (it lacks %s): %s", status, bodyWant(e.Body), quoteBody(body))
 	case e.JSONArray:
 		var list []json.RawMessage
 		if err := json.Unmarshal(body, &list); err != nil || len(list) == 0 {
-			bad("unexpected-response:body", "%s, but the body is not a JSON list: %s", status, quoteBody(body))
+			bad("unexpected-response:body", "%s, but the body is not a non-empty JSON list: %s", status, quoteBody(body))
+		} else if i := badElement(list, e.JSONArrayKey); i >= 0 {
+			bad("unexpected-response:body", "%s, but item %d of the JSON list is not an object with a string %q: %s", status, i+1, e.JSONArrayKey, quoteBody(list[i]))
 		} else {
 			r.State, r.Reason, r.Detail = Open, "open", fmt.Sprintf("%s with a JSON list of %d", status, len(list))
 		}
 	case e.JSONKey != "":
 		var doc map[string]any
 		if err := json.Unmarshal(body, &doc); err != nil {
-			bad("unexpected-response:body", "%s, but the body is not JSON: %s", status, quoteBody(body))
-		} else if _, ok := doc[e.JSONKey]; !ok {
+			bad("unexpected-response:body", "%s, but the body is not a JSON object: %s", status, quoteBody(body))
+		} else if v, ok := doc[e.JSONKey]; !ok {
 			bad("unexpected-response:body", "%s, but the JSON has no %q: %s", status, e.JSONKey, quoteBody(body))
+		} else if s, isString := v.(string); e.JSONValue != nil && (!isString || !e.JSONValue.MatchString(s)) {
+			bad("unexpected-response:body", "%s, but its %q is not what the service answers (%s): %s", status, e.JSONKey, e.JSONValue, quoteBody(body))
 		} else {
-			r.State, r.Reason, r.Detail = Open, "open", fmt.Sprintf("%s with %s %v", status, e.JSONKey, doc[e.JSONKey])
+			r.State, r.Reason, r.Detail = Open, "open", fmt.Sprintf("%s with %s %s", status, e.JSONKey, cut(fmt.Sprint(v)))
 		}
 	default:
 		r.State, r.Reason, r.Detail = Open, "open", status
@@ -163,4 +167,61 @@ func budgetSpent(ctx context.Context) bool {
 	}
 	dl, ok := ctx.Deadline()
 	return ok && !time.Now().Before(dl)
+}
+
+// containsLines reports whether body holds want: as a substring when want is one line, else
+// each non-blank line of want (trimmed) within a line of body, in order.
+func containsLines(body, want string) bool {
+	if !strings.Contains(want, "\n") {
+		return strings.Contains(body, want)
+	}
+	lines := strings.Split(body, "\n")
+	for _, w := range strings.Split(want, "\n") {
+		w = strings.TrimSpace(w)
+		if w == "" {
+			continue
+		}
+		for len(lines) > 0 && !strings.Contains(lines[0], w) {
+			lines = lines[1:]
+		}
+		if len(lines) == 0 {
+			return false
+		}
+		lines = lines[1:]
+	}
+	return true
+}
+
+// bodyWant names what a body must hold, for a detail: a banner by its size, a string quoted.
+func bodyWant(want string) string {
+	if n := strings.Count(want, "\n"); n > 0 {
+		return fmt.Sprintf("the %d lines of the banner the page shows", n+1)
+	}
+	return fmt.Sprintf("%q", want)
+}
+
+// badElement is the index of the first element that is not an object with key as a non-empty
+// string, or -1 (always -1 when key is empty).
+func badElement(list []json.RawMessage, key string) int {
+	if key == "" {
+		return -1
+	}
+	for i, raw := range list {
+		var obj map[string]any
+		if json.Unmarshal(raw, &obj) != nil {
+			return i
+		}
+		if s, ok := obj[key].(string); !ok || strings.TrimSpace(s) == "" {
+			return i
+		}
+	}
+	return -1
+}
+
+// cut shortens a value from a server to what a detail shows.
+func cut(s string) string {
+	if len(s) > maxBodyShown {
+		return s[:maxBodyShown] + "…"
+	}
+	return s
 }

@@ -116,7 +116,7 @@ func ntlmProxy(t *testing.T, password string) (addr string, authenticated func()
 					last = who
 					mu.Unlock()
 					c.Write([]byte("HTTP/1.1 200 Connection established\r\n\r\n"))
-					time.Sleep(50 * time.Millisecond)
+					c.Read(make([]byte, 1)) // a tunnel that stays open until the client is done
 					return
 				}
 				c.Write([]byte("HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: NTLM\r\nContent-Length: 0\r\n\r\n"))

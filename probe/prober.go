@@ -460,6 +460,10 @@ func (p *Prober) attempt(ctx context.Context, t Target, addr netip.Addr, proxyUR
 		r.Source = la.AddrPort().Addr().Unmap()
 	}
 	if t.Check == CheckTCP {
+		if proxyURL != nil {
+			settleTunnel(ctx, conn, &r)
+			return r
+		}
 		r.State, r.Reason, r.Detail = Open, "open", "TCP handshake completed"
 		return r
 	}

@@ -7,12 +7,14 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"go.uber.org/goleak"
 
+	"github.com/fwcheck/fwcheck/internal/testnet"
 	"github.com/fwcheck/fwcheck/probe"
 )
 
@@ -23,13 +25,14 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
-const ships = "~~~~~~~~~~~~~~~~~~~~"
+// ships is what the catalog's api.expect asks for: the page's drawing.
+var ships = strings.TrimSpace(testnet.Ships)
 
 // shipsHandler plays containers.bluemix.net: /v1/ shows the banner, /version the JSON.
 func shipsHandler(w http.ResponseWriter, r *http.Request) {
 	switch r.URL.Path {
 	case "/v1/":
-		fmt.Fprintf(w, "   )___(\n%s\n", ships)
+		fmt.Fprint(w, testnet.Ships)
 	case "/version":
 		fmt.Fprint(w, `{"major":"1","minor":"7+","gitVersion":"v1.7.4-2+eb9172c211dc41"}`)
 	default:

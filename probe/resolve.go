@@ -139,5 +139,28 @@ func (p *Prober) resolve(ctx context.Context, t Target) ([]netip.Addr, error) {
 	if len(out) == 0 {
 		return nil, &net.DNSError{Err: "no addresses", Name: t.Host, IsNotFound: true}
 	}
+	if t.Public && host != "localhost" && !strings.HasSuffix(host, ".localhost") {
+		if sunk := slices.DeleteFunc(slices.Clone(out), func(a netip.Addr) bool { return !IsSinkhole(a) }); len(sunk) > 0 {
+			return nil, &SinkholeError{Name: t.Host, Addrs: sunk}
+		}
+	}
 	return out, nil
+}
+
+// IsSinkhole reports whether a is what DNS filters answer for a name they block: 0.0.0.0/8,
+// 127.0.0.0/8, :: or ::1. No public service is there; a listener of this machine's would be.
+func IsSinkhole(a netip.Addr) bool {
+	a = a.Unmap()
+	return a.IsUnspecified() || a.IsLoopback() || a.Is4() && a.As4()[0] == 0
+}
+
+// SinkholeError is a name that resolved to a sinkhole address: a DNS filter blocks it. It is
+// never dialed there (a local listener on the port would pass for the service).
+type SinkholeError struct {
+	Name  string
+	Addrs []netip.Addr
+}
+
+func (e *SinkholeError) Error() string {
+	return fmt.Sprintf("%s resolves to %s, what a DNS filter answers for a name it blocks (a sinkhole): not dialed; ask for the name to be allowed at the DNS filter (or pin it with --resolve)", e.Name, e.Addrs[0])
 }

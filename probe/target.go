@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"regexp"
 	"strconv"
 	"time"
 )
@@ -33,12 +34,17 @@ const (
 type Expect struct {
 	// Status lists the acceptable HTTP status codes. If empty, 200 is.
 	Status []int
-	// Body, if non-empty, must appear in the response body.
+	// Body, if non-empty, must appear in the response body. A Body of several lines (a
+	// banner drawing) must appear line by line, in order, each line's indentation aside.
 	Body string
 	// JSONKey, if non-empty, must be a top-level key of a JSON object body.
 	JSONKey string
-	// JSONArray: the body must be a non-empty JSON array (a list of zones).
-	JSONArray bool
+	// JSONValue, if set, must match JSONKey's value, which must be a string.
+	JSONValue *regexp.Regexp
+	// JSONArray: the body must be a non-empty JSON array; with JSONArrayKey, of objects that
+	// each have that key as a non-empty string (a list of zones, each with its id).
+	JSONArray    bool
+	JSONArrayKey string
 }
 
 // Target is one thing to dial.
@@ -60,6 +66,10 @@ type Target struct {
 	// RootCAs, if non-nil, are the only roots the certificate may chain to (a cluster's own CA
 	// from its kubeconfig); a chain to anything else is a tls-error.
 	RootCAs *x509.CertPool
+	// Public marks the name of a public service the catalog lists: resolved to a sinkhole
+	// address (IsSinkhole), it is blocked by a DNS filter, never dialed there. Names the
+	// user gives (a master URL, an ad-hoc target) may be local and are dialed as resolved.
+	Public bool
 	// Note explains a CheckNone target.
 	Note string
 	// Range, if valid, is the documented range this target stands for (--sweep dials one
@@ -142,7 +152,14 @@ type Result struct {
 	Issuer string
 	// Chain is the certificate chain the server presented, for TLS checks.
 	Chain []*x509.Certificate
+	// Proof says what an open verdict rests on when that is less than the destination's
+	// own answer: ProofProxy for a TCP-only probe through a proxy that reported the tunnel
+	// open while nothing beyond it spoke.
+	Proof string
 }
+
+// ProofProxy is the Proof of a verdict that rests on the proxy's word alone.
+const ProofProxy = "proxy"
 
 // ProxyAttempt is one entry of a PAC failover list that was tried.
 type ProxyAttempt struct {

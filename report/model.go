@@ -144,6 +144,9 @@ type Probe struct {
 	ProxyAuth string `json:"proxy_auth,omitempty"`
 	// Vantage names the machine the probe was made from, in a merged report.
 	Vantage string `json:"vantage,omitempty"`
+	// Proof is "proxy" when an open TCP-only probe rests on the proxy's word alone: the
+	// proxy reported the tunnel open and nothing beyond it spoke.
+	Proof string `json:"proof,omitempty"`
 	// Sweep, for a swept range, counts its addresses by state; Host is the range.
 	Sweep *SweepStats `json:"sweep,omitempty"`
 
@@ -363,7 +366,7 @@ func toProbe(pr probe.Result) Probe {
 	if p.severity != probe.Pass {
 		p.finding = findingKind(pr.State, pr.Reason)
 	}
-	p.ProxySource, p.Attempts, p.ProxyAuth = pr.ProxySource, pr.Tried, pr.ProxyAuth
+	p.ProxySource, p.Attempts, p.ProxyAuth, p.Proof = pr.ProxySource, pr.Tried, pr.ProxyAuth, pr.Proof
 	if pr.State == probe.Filtered && pr.SYNs > 0 {
 		p.SYNs, p.WaitedMS = pr.SYNs, p.ElapsedMS
 	}

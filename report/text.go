@@ -161,6 +161,9 @@ func (t *textWriter) opening(b *bufio.Writer, o Opening, dryRun bool) {
 		}
 		fmt.Fprintf(b, "      %s the %s finding%s above\n", what, strings.Join(o.Findings, ", "), pluralS(len(o.Findings)))
 	}
+	if o.Status == Verified && restsOnProxy(o) {
+		b.WriteString(wrapAt("      ", 6, t.faint.Sprint("on the proxy's word: it reported the tunnel open and nothing beyond it spoke (a TCP-only check)"), t.width()))
+	}
 	if o.Status == Skipped && (!dryRun || !o.planned) {
 		fmt.Fprintf(b, "      %s\n", t.faint.Sprint(terminalSafe(o.Note)))
 		return
@@ -386,4 +389,9 @@ func (t *textWriter) matrix(b *bufio.Writer, r *Report) error {
 		_, err := b.WriteString(strings.TrimRight(line, " ") + "\n")
 		return err
 	})
+}
+
+// restsOnProxy reports whether a passing probe of o rests on a proxy's word alone.
+func restsOnProxy(o Opening) bool {
+	return slices.ContainsFunc(o.Probes, func(p Probe) bool { return p.OK && p.Proof == probe.ProofProxy })
 }

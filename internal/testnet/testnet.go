@@ -4,6 +4,7 @@ package testnet
 
 import (
 	"net"
+	"sync"
 	"testing"
 )
 
@@ -28,6 +29,39 @@ func Accepting(t testing.TB, network, addr string) net.Listener {
 	return ln
 }
 
+// Holding listens on addr and keeps every connection it accepts open, silent, until the test
+// ends: a service that waits for its client to speak first (etcd, a master port). Through a
+// proxy, a destination that closes at once cannot be told from a proxy that closes the tunnel.
+func Holding(t testing.TB, network, addr string) net.Listener {
+	t.Helper()
+	ln, err := net.Listen(network, addr)
+	if err != nil {
+		t.Skipf("cannot listen on %s: %v", addr, err)
+	}
+	var mu sync.Mutex
+	var conns []net.Conn
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		}
+	}()
+	return ln
+}
+
 // Closed is an address of host where nothing listens: a port just released.
 func Closed(t testing.TB, host string) string {
 	t.Helper()
@@ -39,3 +73,15 @@ func Closed(t testing.TB, host string) string {
 	ln.Close()
 	return addr
 }
+
+// Ships is containers.bluemix.net/v1/ as the page shows it: the ships drawing, indented as
+// the page prints it.
+const Ships = `                                     )___(
+                              _______/__/_
+                     ___     /===========|   ___
+    ____       __   [\\\]___/____________|__[///]   __
+    \   \_____[\\]__/___________________________\__[//]___
+     \                                                    |
+      \                                                  /
+   ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~
+`
