@@ -337,7 +337,7 @@ func (b *builder) opening(id, g string) *Opening {
 	}
 	b.p.openings = append(b.p.openings, Opening{
 		ID: id, Group: g, Section: grp.Section, Title: grp.Title, Reason: grp.Reason,
-		Direction: dir, Protocol: grp.Protocol, Ports: grp.Ports.V, Required: grp.Required,
+		Direction: dir, Protocol: grp.Protocol, Ports: grp.Ports.V, Required: requiredOpening(id, grp),
 	})
 	return &b.p.openings[len(b.p.openings)-1]
 }
@@ -404,7 +404,6 @@ func (b *builder) privateMaster() {
 	o := b.opening("master-private", "master")
 	o.Title += " (the private service endpoint)"
 	o.Reason = "kubectl through the cluster's private service endpoint, which the kubeconfig names"
-	o.Required = false
 	o.Ports = strconv.Itoa(int(m.Port))
 	o.Destinations = []string{m.Host}
 	o.Targets = []probe.Target{masterTarget(m, b.f.PrivateMasterCA)}
@@ -731,10 +730,34 @@ func (b *builder) adhoc() error {
 	return nil
 }
 
+// requiredOpening is whether an opening fails the run when missing: its group's word in the
+// catalog, except the private service endpoint, reachable only over IBM Cloud's private
+// network (the public endpoint is the workstation's way in).
+func requiredOpening(id string, g *Group) bool {
+	return g.Required && id != "master-private"
+}
+
+// Required says whether the opening id of group fails the run when missing, as a plan of
+// this catalog decides it; ok is false for a group the catalog does not have. `fwcheck merge`
+// asks it, rather than believing what a report says of itself.
+func (c *Catalog) Required(id, group string) (required, ok bool) {
+	if group == adhocGroup {
+		return true, true // every target named on the command line
+	}
+	g := c.Group(group)
+	if g == nil {
+		return false, false
+	}
+	return requiredOpening(id, g), true
+}
+
+// adhocGroup is the group of the targets of `fwcheck probe`.
+const adhocGroup = "probe"
+
 // adhocOpening is the opening of the i-th target of `fwcheck probe`.
 func adhocOpening(i int, t probe.Target) Opening {
 	return Opening{
-		ID: "probe-" + strconv.Itoa(i+1), Group: "probe", Section: "adhoc",
+		ID: "probe-" + strconv.Itoa(i+1), Group: adhocGroup, Section: "adhoc",
 		Title: t.Description() + " " + t.HostPort(), Reason: "named on the command line",
 		Direction: "outbound", Protocol: t.Network(), Ports: strconv.Itoa(int(t.Port)),
 		Destinations: []string{t.Host}, Required: true, Targets: []probe.Target{t},

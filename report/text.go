@@ -336,8 +336,12 @@ func viaText(p Probe) string {
 func (t *textWriter) matrix(b *bufio.Writer, r *Report) error {
 	zones := zonesOf(r.Vantages)
 	idw := len("opening")
+	notRun := slices.ContainsFunc(r.Vantages, func(v Vantage) bool { return v.Problem != "" })
 	err := r.Each(func(o Opening) error {
 		idw = max(idw, len(o.ID))
+		for _, st := range o.Cells {
+			notRun = notRun || st == NotRun
+		}
 		return nil
 	})
 	if err != nil {
@@ -345,7 +349,7 @@ func (t *textWriter) matrix(b *bufio.Writer, r *Report) error {
 	}
 	colw := func(v Vantage) int { return max(len(v.Name), 2) + 2 }
 	legend := "✓ verified, ✗ missing, ! warning, - skipped"
-	if slices.ContainsFunc(r.Vantages, func(v Vantage) bool { return v.Problem != "" }) {
+	if notRun {
 		legend += ", ? could not run (see its node finding)"
 	}
 	b.WriteString("\n" + t.hd.Sprintf("MATRIX (%d openings × %d vantages): %s", r.Len(), len(r.Vantages), legend) + "\n")
@@ -378,7 +382,7 @@ func (t *textWriter) matrix(b *bufio.Writer, r *Report) error {
 				st, ok := o.Cells[v.Name]
 				mark := " "
 				switch {
-				case v.Problem != "":
+				case v.Problem != "", st == NotRun:
 					mark = t.yellow.Sprint("?")
 				case ok:
 					mark = t.mark(st)

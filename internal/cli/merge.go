@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/fwcheck/fwcheck/endpoints"
 	"github.com/fwcheck/fwcheck/report"
 )
 
@@ -30,6 +32,8 @@ func mergeCommand(stdout, stderr io.Writer, getenv func(string) string, code *in
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Category: catOutput, EnvVars: envs("quiet"), Usage: "only what is missing, and the summary"},
 			&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Category: catOutput, EnvVars: envs("verbose"), Usage: "every probe, passing ones too"},
 			&cli.BoolFlag{Name: "strict", Category: catBehave, EnvVars: envs("strict"), Usage: "warnings fail the run too"},
+			&cli.StringFlag{Name: "catalog", Category: catCheck, Usage: "the catalog `FILE` the reports were made with (--catalog of the runs); " +
+				"by default the embedded edition the reports name: which openings are required comes from it, not from the reports"},
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() == 0 {
@@ -61,7 +65,11 @@ func mergeCommand(stdout, stderr io.Writer, getenv func(string) string, code *in
 				reps = append(reps, rep)
 				vants = append(vants, report.Vantage{Name: name, Zone: zone, Addresses: rep.Source.Addresses})
 			}
-			merged, err := report.Merge(reps, vants)
+			cat, err := mergeCatalog(c.String("catalog"), reps[0].Tool.Catalog, c.Args().First())
+			if err != nil {
+				return err
+			}
+			merged, err := report.Merge(reps, vants, cat)
 			if err != nil {
 				return badInput("merge: %v", err)
 			}
@@ -98,4 +106,22 @@ func reportOptions(c *cli.Context, getenv func(string) string) (*options, error)
 	var err error
 	o.outputs, err = outputFlags(c)
 	return o, err
+}
+
+// mergeCatalog is the catalog merged openings are judged by: the file given, or the embedded
+// edition the first report (file) names. A report of an edition fwcheck does not embed (a
+// run with --catalog) needs that catalog.
+func mergeCatalog(catalogFile, edition, file string) (*endpoints.Catalog, error) {
+	if catalogFile != "" {
+		cat, err := loadCatalog(catalogFile, "")
+		if err == nil && cat.Edition != edition {
+			return nil, badInput("merge: %s was made with catalog edition %s; --catalog %s is edition %s", quoteValue(file), quoteValue(edition), quoteValue(catalogFile), quoteValue(cat.Edition))
+		}
+		return cat, err
+	}
+	if !slices.Contains(endpoints.Editions(), edition) {
+		return nil, badInput("merge: %s: tool.catalog %s is not an edition fwcheck embeds (%s): pass the catalog the runs used with --catalog FILE",
+			quoteValue(file), quoteValue(edition), strings.Join(endpoints.Editions(), ", "))
+	}
+	return endpoints.EmbeddedEdition(edition)
 }

@@ -27,6 +27,7 @@ var passthrough = []string{"region", "location", "edition", "private", "pvc", "s
 func nodesCommand(stdout, stderr io.Writer, getenv func(string) string, code *int) *cli.Command {
 	flags := []cli.Flag{
 		&cli.StringFlag{Name: "namespace", Value: "fwcheck", Category: catCheck, EnvVars: envs("namespace"), Usage: "run the Jobs in `NAMESPACE` (created, labeled privileged, if missing)"},
+		proxySecretFlag(),
 		&cli.StringFlag{Name: "selector", Category: catCheck, EnvVars: envs("selector"), Usage: "only the nodes matching this label `SELECTOR`"},
 		&cli.StringSliceFlag{Name: "node", Category: catCheck, EnvVars: envs("node"), Usage: "only this `NODE` (repeatable)"},
 		&cli.StringFlag{Name: "image", Category: catCheck, EnvVars: envs("image"), Usage: "the fwcheck container `IMAGE` the nodes pull"},
@@ -76,6 +77,10 @@ func nodesCommand(stdout, stderr io.Writer, getenv func(string) string, code *in
 					args = append(args, "--"+name+"="+v)
 				}
 			}
+			args, _, err = kube.ScrubArgs(args)
+			if err != nil {
+				return badInput("nodes: %v", err)
+			}
 			pctx, cancel := context.WithTimeout(c.Context, 30*time.Second)
 			err = run.RunCredentialPlugin(pctx, kc.REST)
 			cancel()
@@ -88,7 +93,7 @@ func nodesCommand(stdout, stderr io.Writer, getenv func(string) string, code *in
 			}
 			id := runID()
 			opt := kube.Options{Namespace: c.String("namespace"), Selector: c.String("selector"), Names: c.StringSlice("node"),
-				Image: image, Args: args, Deadline: c.Duration("deadline"), RunID: id}
+				Image: image, Args: args, Deadline: c.Duration("deadline"), RunID: id, ProxySecret: c.String("proxy-secret")}
 			nodes, err := kube.Nodes(c.Context, cs, opt)
 			if err != nil {
 				return err
@@ -96,7 +101,7 @@ func nodesCommand(stdout, stderr io.Writer, getenv func(string) string, code *in
 			if c.Bool("dry-run") {
 				objs := []runtime.Object{kube.Namespace(opt.Namespace)}
 				for i, n := range nodes {
-					objs = append(objs, kube.Job(opt.Namespace, fmt.Sprintf("fwcheck-%s-%d", id, i), id, n.Name, image, args, opt.Deadline))
+					objs = append(objs, kube.Job(opt.Namespace, fmt.Sprintf("fwcheck-%s-%d", id, i), id, n.Name, image, args, opt.Deadline, opt.ProxySecret))
 				}
 				_, err := io.WriteString(stdout, kube.YAML(objs...))
 				return err
@@ -143,15 +148,35 @@ func mergeNodes(nodes []*kube.Node) *report.Report {
 	var reps []*report.Report
 	var vants []report.Vantage
 	for _, n := range nodes {
-		if n.Report != nil {
-			reps = append(reps, n.Report)
-			vants = append(vants, report.Vantage{Name: n.Name, Zone: n.Zone, Addresses: n.Addresses})
+		if n.Report == nil {
+			continue
 		}
+		// A pod's report is judged again like any report merge reads; one that does not hold
+		// up (its pod printed something else) is that node's problem, not the run's.
+		v := report.Vantage{Name: n.Name, Zone: n.Zone, Addresses: n.Addresses}
+		cat, err := endpoints.EmbeddedEdition(n.Report.Tool.Catalog)
+		if err == nil {
+			_, err = report.Merge([]*report.Report{n.Report}, []report.Vantage{v}, cat)
+		}
+		if err != nil {
+			n.Report, n.Problem = nil, fmt.Sprintf("its report does not hold up: %v", err)
+			continue
+		}
+		reps = append(reps, n.Report)
+		vants = append(vants, v)
 	}
 	findings := kube.Findings(nodes)
 	var merged *report.Report
 	if len(reps) > 0 {
-		merged, _ = report.Merge(reps, vants)
+		cat, err := endpoints.EmbeddedEdition(reps[0].Tool.Catalog)
+		if err == nil {
+			merged, err = report.Merge(reps, vants, cat)
+		}
+		if err != nil {
+			// The pods ran one command of one binary: reports that do not merge are a bug.
+			findings = append(findings, report.Finding{Kind: report.FindingNode, Summary: "the nodes' reports do not merge", Detail: err.Error()})
+			merged = nil
+		}
 	}
 	switch {
 	case merged == nil:

@@ -21,9 +21,9 @@ func nodeReport(t *testing.T) *report.Report {
 	tg := probe.Target{Host: a.String(), Addr: a, Port: 443, Check: probe.CheckTCP}
 	open := []probe.Result{{Target: tg, Address: a, Via: probe.Direct, State: probe.Open, Reason: "open"}}
 	plan := endpoints.NewPlan(endpoints.Worker,
-		endpoints.Opening{ID: "required", Required: true, Protocol: "tcp", Ports: "443", Targets: []probe.Target{tg}},
-		endpoints.Opening{ID: "optional", Protocol: "tcp", Ports: "443", Targets: []probe.Target{tg}},
-		endpoints.Opening{ID: "left-out", Required: true, Protocol: "tcp", Ports: "443", Targets: []probe.Target{tg}, Skip: "left out by --skip master"},
+		endpoints.Opening{ID: "required", Group: "registry", Required: true, Protocol: "tcp", Ports: "443", Targets: []probe.Target{tg}},
+		endpoints.Opening{ID: "optional", Group: "monitoring", Protocol: "tcp", Ports: "443", Targets: []probe.Target{tg}},
+		endpoints.Opening{ID: "left-out", Group: "master", Required: true, Protocol: "tcp", Ports: "443", Targets: []probe.Target{tg}, Skip: "left out by --skip master"},
 	)
 	var b bytes.Buffer
 	w, _ := report.New("json", report.Options{})
@@ -34,6 +34,7 @@ func nodeReport(t *testing.T) *report.Report {
 	if err != nil {
 		t.Fatal(err)
 	}
+	r.Tool.Catalog = endpoints.DefaultEdition // the groups' required flags come from it
 	return r
 }
 

@@ -22,6 +22,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/fwcheck/fwcheck/internal/kube"
+	"github.com/fwcheck/fwcheck/internal/quote"
 	"github.com/fwcheck/fwcheck/report"
 )
 
@@ -46,6 +47,7 @@ func serveCommand(stdout, stderr io.Writer, getenv func(string) string, code *in
 			&cli.BoolFlag{Name: "manifest", Category: catOutput, Usage: "print the DaemonSet (YAML) that runs this on every node"},
 			&cli.StringFlag{Name: "image", Category: catOutput, EnvVars: envs("image"), Usage: "the fwcheck container `IMAGE` of the DaemonSet"},
 			&cli.StringFlag{Name: "namespace", Value: "fwcheck", Category: catOutput, Usage: "the DaemonSet's `NAMESPACE`"},
+			proxySecretFlag(),
 			&cli.BoolFlag{Name: "probe-endpoint", Category: catBehave, Usage: "also serve /probe?target=HOST:PORT|URL[&timeout=D], " +
 				"one target dialed on request, as blackbox_exporter's (off by default: whoever reaches the port could make this machine dial anywhere)"},
 		},
@@ -62,7 +64,11 @@ func serveCommand(stdout, stderr io.Writer, getenv func(string) string, code *in
 				if err != nil {
 					return err
 				}
-				_, err = io.WriteString(stdout, daemonSetYAML(c.String("namespace"), image, c.String("listen"), c.Duration("interval"), args))
+				clean, _, err := kube.ScrubArgs(args)
+				if err != nil {
+					return badInput("serve --manifest: %v", err)
+				}
+				_, err = io.WriteString(stdout, daemonSetYAML(c.String("namespace"), image, c.String("listen"), c.Duration("interval"), clean, c.String("proxy-secret")))
 				return err
 			}
 			return serve(c.Context, c.String("listen"), c.Duration("interval"), c.Bool("probe-endpoint"), args, stderr, getenv)
@@ -115,7 +121,7 @@ func serve(ctx context.Context, listen string, interval time.Duration, probeEndp
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go srv.Serve(ln)
 	defer srv.Close()
-	fmt.Fprintf(stderr, "fwcheck: serving %s every %s on %s (%s)\n", strings.Join(args, " "), interval, ln.Addr(), paths)
+	fmt.Fprintf(stderr, "fwcheck: serving %s every %s on %s (%s)\n", quote.Userinfo(strings.Join(args, " ")), interval, ln.Addr(), paths)
 	dir, err := os.MkdirTemp("", "fwcheck-serve-")
 	if err != nil {
 		return err
@@ -246,6 +252,13 @@ func imageFor(image string) (string, error) {
 }
 
 // daemonSetYAML is the DaemonSet of `serve --manifest`, with its namespace.
-func daemonSetYAML(namespace, image, listen string, interval time.Duration, args []string) string {
-	return kube.YAML(kube.Namespace(namespace), kube.DaemonSet(namespace, image, listen, interval, args))
+func daemonSetYAML(namespace, image, listen string, interval time.Duration, args []string, proxySecret string) string {
+	return kube.YAML(kube.Namespace(namespace), kube.DaemonSet(namespace, image, listen, interval, args, proxySecret))
+}
+
+// proxySecretFlag names the Secret the manifests take proxy credentials from.
+func proxySecretFlag() cli.Flag {
+	return &cli.StringFlag{Name: "proxy-secret", Value: kube.DefaultProxySecret, Category: catOutput, EnvVars: envs("proxy-secret"),
+		Usage: "the Secret `NAME` the pods read proxy credentials from (keys user and password, as FWCHECK_PROXY_USER and " +
+			"FWCHECK_PROXY_PASSWORD); a --proxy URL's user:password goes there, never into the manifest"}
 }

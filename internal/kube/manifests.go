@@ -61,13 +61,16 @@ func podSpec(image string, args []string, node string) corev1.PodSpec {
 }
 
 // Job is the one-shot check of one node: pinned to it by nodeName, never restarted.
-func Job(namespace, name, run, node, image string, args []string, deadline time.Duration) *batchv1.Job {
+func Job(namespace, name, run, node, image string, args []string, deadline time.Duration, proxySecret string) *batchv1.Job {
 	zero := int32(0)
 	ttl := int32(600)
 	secs := int64(deadline / time.Second)
 	labels := map[string]string{LabelApp: AppName, LabelNode: node, LabelRun: run}
 	spec := podSpec(image, args, node)
 	spec.RestartPolicy = corev1.RestartPolicyNever
+	if proxySecret != "" {
+		spec.Containers[0].Env = proxyEnv(proxySecret)
+	}
 	return &batchv1.Job{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "batch/v1", Kind: "Job"},
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: namespace, Labels: labels},
@@ -80,7 +83,8 @@ func Job(namespace, name, run, node, image string, args []string, deadline time.
 
 // DaemonSet runs `fwcheck serve` on every node, with the scrape annotations Prometheus's
 // kubernetes-pods discovery reads.
-func DaemonSet(namespace, image, listen string, interval time.Duration, args []string) *appsv1.DaemonSet {
+// The proxy credentials come from the Secret proxySecret (ScrubArgs takes them out of args).
+func DaemonSet(namespace, image, listen string, interval time.Duration, args []string, proxySecret string) *appsv1.DaemonSet {
 	labels := map[string]string{LabelApp: AppName}
 	port := "9310"
 	if i := strings.LastIndex(listen, ":"); i >= 0 && listen[i+1:] != "" {
@@ -89,6 +93,7 @@ func DaemonSet(namespace, image, listen string, interval time.Duration, args []s
 	full := append([]string{"serve", "--listen", listen, "--interval", interval.String()}, args...)
 	spec := podSpec("", full, "")
 	spec.Containers[0].Image = image
+	spec.Containers[0].Env = proxyEnv(proxySecret)
 	p, _ := strconv.Atoi(port)
 	spec.Containers[0].Ports = []corev1.ContainerPort{{Name: "metrics", ContainerPort: int32(p)}}
 	return &appsv1.DaemonSet{

@@ -35,7 +35,9 @@ type Options struct {
 	Selector  string   // a label selector for the nodes
 	Names     []string // these nodes only
 	Image     string
-	Args      []string // the fwcheck command each pod runs (its report framed on stdout)
+	Args      []string // the fwcheck command each pod runs (its report framed on stdout), scrubbed (ScrubArgs)
+	// ProxySecret names the Secret the pods take proxy credentials from.
+	ProxySecret string
 	// Deadline is the Jobs' activeDeadlineSeconds; the run waits that long, and a little more.
 	Deadline time.Duration
 	RunID    string
@@ -138,7 +140,7 @@ func Run(ctx context.Context, cs API, nodes []*Node, o Options) error {
 	defer cleanup(cs, o)
 	for i, n := range nodes {
 		n.job = fmt.Sprintf("fwcheck-%s-%d", o.RunID, i)
-		job := Job(o.Namespace, n.job, o.RunID, n.Name, o.Image, o.Args, o.Deadline)
+		job := Job(o.Namespace, n.job, o.RunID, n.Name, o.Image, o.Args, o.Deadline, o.ProxySecret)
 		if err := cs.CreateJob(ctx, job); err != nil {
 			if apierrors.IsForbidden(err) {
 				return apiError("create Jobs in "+o.Namespace+" (fwcheck nodes --rbac prints the Role it needs)", err)

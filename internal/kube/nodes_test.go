@@ -17,12 +17,18 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
 
+	"github.com/fwcheck/fwcheck/endpoints"
 	"github.com/fwcheck/fwcheck/report"
 )
 
 func frame(status string) []byte {
-	return []byte(fmt.Sprintf("some stderr line\n%s{\"schema\":%q,\"profile\":\"worker\",\"summary\":{},\"openings\":[{\"id\":\"region-us-south-dal10\",\"status\":%q,\"probes\":[]}]}\nanother line\n",
-		report.FramePrefix, report.Schema, status))
+	state := "open"
+	if status != report.Verified {
+		state = "refused"
+	}
+	return []byte(fmt.Sprintf("some stderr line\n%s{\"schema\":%q,\"tool\":{\"catalog\":%q},\"profile\":\"worker\",\"summary\":{},"+
+		"\"openings\":[{\"id\":\"region-us-south-dal10\",\"group\":\"region\",\"status\":%q,\"probes\":[{\"dialed\":true,\"state\":%q,\"via\":\"direct\"}]}]}\nanother line\n",
+		report.FramePrefix, report.Schema, endpoints.DefaultEdition, status, state))
 }
 
 func node(name, zone string) *corev1.Node {
@@ -212,7 +218,7 @@ func TestNamespaceForbidden(t *testing.T) {
 
 // TestJobManifest: the pod is what the issue asks for.
 func TestJobManifest(t *testing.T) {
-	j := Job("fwcheck", "fwcheck-x-0", "x", "node-a", "img", []string{"worker"}, time.Minute)
+	j := Job("fwcheck", "fwcheck-x-0", "x", "node-a", "img", []string{"worker"}, time.Minute, "")
 	s := j.Spec.Template.Spec
 	c := s.Containers[0]
 	if s.NodeName != "node-a" || !s.HostNetwork || s.DNSPolicy != corev1.DNSDefault || s.RestartPolicy != corev1.RestartPolicyNever ||
@@ -253,7 +259,8 @@ func BenchmarkNodes50(b *testing.B) {
 			reps = append(reps, n.Report)
 			vants = append(vants, report.Vantage{Name: n.Name, Zone: n.Zone})
 		}
-		if _, err := report.Merge(reps, vants); err != nil {
+		cat, _ := endpoints.Embedded()
+		if _, err := report.Merge(reps, vants, cat); err != nil {
 			b.Fatal(err)
 		}
 	}
