@@ -14,6 +14,7 @@ import (
 
 	"github.com/fwcheck/fwcheck/internal/cli"
 	"github.com/fwcheck/fwcheck/internal/testnet"
+	"github.com/fwcheck/fwcheck/report"
 )
 
 // tunnelProxy is a CONNECT proxy without authentication that tunnels every request to backend.
@@ -106,3 +107,35 @@ func TestPAC(t *testing.T) {
 }
 
 func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) }
+
+// TestPACSecrets: a PAC file fetched from a URL with credentials, whose script throws or
+// answers with credentials, leaves them in no output (its name is in every stack trace).
+func TestPACSecrets(t *testing.T) {
+	const secret = "PW-SECRET-pacurl"
+	script := `function FindProxyForURL(url, host) {
+		if (host == "throws.fwcheck.test") throw new Error("no rule for " + host);
+		if (host == "stack.fwcheck.test") throw new Error("where").stack;
+		return "PROXY alice:` + secret + `@proxy.example:3128 extra";
+	}`
+	pacSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, script) }))
+	t.Cleanup(pacSrv.Close)
+	where := strings.Replace(pacSrv.URL, "http://", "http://user:"+secret+"@", 1) + "/proxy.pac"
+	dir := t.TempDir()
+	args := []string{"probe", "--pac", where, "--timeout", "1s", "-v", "tcp://throws.fwcheck.test:443", "tcp://stack.fwcheck.test:443", "tcp://answers.fwcheck.test:443"}
+	for _, f := range report.Formats() {
+		args = append(args, "-o", f+"="+filepath.Join(dir, f))
+	}
+	code, stdout, stderr := fwcheck(t, nil, args...)
+	all := stdout + stderr
+	for _, f := range report.Formats() {
+		b, _ := os.ReadFile(filepath.Join(dir, f))
+		all += string(b)
+	}
+	if code != 1 || !strings.Contains(all, "proxy-error:pac") {
+		t.Fatalf("exit %d; want 1 with proxy-error:pac\n%s", code, all)
+	}
+	if strings.Contains(all, secret) {
+		i := strings.Index(all, secret)
+		t.Errorf("the PAC URL's or answer's password appears: …%s…", all[max(0, i-100):min(len(all), i+30)])
+	}
+}

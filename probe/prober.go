@@ -285,6 +285,8 @@ func (p *Prober) probeTarget(ctx context.Context, t Target) []Result {
 	choices, err := p.cfg.Proxy.Choices(ctx, t)
 	var pe *pacError
 	switch {
+	case errors.As(err, &pe) && isCanceled(ctx.Err()):
+		return []Result{interrupted(t, "chose its proxy (the PAC file was still running)")}
 	case errors.As(err, &pe):
 		return []Result{{Target: t, Via: Direct, ProxySource: "pac", State: ProxyError, Reason: ReasonPAC, Detail: pe.Error()}}
 	case err != nil:

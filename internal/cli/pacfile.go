@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fwcheck/fwcheck/internal/quote"
 	"github.com/fwcheck/fwcheck/probe/pac"
 )
 
@@ -33,7 +34,8 @@ func loadPAC(ctx context.Context, where string) (*pac.Script, error) {
 	if err != nil {
 		return nil, err
 	}
-	return pac.Parse(where, src, pac.Env{MyIPs: localAddrs()})
+	// The name is in every error and stack trace of the script: never a URL's credentials.
+	return pac.Parse(quote.Userinfo(where), src, pac.Env{MyIPs: localAddrs()})
 }
 
 func fetchPAC(ctx context.Context, u string) ([]byte, error) {

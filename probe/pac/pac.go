@@ -9,12 +9,22 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"runtime/metrics"
 	"strings"
-	"sync"
 	"time"
 
+	"github.com/dlclark/regexp2/v2"
 	"github.com/dop251/goja"
+
+	"github.com/fwcheck/fwcheck/internal/quote"
 )
+
+func init() {
+	// goja runs backtracking regular expressions on regexp2, which its interrupt does not
+	// stop; this bound does (a match past it fails, and the call's own timer has fired by
+	// then). Set once at start-up: nothing else in fwcheck uses regexp2.
+	regexp2.DefaultMatchTimeout = maxEval
+}
 
 // Resolver looks a name up, both families.
 type Resolver func(ctx context.Context, host string) ([]netip.Addr, error)
@@ -40,7 +50,6 @@ type Script struct {
 	Name string
 	prog *goja.Program
 	env  Env
-	pool sync.Pool // *runtime with the script loaded
 }
 
 // runtime is one JavaScript engine with the script loaded; cc carries the context of the
@@ -72,7 +81,6 @@ func Parse(name string, src []byte, env Env) (*Script, error) {
 	if entry(rt.vm) == nil {
 		return nil, fmt.Errorf("%s defines no FindProxyForURL function", name)
 	}
-	s.pool.Put(rt)
 	return s, nil
 }
 
@@ -97,6 +105,9 @@ func (s *Script) newRuntime(ctx context.Context) (*runtime, error) {
 	s.bind(rt.vm, rt.cc)
 	timer := time.AfterFunc(maxEval, func() { rt.vm.Interrupt("the PAC file did not finish loading within " + maxEval.String()) })
 	defer timer.Stop()
+	stop := context.AfterFunc(ctx, func() { rt.vm.Interrupt("the run was interrupted") })
+	defer stop()
+	defer watchHeap(rt.vm)()
 	if _, err := rt.vm.RunProgram(s.prog); err != nil {
 		return nil, fmt.Errorf("%s: %v", s.Name, jsError(err))
 	}
@@ -104,17 +115,16 @@ func (s *Script) newRuntime(ctx context.Context) (*runtime, error) {
 }
 
 // Find calls FindProxyForURL(url, host) and parses its answer into the choices, in order.
+// The call is bounded in time (maxEval or ctx's deadline, regular expressions included), in
+// memory (maxHeapGrowth; each call gets a runtime of its own, so no call inherits what
+// another built), and by ctx (an interrupt stops it); its answer must be a string of at most
+// maxAnswer bytes, read without running any of the script's code.
 func (s *Script) Find(ctx context.Context, url, host string) ([]Choice, error) {
-	rt, _ := s.pool.Get().(*runtime)
-	if rt == nil {
-		var err error
-		if rt, err = s.newRuntime(ctx); err != nil {
-			return nil, err
-		}
+	rt, err := s.newRuntime(ctx)
+	if err != nil {
+		return nil, err
 	}
 	vm := rt.vm
-	vm.ClearInterrupt()
-	rt.cc.ctx = ctx
 	deadline := maxEval
 	if dl, ok := ctx.Deadline(); ok {
 		deadline = min(deadline, time.Until(dl))
@@ -122,23 +132,94 @@ func (s *Script) Find(ctx context.Context, url, host string) ([]Choice, error) {
 	timer := time.AfterFunc(max(deadline, time.Millisecond), func() {
 		vm.Interrupt("FindProxyForURL did not return within the time allowed")
 	})
+	defer timer.Stop()
+	stop := context.AfterFunc(ctx, func() { vm.Interrupt("the run was interrupted") })
+	defer stop()
+	defer watchHeap(vm)()
 	v, err := entry(vm)(goja.Undefined(), vm.ToValue(url), vm.ToValue(host))
-	timer.Stop()
 	if err != nil {
-		// An interrupted runtime is left for the garbage collector, not reused.
 		return nil, fmt.Errorf("FindProxyForURL(%q, %q) threw: %v", url, host, jsError(err))
 	}
-	s.pool.Put(rt)
 	if v == nil || goja.IsUndefined(v) || goja.IsNull(v) {
 		return nil, fmt.Errorf("FindProxyForURL(%q, %q) returned nothing", url, host)
 	}
-	return ParseResult(v.String())
+	// Export reads a primitive as it is and never calls an object's toString, which the
+	// script controls (and may make loop).
+	answer, ok := v.Export().(string)
+	if !ok {
+		return nil, fmt.Errorf("FindProxyForURL(%q, %q) returned a %s, not a string", url, host, v.ExportType())
+	}
+	if len(answer) > maxAnswer {
+		return nil, fmt.Errorf("FindProxyForURL(%q, %q) returned %d bytes; a PAC answer is a short list of proxies (at most %d)", url, host, len(answer), maxAnswer)
+	}
+	return ParseResult(answer)
 }
 
-func jsError(err error) string {
+// maxAnswer bounds a FindProxyForURL answer: a failover list of a few proxies.
+const maxAnswer = 4 << 10
+
+// maxHeapGrowth is how much the heap may grow while one PAC call runs before the call is
+// abandoned: a PAC file is a few pages of string matching, not a workload.
+const maxHeapGrowth = 256 << 20
+
+// heapSample is how often a running call's heap growth is looked at.
+const heapSample = 5 * time.Millisecond
+
+// watchHeap interrupts vm when the process heap grows past maxHeapGrowth while it runs (goja
+// has no memory limit of its own); the returned function ends the watch.
+func watchHeap(vm *goja.Runtime) func() {
+	done := make(chan struct{})
+	start := heapBytes()
+	go func() {
+		t := time.NewTicker(heapSample)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				if grew := heapBytes() - start; grew > maxHeapGrowth {
+					vm.Interrupt(fmt.Sprintf("the PAC file grew memory by more than %d MiB in one call", maxHeapGrowth>>20))
+					return
+				}
+			}
+		}
+	}()
+	return func() { close(done) }
+}
+
+// heapBytes is the live heap as the runtime counts it, without stopping the world.
+func heapBytes() int64 {
+	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	metrics.Read(sample)
+	if sample[0].Value.Kind() != metrics.KindUint64 {
+		return 0
+	}
+	return int64(sample[0].Value.Uint64())
+}
+
+// jsError is what a script's error says, for one line of a report: never by the script's own
+// toString or getters (they may loop: such an error is "an exception"), never a URL's
+// credentials, never more than a line.
+func jsError(err error) (msg string) {
 	var ex *goja.Exception
 	if errors.As(err, &ex) {
-		return ex.Value().String() + " (" + strings.TrimSpace(strings.SplitN(ex.String(), "\n", 2)[0]) + ")"
+		what := "an exception"
+		func() {
+			defer func() { recover() }() // a getter the call's interrupt stopped
+			if v, ok := ex.Value().Export().(string); ok {
+				what = v
+			} else if o, ok := ex.Value().(*goja.Object); ok && o.ClassName() == "Error" {
+				if m, ok := o.Get("message").Export().(string); ok {
+					what = m
+				}
+			}
+		}()
+		where := ""
+		if st := ex.Stack(); len(st) > 0 {
+			where = fmt.Sprintf(" (at %s %s)", st[0].FuncName(), st[0].Position())
+		}
+		return quote.Value(what) + quote.Userinfo(where)
 	}
 	var ie *goja.InterruptedError
 	if errors.As(err, &ie) {
@@ -178,11 +259,11 @@ func ParseResult(s string) ([]Choice, error) {
 			continue
 		}
 		if len(f) != 2 {
-			return nil, fmt.Errorf("PAC answer %q: %q is not DIRECT or KIND host:port", s, strings.TrimSpace(part))
+			return nil, fmt.Errorf("PAC answer %s: %s is not DIRECT or KIND host:port", quote.Value(maskAnswer(s)), quote.Value(maskAnswer(strings.TrimSpace(part))))
 		}
 		scheme := map[string]string{"PROXY": "http", "HTTP": "http", "HTTPS": "https", "SOCKS": "socks5", "SOCKS5": "socks5", "SOCKS4": "socks4"}[kind]
 		if scheme == "" {
-			return nil, fmt.Errorf("PAC answer %q: unknown kind %q", s, f[0])
+			return nil, fmt.Errorf("PAC answer %s: unknown kind %s", quote.Value(maskAnswer(s)), quote.Value(f[0]))
 		}
 		host := f[1]
 		if !strings.Contains(host, ":") || strings.HasSuffix(host, "]") {
@@ -194,6 +275,18 @@ func ParseResult(s string) ([]Choice, error) {
 		out = []Choice{{Direct: true}}
 	}
 	return out, nil
+}
+
+// maskAnswer hides the credentials a PAC answer may carry (PROXY user:password@host:3128):
+// every word with an @ keeps only what follows its last @.
+func maskAnswer(s string) string {
+	words := strings.Fields(s)
+	for i, w := range words {
+		if at := strings.LastIndex(w, "@"); at >= 0 {
+			words[i] = "***" + w[at:]
+		}
+	}
+	return strings.Join(words, " ")
 }
 
 // URLFor is the url argument for a target, as Chromium passes it: the scheme and authority
