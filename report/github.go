@@ -86,5 +86,5 @@ var (
 
 // annotation is one workflow command line, escaped as the runner reads it.
 func annotation(level, title, message string) string {
-	return "::" + level + " title=" + ghProperty.Replace(title) + "::" + ghData.Replace(message) + "\n"
+	return "::" + level + " title=" + ghProperty.Replace(terminalSafe(title)) + "::" + ghData.Replace(terminalSafe(message)) + "\n"
 }

@@ -11,9 +11,9 @@ import (
 // in a code block, then a table of every opening.
 func writeMarkdown(w io.Writer, r *Report) error {
 	b := bufio.NewWriterSize(w, 64<<10)
-	fmt.Fprintf(b, "## fwcheck %s", r.Profile)
+	fmt.Fprintf(b, "## fwcheck %s", mdCell(r.Profile))
 	if r.Region != "" {
-		fmt.Fprintf(b, " · %s", r.Region)
+		fmt.Fprintf(b, " · %s", mdCell(r.Region))
 	}
 	fmt.Fprintf(b, "\n\n%s. Via %s; catalog %s.\n", SummaryLine(r), mdCell(r.Via), mdCell(r.Tool.Catalog))
 	if len(r.Source.Addresses) > 0 {
@@ -38,7 +38,7 @@ func writeMarkdown(w io.Writer, r *Report) error {
 			b.WriteString("\n### Rules to request\n\n```\n")
 		}
 		rules++
-		_, err := b.WriteString(strings.ReplaceAll(o.Rule+"  # "+o.ID, "```", "'''") + "\n")
+		_, err := b.WriteString(strings.ReplaceAll(terminalSafe(o.Rule+"  # "+o.ID), "```", "'''") + "\n")
 		return err
 	})
 	if err != nil {
@@ -49,7 +49,7 @@ func writeMarkdown(w io.Writer, r *Report) error {
 	}
 	b.WriteString("\n| status | opening | section | destinations | ports | finding |\n|---|---|---|---|---|---|\n")
 	err = r.Each(func(o Opening) error {
-		_, err := fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s |\n", o.Status, mdCell(o.ID), mdCell(o.Section),
+		_, err := fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s |\n", mdCell(o.Status), mdCell(o.ID), mdCell(o.Section),
 			mdCell(strings.Join(o.Destinations, ", ")), mdCell(o.Protocol+" "+o.Ports), mdCell(finding(o)))
 		return err
 	})
@@ -81,8 +81,11 @@ func finding(o Opening) string {
 	return strings.Join(parts, "; ")
 }
 
-// mdEscaper escapes what Markdown would read as table structure or markup.
-var mdEscaper = strings.NewReplacer("|", "\\|", "`", "\\`", "*", "\\*", "_", "\\_", "<", "&lt;", ">", "&gt;", "[", "\\[", "]", "\\]")
+// mdEscaper escapes what Markdown would read as table structure, markup or an escape: a
+// backslash first (else "\\|" from another program would undo the pipe's escape), entities,
+// strikethrough and links too.
+var mdEscaper = strings.NewReplacer("\\", "\\\\", "|", "\\|", "`", "\\`", "*", "\\*", "_", "\\_", "~", "\\~", "<", "&lt;", ">", "&gt;", "&", "&amp;",
+	"[", "\\[", "]", "\\]")
 
 // mdCell escapes text for a Markdown table cell: pipes, backticks, markup and line breaks.
 func mdCell(s string) string { return mdEscaper.Replace(terminalSafe(s)) }

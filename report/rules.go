@@ -10,7 +10,7 @@ import (
 func writeRules(w io.Writer, r *Report) error {
 	// Findings are no rules, but whoever forwards this list must see them.
 	for _, f := range r.Findings {
-		if _, err := fmt.Fprintf(w, "# finding %s: %s\n", f.Kind, terminalSafe(f.Summary)); err != nil {
+		if _, err := fmt.Fprintf(w, "# finding %s: %s\n", terminalSafe(f.Kind), terminalSafe(f.Summary)); err != nil {
 			return err
 		}
 	}
@@ -21,9 +21,9 @@ func writeRules(w io.Writer, r *Report) error {
 			}
 			var err error
 			if status == Missing {
-				_, err = fmt.Fprintf(w, "%s  # %s %s\n", o.Rule, o.ID, o.Section)
+				_, err = fmt.Fprintf(w, "%s  # %s %s\n", terminalSafe(o.Rule), terminalSafe(o.ID), terminalSafe(o.Section))
 			} else {
-				_, err = fmt.Fprintf(w, "# warning: %s  # %s %s\n", o.Rule, o.ID, o.Section)
+				_, err = fmt.Fprintf(w, "# warning: %s  # %s %s\n", terminalSafe(o.Rule), terminalSafe(o.ID), terminalSafe(o.Section))
 			}
 			return err
 		})
@@ -32,7 +32,7 @@ func writeRules(w io.Writer, r *Report) error {
 		}
 	}
 	for _, a := range r.AllowFrom {
-		if _, err := fmt.Fprintf(w, "%s  # %s (inbound allowance)\n", a.Rule, a.Name); err != nil {
+		if _, err := fmt.Fprintf(w, "%s  # %s (inbound allowance)\n", terminalSafe(a.Rule), terminalSafe(a.Name)); err != nil {
 			return err
 		}
 	}
@@ -43,7 +43,7 @@ func writeRules(w io.Writer, r *Report) error {
 		if o.Rule == "" {
 			return nil
 		}
-		_, err := fmt.Fprintf(w, "%s  # %s %s (planned)\n", o.Rule, o.ID, o.Section)
+		_, err := fmt.Fprintf(w, "%s  # %s %s (planned)\n", terminalSafe(o.Rule), terminalSafe(o.ID), terminalSafe(o.Section))
 		return err
 	})
 }

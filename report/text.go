@@ -51,13 +51,13 @@ func (t *textWriter) Write(w io.Writer, r *Report) error {
 	}
 	t.col = col
 	b := bufio.NewWriterSize(w, 64<<10)
-	head := fmt.Sprintf("fwcheck %s", r.Profile)
+	head := fmt.Sprintf("fwcheck %s", terminalSafe(r.Profile))
 	if r.Region != "" {
-		head += " · region " + r.Region
+		head += " · region " + terminalSafe(r.Region)
 	}
 	head += " · via " + terminalSafe(r.Via)
 	if len(r.Source.Addresses) > 0 {
-		head += " · from " + strings.Join(r.Source.Addresses, ", ")
+		head += " · from " + terminalSafe(strings.Join(r.Source.Addresses, ", "))
 	}
 	head += " · catalog " + terminalSafe(r.Tool.Catalog)
 	b.WriteString(t.hd.Sprint(head) + "\n")
@@ -150,7 +150,7 @@ func (t *textWriter) opening(b *bufio.Writer, o Opening, dryRun bool) {
 	if !o.Required {
 		req = " (optional)"
 	}
-	b.WriteString(wrapAt(fmt.Sprintf("  %s %s  ", t.mark(o.Status), o.ID), 6, fmt.Sprintf("%s%s  [%s]", terminalSafe(o.Title), req, o.Section), t.width()))
+	b.WriteString(wrapAt(fmt.Sprintf("  %s %s  ", t.mark(o.Status), terminalSafe(o.ID)), 6, fmt.Sprintf("%s%s  [%s]", terminalSafe(o.Title), req, terminalSafe(o.Section)), t.width()))
 	if o.Rule != "" && o.Status != Skipped || dryRun && o.Rule != "" {
 		b.WriteString(wrapAt("      ", 8, terminalSafe(o.Rule), t.width()))
 	}
@@ -159,7 +159,7 @@ func (t *textWriter) opening(b *bufio.Writer, o Opening, dryRun bool) {
 		if o.Rule == "" {
 			what = "no rule: see"
 		}
-		fmt.Fprintf(b, "      %s the %s finding%s above\n", what, strings.Join(o.Findings, ", "), pluralS(len(o.Findings)))
+		fmt.Fprintf(b, "      %s the %s finding%s above\n", what, terminalSafe(strings.Join(o.Findings, ", ")), pluralS(len(o.Findings)))
 	}
 	if o.Status == Verified && restsOnProxy(o) {
 		b.WriteString(wrapAt("      ", 6, t.faint.Sprint("on the proxy's word: it reported the tunnel open and nothing beyond it spoke (a TCP-only check)"), t.width()))
@@ -280,7 +280,8 @@ func wrapAt(head string, indent int, text string, width int) string {
 const maxFindingTargetsShown = 5
 
 func (t *textWriter) finding(b *bufio.Writer, f Finding) {
-	b.WriteString(wrapAt("  "+t.yellow.Sprint("!")+" "+f.Kind+": ", 4+len(f.Kind)+2, terminalSafe(f.Summary), t.width()))
+	kind := terminalSafe(f.Kind)
+	b.WriteString(wrapAt("  "+t.yellow.Sprint("!")+" "+kind+": ", 4+len(kind)+2, terminalSafe(f.Summary), t.width()))
 	if f.Detail != "" {
 		b.WriteString(wrapAt("      ", 6, terminalSafe(f.Detail), t.width()))
 	}
@@ -338,7 +339,7 @@ func (t *textWriter) matrix(b *bufio.Writer, r *Report) error {
 	idw := len("opening")
 	notRun := slices.ContainsFunc(r.Vantages, func(v Vantage) bool { return v.Problem != "" })
 	err := r.Each(func(o Opening) error {
-		idw = max(idw, len(o.ID))
+		idw = max(idw, len([]rune(terminalSafe(o.ID))))
 		for _, st := range o.Cells {
 			notRun = notRun || st == NotRun
 		}
@@ -359,7 +360,7 @@ func (t *textWriter) matrix(b *bufio.Writer, r *Report) error {
 		for _, v := range z {
 			w += colw(v)
 		}
-		name := "zone " + z[0].Zone
+		name := "zone " + terminalSafe(z[0].Zone)
 		if z[0].Zone == "" {
 			name = "(no zone)"
 		}
@@ -375,7 +376,7 @@ func (t *textWriter) matrix(b *bufio.Writer, r *Report) error {
 	}
 	b.WriteString(strings.TrimRight(line, " ") + "\n")
 	return r.Each(func(o Opening) error {
-		line := fmt.Sprintf("  %-*s", idw, o.ID)
+		line := fmt.Sprintf("  %-*s", idw, terminalSafe(o.ID))
 		for _, z := range zones {
 			line += "  "
 			for _, v := range z {

@@ -30,12 +30,14 @@ type Options struct {
 	Width int
 }
 
+// The formats of lines a CI log may show go through a commandGuard; json and frame hold no
+// line another program's text could start, and github means its workflow commands.
 var formats = map[string]func(Options) Writer{
-	"text":     func(o Options) Writer { return &textWriter{opts: o} },
+	"text":     func(o Options) Writer { t := &textWriter{opts: o}; return WriterFunc(guarded(t.Write)) },
 	"json":     func(Options) Writer { return WriterFunc(writeJSON) },
-	"junit":    func(Options) Writer { return WriterFunc(writeJUnit) },
-	"markdown": func(Options) Writer { return WriterFunc(writeMarkdown) },
-	"rules":    func(Options) Writer { return WriterFunc(writeRules) },
+	"junit":    func(Options) Writer { return WriterFunc(guarded(writeJUnit)) },
+	"markdown": func(Options) Writer { return WriterFunc(guarded(writeMarkdown)) },
+	"rules":    func(Options) Writer { return WriterFunc(guarded(writeRules)) },
 	"github":   func(Options) Writer { return WriterFunc(writeGitHub) },
 	"frame":    func(Options) Writer { return WriterFunc(writeFrame) },
 }
