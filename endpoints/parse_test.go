@@ -134,3 +134,22 @@ func FuzzParseCatalog(f *testing.F) {
 		}
 	})
 }
+
+// TestParsePortDigitsOnly: a port is digits: "+80" (which strconv takes) and the like are bad
+// input wherever a port is read.
+func TestParsePortDigitsOnly(t *testing.T) {
+	for _, s := range []string{"+80", "-80", "0x50", "8_0", "80 ", " 80"} {
+		_, err := ParsePort(s)
+		if want := strings.TrimSpace(s) == "80"; (err == nil) != want {
+			t.Errorf("ParsePort(%q): %v", s, err)
+		}
+	}
+	for _, s := range []string{"127.0.0.1:+80", "tcp://127.0.0.1:+443", "https://h:+443/"} {
+		if _, err := ParseProbeTarget(s); err == nil {
+			t.Errorf("ParseProbeTarget(%q) accepted a signed port", s)
+		}
+	}
+	if _, _, err := ParsePorts("+80,443"); err == nil {
+		t.Error(`ParsePorts("+80,443") accepted a signed port`)
+	}
+}

@@ -48,10 +48,12 @@ func ParsePorts(spec string) (ranges []PortRange, any bool, err error) {
 	return ranges, false, nil
 }
 
-// ParsePort reads one port number, 1 to 65535.
+// ParsePort reads one port number, 1 to 65535, in digits only: strconv would take "+80" (and
+// the kernel, curl and nmap would not), which would print a rule for a port nobody typed.
 func ParsePort(s string) (uint16, error) {
-	n, err := strconv.Atoi(strings.TrimSpace(s))
-	if err != nil || n < 1 || n > 65535 {
+	t := strings.TrimSpace(s)
+	n, err := strconv.Atoi(t)
+	if err != nil || n < 1 || n > 65535 || strings.IndexFunc(t, func(r rune) bool { return r < '0' || r > '9' }) >= 0 {
 		return 0, quote.Errorf("port %q is not a number from 1 to 65535", s)
 	}
 	return uint16(n), nil

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"regexp"
@@ -95,10 +96,23 @@ FLAGS:
 // urfavePrinter is the library's own template printer, which helpPrinter feeds.
 var urfavePrinter = cli.HelpPrinterCustom
 
+// urfave/cli keeps these in package variables: they are set once, here, and never again, so
+// that apps built at once (concurrent /probe requests) share nothing they write.
 func init() {
 	cli.HelpPrinterCustom = helpPrinter
+	cli.VersionPrinter = func(c *cli.Context) { printVersion(c.App.Writer) }
 	cli.FlagStringer = flagString
-	cli.VersionFlag = &cli.BoolFlag{Name: "version", Usage: "print the version, commit and catalog edition"}
+	cli.VersionFlag = &sharedBool{cli.BoolFlag{Name: "version", Usage: "print the version, commit and catalog edition"}}
+	cli.HelpFlag = &sharedBool{cli.BoolFlag{Name: "help", Aliases: []string{"h"}, Usage: "show help", DisableDefaultText: true}}
+}
+
+// sharedBool is a BoolFlag that urfave's package variables (HelpFlag, VersionFlag) can hold
+// while many apps run at once: BoolFlag.Apply writes to its flag, so each Apply uses a copy.
+type sharedBool struct{ cli.BoolFlag }
+
+func (f *sharedBool) Apply(set *flag.FlagSet) error {
+	own := f.BoolFlag
+	return own.Apply(set)
 }
 
 // helpPrinter renders help with the functions the templates above use.
@@ -229,7 +243,6 @@ func newApp(stdout, stderr io.Writer, getenv func(string) string, code *int, typ
 			*code = ExitBadInput
 		},
 	}
-	cli.VersionPrinter = func(*cli.Context) { printVersion(stdout) }
 	checkCmd := func(name string, p endpoints.Profile, usage, usageText, desc string) *cli.Command {
 		return &cli.Command{
 			Name: name, Usage: usage, UsageText: usageText, Description: desc,

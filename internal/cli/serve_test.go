@@ -3,13 +3,16 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"runtime"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -240,4 +243,40 @@ func TestServeProbeEndpoint(t *testing.T) {
 			t.Errorf("/probe?%s: %d %q; want 400 saying %q", query, resp.StatusCode, body, want)
 		}
 	}
+}
+
+// TestServeProbeConcurrently: /probe requests at once share no state they write (run with
+// -race: building the app per request wrote urfave's package variables).
+func TestServeProbeConcurrently(t *testing.T) {
+	open := openPort(t)
+	closed := testnet.Closed(t, "127.0.0.1")
+	h := probeHandler(func(string) string { return "" })
+	var wg sync.WaitGroup
+	for i := range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			target, want := open.Addr().String(), "probe_success 1"
+			if i%2 == 1 {
+				target, want = closed, "probe_success 0"
+			}
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, httptest.NewRequest("GET", "/probe?timeout=2s&target="+target, nil))
+			if rec.Code != 200 || !strings.Contains(rec.Body.String(), want) {
+				t.Errorf("%s: %d %s; want %s", target, rec.Code, rec.Body.String(), want)
+			}
+		}()
+	}
+	// The version printer is the other package variable an app reads: use it at the same time.
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var out bytes.Buffer
+			if code := Run(context.Background(), []string{"fwcheck", "--version"}, &out, io.Discard, func(string) string { return "" }); code != 0 || !strings.Contains(out.String(), "fwcheck") {
+				t.Errorf("--version: %d %q", code, out.String())
+			}
+		}()
+	}
+	wg.Wait()
 }
