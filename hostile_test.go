@@ -85,6 +85,14 @@ func TestHostileInput(t *testing.T) {
 		{[]string{"probe", "udp://127.0.0.1"}, nil, "needs a port"},
 		{[]string{"probe", "ftp://127.0.0.1:21"}, nil, "scheme"},
 		{[]string{"probe", "127.0.0.1:1"}, map[string]string{"HTTPS_PROXY": "http://" + long}, "proxy"},
+		// What other programs hand over: reports to merge, PAC files.
+		{[]string{"merge", "/dev/zero"}, nil, "not a regular file"},
+		{[]string{"merge", fifo(t)}, nil, "not a regular file"},
+		{[]string{"merge", sparse(t, "huge.json", 65<<20)}, nil, "larger than 64 MiB"},
+		{[]string{"merge", nulLine}, nil, "not a JSON report"},
+		{[]string{"probe", "--pac", "/dev/zero", "127.0.0.1:1"}, nil, "not a regular file"},
+		{[]string{"probe", "--pac", fifo(t), "127.0.0.1:1"}, nil, "not a regular file"},
+		{[]string{"probe", "--pac", sparse(t, "huge.pac", 2<<20), "127.0.0.1:1"}, nil, "larger than 1 MiB"},
 	}
 	for i, tc := range cases {
 		t.Run(fmt.Sprint(i), func(t *testing.T) {
@@ -92,7 +100,7 @@ func TestHostileInput(t *testing.T) {
 			runtime.ReadMemStats(&before)
 			start := time.Now()
 			args := tc.args
-			if args[0] != "catalog" {
+			if args[0] != "catalog" && args[0] != "merge" {
 				// Dial nothing, whatever slips through (flags go before the targets).
 				args = append([]string{args[0], "--dry-run"}, args[1:]...)
 			}
