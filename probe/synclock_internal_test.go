@@ -40,7 +40,8 @@ func TestOwnSYNClockOnDirectAttempts(t *testing.T) {
 				if req, err := http.ReadRequest(bufio.NewReader(c)); err == nil && req.Method == http.MethodConnect {
 					c.Write([]byte("HTTP/1.1 200 Connection established\r\n\r\n"))
 				}
-				time.Sleep(200 * time.Millisecond)
+				c.SetReadDeadline(time.Now().Add(2 * time.Second))
+				c.Read(make([]byte, 1)) // the tunnel stays open until the client is done
 			}()
 		}
 	}()

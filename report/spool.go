@@ -201,6 +201,25 @@ func (s *spool) eachRaw(status string, fn func(raw []byte, flags byte) error) er
 	return nil
 }
 
+// add stores one more opening after the last, growing the index: a spool used as a stage
+// (merge's), whose length is not known in advance.
+func (s *spool) add(o *Opening) (int, error) {
+	i := len(s.at)
+	s.at, s.length, s.flags, s.widths = append(s.at, 0), append(s.length, 0), append(s.flags, 0), append(s.widths, [2]uint8{})
+	return i, s.put(i, o)
+}
+
+// get reads opening i back.
+func (s *spool) get(i int) (Opening, error) {
+	raw := make([]byte, s.length[i])
+	if at := s.at[i]; at >= s.onDisk {
+		copy(raw, s.tail[at-s.onDisk:])
+	} else if _, err := s.f.ReadAt(raw, at); err != nil {
+		return Opening{}, fmt.Errorf("reading the report back from its temporary file: %w", err)
+	}
+	return s.decode(raw, s.flags[i])
+}
+
 func (s *spool) decode(raw []byte, flags byte) (Opening, error) {
 	var o Opening
 	if err := json.Unmarshal(raw, &o); err != nil {

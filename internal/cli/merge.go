@@ -39,8 +39,13 @@ func mergeCommand(stdout, stderr io.Writer, getenv func(string) string, code *in
 			if c.NArg() == 0 {
 				return badInput("merge needs at least one REPORT.json (made with -o json)")
 			}
-			var reps []*report.Report
-			var vants []report.Vantage
+			// One report in memory at a time: each is judged into the merger's temporary file.
+			var m *report.Merger
+			defer func() {
+				if m != nil {
+					m.Close()
+				}
+			}()
 			seen := map[string]int{}
 			for _, arg := range c.Args().Slice() {
 				file, name, _ := strings.Cut(arg, "=")
@@ -50,8 +55,16 @@ func mergeCommand(stdout, stderr io.Writer, getenv func(string) string, code *in
 					return badInput("merge: %v", err)
 				}
 				rep, err := report.Read(bytes.NewReader(data))
+				data = nil
 				if err != nil {
 					return badInput("merge: %s: %v", quoteValue(file), err)
+				}
+				if m == nil {
+					cat, err := mergeCatalog(c.String("catalog"), rep.Tool.Catalog, file)
+					if err != nil {
+						return err
+					}
+					m = report.NewMerger(cat, true)
 				}
 				if name == "" {
 					name = rep.Source.Hostname
@@ -62,16 +75,17 @@ func mergeCommand(stdout, stderr io.Writer, getenv func(string) string, code *in
 				if seen[name]++; seen[name] > 1 {
 					name = fmt.Sprintf("%s#%d", name, seen[name])
 				}
-				reps = append(reps, rep)
-				vants = append(vants, report.Vantage{Name: name, Zone: zone, Addresses: rep.Source.Addresses})
+				if err := m.Add(rep, report.Vantage{Name: name, Zone: zone, Addresses: rep.Source.Addresses}); err != nil {
+					return badInput("merge: %s: %v", quoteValue(file), err)
+				}
 			}
-			cat, err := mergeCatalog(c.String("catalog"), reps[0].Tool.Catalog, c.Args().First())
-			if err != nil {
-				return err
-			}
-			merged, err := report.Merge(reps, vants, cat)
+			merged, err := m.Report()
 			if err != nil {
 				return badInput("merge: %v", err)
+			}
+			defer merged.Close()
+			for _, w := range m.Warnings() {
+				fmt.Fprintf(stderr, "fwcheck: warning: %s\n", w)
 			}
 			o, err := reportOptions(c, getenv)
 			if err != nil {
