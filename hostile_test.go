@@ -93,6 +93,8 @@ func TestHostileInput(t *testing.T) {
 		{[]string{"probe", "--pac", "/dev/zero", "127.0.0.1:1"}, nil, "not a regular file"},
 		{[]string{"probe", "--pac", fifo(t), "127.0.0.1:1"}, nil, "not a regular file"},
 		{[]string{"probe", "--pac", sparse(t, "huge.pac", 2<<20), "127.0.0.1:1"}, nil, "larger than 1 MiB"},
+		{[]string{"probe", "tls://127.0.0.1:1"}, map[string]string{"SSL_CERT_FILE": "/dev/zero"}, "SSL_CERT_FILE"},
+		{[]string{"probe", "tls://127.0.0.1:1"}, map[string]string{"SSL_CERT_FILE": fifo(t)}, "not a regular file"},
 	}
 	for i, tc := range cases {
 		t.Run(fmt.Sprint(i), func(t *testing.T) {

@@ -19,6 +19,8 @@ import (
 	"github.com/jcmturner/gokrb5/v8/config"
 	"github.com/jcmturner/gokrb5/v8/credentials"
 	"github.com/jcmturner/gokrb5/v8/spnego"
+
+	"github.com/fwcheck/fwcheck/internal/boundedfile"
 )
 
 // ProxyAuth is what fwcheck can authenticate to a proxy with, after a 407: Negotiate
@@ -335,6 +337,9 @@ type kerberosError struct {
 
 func (e *kerberosError) Error() string { return e.err.Error() }
 
+// maxKerberosFileBytes caps the ticket cache and krb5.conf: real ones are a few KiB.
+const maxKerberosFileBytes = 4 << 20
+
 // negotiateToken makes a SPNEGO token for HTTP/<proxy host, as given> from the ticket cache.
 func negotiateToken(a *ProxyAuth, proxyHost string) (string, error) {
 	if a == nil || a.CCache == "" {
@@ -348,13 +353,20 @@ func negotiateToken(a *ProxyAuth, proxyHost string) (string, error) {
 	if !strings.EqualFold(kind, "FILE") {
 		return "", &kerberosError{reasonNoTicket, fmt.Errorf("the ticket cache %s is a %s: cache, which fwcheck cannot read: run kinit -c FILE:/tmp/krb5cc_fwcheck and set KRB5CCNAME=FILE:/tmp/krb5cc_fwcheck", cache, kind)}
 	}
-	cc, err := credentials.LoadCCache(path)
-	if err != nil {
-		return "", &kerberosError{reasonNoTicket, fmt.Errorf("no Kerberos ticket in %s (run kinit): %v", cache, plainErr(err))}
+	// gokrb5 reads both files whole: a FIFO would hold the probe, /dev/zero fill memory.
+	if err := boundedfile.Check(path, maxKerberosFileBytes); err != nil {
+		return "", &kerberosError{reasonNoTicket, fmt.Errorf("no Kerberos ticket in %s (run kinit): %v", cache, err)}
 	}
 	confPath := a.Krb5Conf
 	if confPath == "" {
 		confPath = "/etc/krb5.conf"
+	}
+	if err := boundedfile.Check(confPath, maxKerberosFileBytes); err != nil {
+		return "", &kerberosError{reasonAuthFailed, fmt.Errorf("cannot read the Kerberos configuration: %v", err)}
+	}
+	cc, err := credentials.LoadCCache(path)
+	if err != nil {
+		return "", &kerberosError{reasonNoTicket, fmt.Errorf("no Kerberos ticket in %s (run kinit): %v", cache, plainErr(err))}
 	}
 	cfg, err := config.Load(confPath)
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/net/http/httpproxy"
 
 	"github.com/fwcheck/fwcheck/endpoints"
+	"github.com/fwcheck/fwcheck/internal/boundedfile"
 	"github.com/fwcheck/fwcheck/internal/quote"
 	"github.com/fwcheck/fwcheck/internal/sysproxy"
 	"github.com/fwcheck/fwcheck/probe"
@@ -168,6 +169,13 @@ func optionsFrom(c *cli.Context, p endpoints.Profile, getenv func(string) string
 			return nil, o.bad("ca-file", "%s: %v", quoteValue(path), err)
 		}
 		cfg.ExtraRoots = certs
+	}
+	// Go's x509 reads SSL_CERT_FILE whole when the system roots are first needed: a FIFO
+	// there would hold every TLS probe, /dev/zero fill memory.
+	if f := getenv("SSL_CERT_FILE"); f != "" {
+		if err := boundedfile.Check(f, maxCAFileBytes); err != nil {
+			return nil, badInput("SSL_CERT_FILE: %v", err)
+		}
 	}
 	px, err := o.proxyConfig(c, getenv)
 	if err != nil {
