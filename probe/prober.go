@@ -107,10 +107,13 @@ func New(cfg Config) *Prober {
 		p.lookup = defaultLookup(dial)
 	}
 	if px := cfg.Proxy; px != nil && px.PAC != nil {
-		// A PAC file's dnsResolve and isInNet ask what the probes ask.
-		px.PAC.UseResolver(func(ctx context.Context, host string) ([]netip.Addr, error) {
+		// A PAC file's dnsResolve and isInNet ask what the probes ask. The config is the
+		// caller's and may serve other probers at once (serve's /probe): this one gets copies.
+		own := *px
+		own.PAC = px.PAC.WithResolver(func(ctx context.Context, host string) ([]netip.Addr, error) {
 			return p.resolve(ctx, Target{Host: host})
 		})
+		p.cfg.Proxy = &own
 	}
 	if cfg.Roots != nil {
 		p.roots = func() (*x509.CertPool, error) { return cfg.Roots, nil }

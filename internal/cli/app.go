@@ -221,7 +221,7 @@ func wrapHelp(head, text string, column int) string {
 	return b.String()
 }
 
-func newApp(stdout, stderr io.Writer, getenv func(string) string, code *int, typed *map[string]bool) *cli.App {
+func newApp(stdout, stderr io.Writer, getenv func(string) string, code *int, typed *map[string]bool, capture func(*options) error) *cli.App {
 	v, c := versionString()
 	app := &cli.App{
 		Name:                  "fwcheck",
@@ -256,6 +256,9 @@ func newApp(stdout, stderr io.Writer, getenv func(string) string, code *int, typ
 				opts, err := optionsFrom(c, p, getenv, *typed)
 				if err != nil {
 					return err
+				}
+				if capture != nil {
+					return capture(opts)
 				}
 				*code, err = check(c.Context, opts, stdout, stderr)
 				return err

@@ -42,23 +42,15 @@ func loadCatalog(file, edition string) (*endpoints.Catalog, error) {
 // check runs one check command: the run package plans, probes and judges; here the flags go
 // in and the reports and the exit code come out.
 func check(ctx context.Context, o *options, stdout, stderr io.Writer) (int, error) {
-	var cat *endpoints.Catalog // nil: the run picks the embedded edition
-	if o.catalogFile != "" || o.edition != "" {
-		var err error
-		if cat, err = loadCatalog(o.catalogFile, o.edition); err != nil {
-			return ExitBadInput, o.inputError(err)
-		}
+	in, err := o.input()
+	if err != nil {
+		return ExitBadInput, err
 	}
 	sinks, err := openOutputs(o, stdout)
 	if err != nil {
 		return ExitBadInput, err
 	}
 	defer discard(sinks)
-	v, _ := versionString()
-	in := run.Input{
-		Catalog: cat, Edition: o.edition, Facts: o.facts, Probe: o.probe, Kubeconfig: o.kubeconfig, KubeContext: o.kubeContext,
-		Getenv: o.getenv, DryRun: o.dryRun, Version: v, Via: o.via(), ViaFor: o.viaFor, Findings: o.findings,
-	}
 	waiting := o.wait > 0 && !o.dryRun
 	if !waiting {
 		// The run owns the targets now: a --targets-file of 100,000 must not be held twice.
@@ -104,6 +96,22 @@ func check(ctx context.Context, o *options, stdout, stderr io.Writer) (int, erro
 		return code, nil
 	}
 	return rep.ExitCode(o.strict), nil
+}
+
+// input is the run the options describe: everything run.Run needs.
+func (o *options) input() (run.Input, error) {
+	var cat *endpoints.Catalog // nil: the run picks the embedded edition
+	if o.catalogFile != "" || o.edition != "" {
+		var err error
+		if cat, err = loadCatalog(o.catalogFile, o.edition); err != nil {
+			return run.Input{}, o.inputError(err)
+		}
+	}
+	v, _ := versionString()
+	return run.Input{
+		Catalog: cat, Edition: o.edition, Facts: o.facts, Probe: o.probe, Kubeconfig: o.kubeconfig, KubeContext: o.kubeContext,
+		Getenv: o.getenv, DryRun: o.dryRun, Version: v, Via: o.via(), ViaFor: o.viaFor, Findings: o.findings,
+	}, nil
 }
 
 // waitPause is how long --wait rests between two runs (less when the wait ends sooner).

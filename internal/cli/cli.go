@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"regexp"
@@ -11,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/fwcheck/fwcheck/internal/quote"
+	"github.com/fwcheck/fwcheck/internal/run"
 )
 
 // Set by a release build: -ldflags "-X github.com/fwcheck/fwcheck/internal/cli.version=v1.2.3
@@ -39,9 +41,38 @@ func badInput(format string, args ...any) error {
 
 // Run is the whole program behind main, with its I/O and environment passed in.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	return runApp(ctx, args, stdout, stderr, getenv, nil)
+}
+
+// parsedCheck is a check command's arguments as the run they describe.
+type parsedCheck struct {
+	opts  *options
+	input run.Input
+}
+
+// parseCheck reads a check command's arguments (`COMMAND ARGS`, as `fwcheck COMMAND ARGS`
+// takes them) into the run they describe, without running it: serve parses its check once at
+// start-up and then calls run.Run itself. Its error is the one line the command would print.
+func parseCheck(ctx context.Context, args []string, getenv func(string) string) (*parsedCheck, error) {
+	var parsed *parsedCheck
+	var errb strings.Builder
+	capture := func(o *options) error {
+		in, err := o.input()
+		parsed = &parsedCheck{o, in}
+		return err
+	}
+	if code := runApp(ctx, append([]string{"fwcheck"}, args...), io.Discard, &errb, getenv, capture); code != ExitOK || parsed == nil {
+		return nil, errors.New(strings.TrimSpace(strings.TrimPrefix(firstLine(errb.String()), "fwcheck: ")))
+	}
+	return parsed, nil
+}
+
+// runApp runs the app; with capture, a check command hands its options to capture instead of
+// running.
+func runApp(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string, capture func(*options) error) int {
 	code := ExitOK
 	var typed map[string]bool
-	app := newApp(stdout, stderr, getenv, &code, &typed)
+	app := newApp(stdout, stderr, getenv, &code, &typed, capture)
 	if len(args) == 4 && args[1] == completeCommand {
 		complete(app, args[3], stdout) // the shell's question: it has no exit code to read
 		return ExitOK

@@ -3,13 +3,10 @@ package cli
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"runtime"
 	"slices"
 	"strconv"
@@ -23,6 +20,7 @@ import (
 
 	"github.com/fwcheck/fwcheck/internal/kube"
 	"github.com/fwcheck/fwcheck/internal/quote"
+	"github.com/fwcheck/fwcheck/internal/run"
 	"github.com/fwcheck/fwcheck/report"
 )
 
@@ -88,6 +86,10 @@ type watcher struct {
 
 // serve re-runs the check every interval until ctx ends (SIGINT, SIGTERM), serving its results.
 func serve(ctx context.Context, listen string, interval time.Duration, probeEndpoint bool, args []string, stderr io.Writer, getenv func(string) string) error {
+	check, err := parseCheck(ctx, args, getenv)
+	if err != nil {
+		return usageError{err}
+	}
 	ln, err := net.Listen("tcp", listen)
 	if err != nil {
 		return badInput("--listen %s: %v", listen, err)
@@ -115,24 +117,24 @@ func serve(ctx context.Context, listen string, interval time.Duration, probeEndp
 	})
 	paths := "/metrics, /healthz, /report.json"
 	if probeEndpoint {
-		mux.Handle("/probe", probeHandler(getenv))
+		h, err := probeHandler(ctx, getenv)
+		if err != nil {
+			return usageError{err}
+		}
+		mux.Handle("/probe", h)
 		paths += ", /probe"
 	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go srv.Serve(ln)
 	defer srv.Close()
 	fmt.Fprintf(stderr, "fwcheck: serving %s every %s on %s (%s)\n", quote.Userinfo(strings.Join(args, " ")), interval, ln.Addr(), paths)
-	dir, err := os.MkdirTemp("", "fwcheck-serve-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
+	defer w.close()
 	for first := true; ; first = false {
-		if code := w.runOnce(ctx, args, filepath.Join(dir, "report.json"), getenv); first && code == ExitBadInput {
+		if err := w.runOnce(ctx, check, stderr); first && err != nil {
 			// The check itself is bad input: say so now, not every interval from now on.
-			return usageError{errors.New(strings.TrimPrefix(w.errLine, "fwcheck: "))}
+			return usageError{err}
 		}
 		select {
 		case <-ctx.Done():
@@ -142,28 +144,48 @@ func serve(ctx context.Context, listen string, interval time.Duration, probeEndp
 	}
 }
 
-// runOnce runs the check in-process, its JSON report into a file, and keeps it.
-func (w *watcher) runOnce(ctx context.Context, args []string, file string, getenv func(string) string) int {
-	full := append([]string{"fwcheck"}, args...)
-	full = append(full, "-o", "json="+file, "-q", "--wait=0") // serve has its own interval
-	var errb bytes.Buffer
-	code := Run(ctx, full, io.Discard, &errb, getenv)
-	data, err := os.ReadFile(file)
-	var rep *report.Report
+// runOnce runs the check in-process, through run.Run as every check command does, and keeps
+// its report in memory (the JSON for /report.json, encoded once): nothing is written to disk,
+// so serve runs on a read-only root with no /tmp. A report too large for memory is spooled to
+// TMPDIR where there is one.
+func (w *watcher) runOnce(ctx context.Context, check *parsedCheck, stderr io.Writer) error {
+	out, err := run.Run(ctx, check.input)
+	var raw []byte
 	if err == nil {
-		rep, err = report.Read(bytes.NewReader(data))
+		for _, warning := range out.Warnings {
+			fmt.Fprintf(stderr, "fwcheck: warning: %s\n", warning)
+		}
+		var b bytes.Buffer
+		jw, _ := report.New("json", report.Options{})
+		if err = jw.Write(&b, out.Report); err == nil {
+			raw = b.Bytes()
+		}
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.runs++
 	w.lastRun = time.Now()
 	if err != nil {
-		w.errLine = strings.TrimSpace(errb.String())
-		return code
+		if out != nil {
+			out.Report.Close()
+		}
+		w.errLine = errorLine(plainError(err.Error()))
+		return err
 	}
-	w.latest, w.raw, w.errLine = rep, data, ""
-	os.Remove(file)
-	return code
+	if w.latest != nil {
+		w.latest.Close()
+	}
+	w.latest, w.raw, w.errLine = out.Report, raw, ""
+	return nil
+}
+
+// close releases the last report (a spooled one holds a temporary file).
+func (w *watcher) close() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.latest != nil {
+		w.latest.Close()
+	}
 }
 
 var (

@@ -250,7 +250,10 @@ func TestServeProbeEndpoint(t *testing.T) {
 func TestServeProbeConcurrently(t *testing.T) {
 	open := openPort(t)
 	closed := testnet.Closed(t, "127.0.0.1")
-	h := probeHandler(func(string) string { return "" })
+	h, err := probeHandler(context.Background(), func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
 	var wg sync.WaitGroup
 	for i := range 16 {
 		wg.Add(1)
@@ -279,4 +282,37 @@ func TestServeProbeConcurrently(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+}
+
+// TestServeWithoutTmp: serve keeps its reports in memory, so it runs where there is no /tmp
+// (its own image, a read-only root): each round is run.Run, not the CLI writing a file.
+func TestServeWithoutTmp(t *testing.T) {
+	t.Setenv("TMPDIR", "/nonexistent/tmp")
+	open := openPort(t)
+	addr := testnet.Closed(t, "127.0.0.1")
+	ctx, cancel := context.WithCancel(context.Background())
+	var stderr lockedBuffer
+	done := make(chan int)
+	go func() {
+		done <- Run(ctx, []string{"fwcheck", "serve", "--listen", addr, "--interval", "1s", "probe", open.Addr().String()},
+			io.Discard, &stderr, func(string) string { return "" })
+	}()
+	defer func() {
+		cancel()
+		if code := <-done; code != 0 {
+			t.Errorf("serve ended with %d: %s", code, stderr.String())
+		}
+	}()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		resp, err := http.Get("http://" + addr + "/report.json")
+		if err != nil {
+			continue
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusOK && strings.Contains(string(body), `"status": "verified"`) {
+			return
+		}
+	}
+	t.Fatalf("no report without a /tmp: %s", stderr.String())
 }

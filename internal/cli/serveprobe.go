@@ -1,7 +1,7 @@
 package cli
 
 import (
-	"bytes"
+	"context"
 	"net/http"
 	"strconv"
 	"strings"
@@ -10,7 +10,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/fwcheck/fwcheck/endpoints"
 	"github.com/fwcheck/fwcheck/internal/quote"
+	"github.com/fwcheck/fwcheck/internal/run"
 	"github.com/fwcheck/fwcheck/report"
 )
 
@@ -35,7 +37,13 @@ var (
 // dials the target now, as `fwcheck probe TARGET` would (the process's proxy settings
 // included), and answers with its series. It is off unless --probe-endpoint is given: whoever
 // reaches the port can make the node dial anywhere.
-func probeHandler(getenv func(string) string) http.Handler {
+func probeHandler(ctx context.Context, getenv func(string) string) (http.Handler, error) {
+	// The process's settings for `fwcheck probe` (its proxy, its environment), parsed once;
+	// each request is that run with its own target and timeout, through run.Run.
+	template, err := parseCheck(ctx, []string{"probe", "127.0.0.1:1"}, getenv)
+	if err != nil {
+		return nil, err
+	}
 	slots := make(chan struct{}, maxProbeRequests)
 	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
@@ -59,23 +67,30 @@ func probeHandler(getenv func(string) string) http.Handler {
 		case <-r.Context().Done():
 			return
 		}
-		var out, errb bytes.Buffer
-		start := time.Now()
-		code := Run(r.Context(), []string{"fwcheck", "probe", "--timeout", timeout.String(), "-o", "json=-", "--", target}, &out, &errb, getenv)
-		elapsed := time.Since(start)
-		if code == ExitBadInput {
-			http.Error(rw, strings.TrimSpace(strings.TrimPrefix(firstLine(errb.String()), "fwcheck: ")), http.StatusBadRequest)
+		if _, err := endpoints.ParseProbeTarget(target); err != nil {
+			http.Error(rw, err.Error(), http.StatusBadRequest)
 			return
 		}
-		rep, err := report.Read(&out)
-		if err != nil || len(rep.Openings) != 1 {
-			http.Error(rw, "the probe left no report: "+strings.TrimSpace(firstLine(errb.String())), http.StatusInternalServerError)
+		in := template.input
+		in.Facts.Probes = []string{target}
+		in.Probe.Timeout = timeout
+		start := time.Now()
+		out, err := run.Run(r.Context(), in)
+		elapsed := time.Since(start)
+		if err != nil {
+			http.Error(rw, errorLine(plainError(err.Error())), http.StatusBadRequest)
+			return
+		}
+		defer out.Report.Close()
+		var opening report.Opening
+		if out.Report.Len() != 1 || out.Report.Each(func(o report.Opening) error { opening = o; return nil }) != nil {
+			http.Error(rw, "the probe left no report", http.StatusInternalServerError)
 			return
 		}
 		reg := prometheus.NewRegistry()
-		reg.MustRegister(probeCollector{rep.Openings[0], elapsed, timeout})
+		reg.MustRegister(probeCollector{opening, elapsed, timeout})
 		promhttp.HandlerFor(reg, promhttp.HandlerOpts{}).ServeHTTP(rw, r)
-	})
+	}), nil
 }
 
 // probeTimeout is the request's timeout: its own parameter, else Prometheus's scrape timeout

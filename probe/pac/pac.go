@@ -84,9 +84,13 @@ func Parse(name string, src []byte, env Env) (*Script, error) {
 	return s, nil
 }
 
-// UseResolver makes the script resolve names with r (the prober's own resolver, with its
-// pins). Call it before the script is shared.
-func (s *Script) UseResolver(r Resolver) { s.env.Resolve = r }
+// WithResolver is the script resolving names with r (the prober's own resolver, with its
+// pins): a copy, so that provers made at once from one script share nothing they write.
+func (s *Script) WithResolver(r Resolver) *Script {
+	c := *s
+	c.env.Resolve = r
+	return &c
+}
 
 func entry(vm *goja.Runtime) goja.Callable {
 	for _, name := range []string{"FindProxyForURLEx", "FindProxyForURL"} {
