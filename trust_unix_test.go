@@ -141,3 +141,30 @@ contexts:
 		})
 	}
 }
+
+// TestInterruptedInAPACFile: a PAC file that never returns gives way to the first Ctrl-C: exit
+// 130, the report whole, the target skipped (interrupted), not a proxy-error.
+func TestInterruptedInAPACFile(t *testing.T) {
+	pacFile := writeFile(t, "loop.pac", `function FindProxyForURL(url, host) { for (;;) {} }`)
+	ctx, stop := cli.WithSignals(context.Background())
+	defer stop()
+	time.AfterFunc(300*time.Millisecond, func() { syscall.Kill(os.Getpid(), syscall.SIGINT) })
+	file := filepath.Join(t.TempDir(), "r.json")
+	var out, errb strings.Builder
+	start := time.Now()
+	code := cli.Run(ctx, []string{"fwcheck", "probe", "--pac", pacFile, "--timeout", "20s", "-o", "json=" + file,
+		"tcp://name.fwcheck.test:443"}, &out, &errb, func(string) string { return "" })
+	if el := time.Since(start); el > 5*time.Second {
+		t.Errorf("the run took %s after the signal", el)
+	}
+	if code != cli.ExitInterrupted {
+		t.Fatalf("exit %d (%s); want %d", code, errb.String(), cli.ExitInterrupted)
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := decodeReport(t, string(b)); len(r.Openings) != 1 || r.Openings[0].Probes[0].Reason != "interrupted" {
+		t.Errorf("report: %+v; want the target skipped (interrupted)", r.Openings)
+	}
+}
