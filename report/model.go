@@ -250,7 +250,7 @@ func judge(po endpoints.Opening, res [][]probe.Result, tallies []*Tally, m Meta)
 	if po.Skip != "" || dryRun {
 		o.Status, o.Note = Skipped, po.Skip
 		if dryRun && po.Skip == "" {
-			o.Note = "dry run: nothing dialed"
+			o.Note = dryRunNote
 		}
 		for _, t := range po.Targets {
 			p := plannedProbe(t)

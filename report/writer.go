@@ -28,6 +28,9 @@ type Options struct {
 	Quiet bool
 	// Width is the line width the text format wraps details at (0: 80).
 	Width int
+	// RulesChain is the chain the firewall formats' rules join, in the format's own syntax
+	// (--rules-chain; "" for the format's default).
+	RulesChain string
 }
 
 // The formats of lines a CI log may show go through a commandGuard; json and frame hold no
@@ -39,7 +42,17 @@ var formats = map[string]func(Options) Writer{
 	"markdown": func(Options) Writer { return WriterFunc(guarded(writeMarkdown)) },
 	"rules":    func(Options) Writer { return WriterFunc(guarded(writeRules)) },
 	"github":   func(Options) Writer { return WriterFunc(writeGitHub) },
-	"frame":    func(Options) Writer { return WriterFunc(writeFrame) },
+	"nftables": func(o Options) Writer {
+		return WriterFunc(guarded(func(w io.Writer, r *Report) error { return writeNftables(w, r, o.RulesChain) }))
+	},
+	"iptables": func(o Options) Writer {
+		return WriterFunc(guarded(func(w io.Writer, r *Report) error { return writeIptables(w, r, o.RulesChain, false) }))
+	},
+	"ip6tables": func(o Options) Writer {
+		return WriterFunc(guarded(func(w io.Writer, r *Report) error { return writeIptables(w, r, o.RulesChain, true) }))
+	},
+	"csv":   func(Options) Writer { return WriterFunc(guarded(writeCSV)) },
+	"frame": func(Options) Writer { return WriterFunc(writeFrame) },
 }
 
 // Formats lists the format names, sorted, for help text and errors.
@@ -52,11 +65,22 @@ func Formats() []string {
 	return names
 }
 
-// New returns the writer for a format name.
+// New returns the writer for a format name. A firewall format checks its chain here, before
+// anything runs.
 func New(format string, o Options) (Writer, error) {
 	f, ok := formats[format]
 	if !ok {
 		return nil, fmt.Errorf("unknown output format %q (valid: %s)", format, strings.Join(Formats(), ", "))
+	}
+	var err error
+	switch format {
+	case "nftables":
+		_, _, _, err = nftChain(o.RulesChain)
+	case "iptables", "ip6tables":
+		_, _, err = iptChain(o.RulesChain)
+	}
+	if err != nil {
+		return nil, err
 	}
 	return f(o), nil
 }

@@ -161,6 +161,7 @@ var flagDefs = []flagDef{
 		return &cli.StringSliceFlag{Name: "output", Aliases: []string{"o"}, Category: catOutput, Hidden: h, EnvVars: envs("output"),
 			DefaultText: "text", Usage: "a report `FORMAT[=FILE]` (repeatable; FILE - is stdout): " + strings.Join(report.Formats(), ", ")}
 	}},
+	{"rules-chain", allChecks, func(h bool) cli.Flag { return rulesChainFlag(h) }},
 	{"export-ca", allChecks, func(h bool) cli.Flag {
 		return &cli.StringFlag{Name: "export-ca", Category: catOutput, Hidden: h, EnvVars: envs("export-ca"),
 			Usage: "write an intercepting proxy's certificates to this PEM `FILE`"}
@@ -224,4 +225,12 @@ func regionNames() []string {
 		}
 	}
 	return names
+}
+
+// rulesChainFlag names the chain the firewall formats' rules join.
+func rulesChainFlag(hidden bool) cli.Flag {
+	return &cli.StringFlag{Name: "rules-chain", Category: catOutput, Hidden: hidden, EnvVars: envs("rules-chain"),
+		Usage: "the `CHAIN` -o nftables and -o iptables/ip6tables rules join, in the format's own words: " +
+			"'FAMILY TABLE CHAIN' for nftables (default '" + report.DefaultNftChain + "'), CHAIN or 'TABLE CHAIN' for iptables (default " +
+			report.DefaultIptChain + " of table filter); OUTPUT for this machine's own firewall"}
 }

@@ -37,6 +37,7 @@ type options struct {
 	noColor     bool
 	quiet       bool
 	verbose     bool
+	rulesChain  string // --rules-chain, for the firewall formats
 	edition     string
 	pacName     string // where --pac came from, for the report header
 	// findings are what the settings themselves showed wrong (a system PAC file that cannot
@@ -55,7 +56,7 @@ type outputSpec struct {
 // optionsFrom reads the flags into options and rejects bad input (exit 2) naming the flag.
 func optionsFrom(c *cli.Context, p endpoints.Profile, getenv func(string) string, typed map[string]bool) (*options, error) {
 	o := &options{getenv: getenv, typed: typed, edition: c.String("edition"), catalogFile: c.String("catalog"), exportCA: c.String("export-ca"), kubeconfig: c.String("kubeconfig"), kubeContext: c.String("context"), dryRun: c.Bool("dry-run"),
-		strict: c.Bool("strict"), noColor: c.Bool("no-color"), quiet: c.Bool("quiet"), verbose: c.Bool("verbose")}
+		strict: c.Bool("strict"), noColor: c.Bool("no-color"), quiet: c.Bool("quiet"), verbose: c.Bool("verbose"), rulesChain: c.String("rules-chain")}
 	f := &o.facts
 	f.Profile = p
 	f.Region = c.String("region")

@@ -1,0 +1,110 @@
+package report
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"net/netip"
+	"testing"
+
+	"github.com/fwcheck/fwcheck/probe"
+)
+
+// failedReport is a report whose single missing opening failed at these address:port pairs
+// (and passed at the others it lists).
+func failedReport(failed, passed map[string]bool) *Report {
+	o := Opening{ID: "probe-1", Status: Missing, Protocol: "tcp", Required: true}
+	add := func(set map[string]bool, state probe.State) {
+		for ap := range set {
+			a := netip.MustParseAddrPort(ap)
+			o.Probes = append(o.Probes, Probe{Address: a.Addr().String(), Host: a.Addr().String(), Port: int(a.Port()), Protocol: "tcp",
+				Dialed: true, State: string(state), Via: probe.Direct, severity: state.Severity()})
+		}
+	}
+	add(failed, probe.Refused)
+	add(passed, probe.Open)
+	return &Report{Source: Source{Addresses: []string{"192.0.2.10"}}, Openings: []Opening{o}}
+}
+
+// expand lists every address:port a set of grants allows, within the test's small space.
+func expand(t *testing.T, gs []Grant) map[string]bool {
+	out := map[string]bool{}
+	for _, g := range gs {
+		if g.AnyPort || len(g.Sources) != 1 || g.Sources[0].String() != "192.0.2.10/32" {
+			t.Fatalf("grant %+v: any port or a source other than this host's", g)
+		}
+		for _, d := range g.Dests {
+			if d.Bits() < 16 {
+				t.Fatalf("grant %+v: a prefix wider than the test's space", g)
+			}
+			for a := d.Addr(); d.Contains(a); a = a.Next() {
+				for _, r := range g.Ports {
+					for p := int(r.Lo); p <= int(r.Hi); p++ {
+						out[netip.AddrPortFrom(a, uint16(p)).String()] = true
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+// TestGrantsAreExact: the grants, expanded back, are exactly the pairs that failed, for
+// random sets (dense and sparse, ports in runs and alone), never one pair more.
+func TestGrantsAreExact(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for round := range 200 {
+		failed, passed := map[string]bool{}, map[string]bool{}
+		hosts, ports := 1+rng.IntN(64), 1+rng.IntN(40)
+		density := rng.Float64()
+		for h := range hosts {
+			a := netip.AddrFrom4([4]byte{198, 51, 100, byte(h)})
+			for p := range ports {
+				ap := netip.AddrPortFrom(a, uint16(30000+p)).String()
+				if rng.Float64() < density {
+					failed[ap] = true
+				} else {
+					passed[ap] = true
+				}
+			}
+		}
+		if len(failed) == 0 {
+			continue
+		}
+		gs, unplaced, err := GrantsOf(failedReport(failed, passed))
+		if err != nil || len(unplaced) > 0 {
+			t.Fatalf("round %d: %v %v", round, err, unplaced)
+		}
+		got := expand(t, gs)
+		for ap := range failed {
+			if !got[ap] {
+				t.Fatalf("round %d: %s failed and no grant allows it", round, ap)
+			}
+		}
+		for ap := range got {
+			if !failed[ap] {
+				t.Fatalf("round %d: a grant allows %s, which did not fail (wider than what failed)", round, ap)
+			}
+		}
+	}
+}
+
+// TestGrantsAggregate: 2,000 closed ports on one host are one grant with one range; 256
+// hosts closed on one port are one grant with one /24.
+func TestGrantsAggregate(t *testing.T) {
+	ports := map[string]bool{}
+	for p := 20001; p <= 22000; p++ {
+		ports[fmt.Sprintf("127.0.0.1:%d", p)] = true
+	}
+	gs, _, _ := GrantsOf(failedReport(ports, nil))
+	if len(gs) != 1 || len(gs[0].Dests) != 1 || len(gs[0].Ports) != 1 || gs[0].Ports[0].Lo != 20001 || gs[0].Ports[0].Hi != 22000 {
+		t.Errorf("2,000 ports: %+v", gs)
+	}
+	hosts := map[string]bool{}
+	for h := range 256 {
+		hosts[fmt.Sprintf("198.51.100.%d:443", h)] = true
+	}
+	gs, _, _ = GrantsOf(failedReport(hosts, nil))
+	if len(gs) != 1 || len(gs[0].Dests) != 1 || gs[0].Dests[0].String() != "198.51.100.0/24" {
+		t.Errorf("256 hosts: %+v", gs)
+	}
+}
