@@ -93,7 +93,8 @@ func TestLabRulesLoop(t *testing.T) {
 			rules := filepath.Join(t.TempDir(), "allow."+lp.format)
 			check := []string{"worker", "--region", "us-south", "--catalog", l.catalog, "--timeout", labTimeout.String()}
 			start := time.Now()
-			code, before, _, stderr := l.run(t, nsClient, nil, append(check, "-o", lp.format+"="+rules, "--rules-chain", lp.chain)...)
+			beforeJSON, afterJSON := filepath.Join(t.TempDir(), "before.json"), filepath.Join(t.TempDir(), "after.json")
+			code, before, _, stderr := l.run(t, nsClient, nil, append(check, "-o", lp.format+"="+rules, "--rules-chain", lp.chain, "-o", "json="+beforeJSON)...)
 			if code != 1 {
 				t.Fatalf("before: exit %d (%s); want 1, the required openings missing", code, stderr)
 			}
@@ -103,8 +104,12 @@ func TestLabRulesLoop(t *testing.T) {
 			}
 			data, _ := os.ReadFile(rules)
 			lp.load(t, rules)
-			code, after, _, stderr := l.run(t, nsClient, nil, check...)
+			code, after, _, stderr := l.run(t, nsClient, nil, append(check, "-o", "json="+afterJSON)...)
 			loop := time.Since(start)
+			// And the diff a user runs last: every opening the rules opened is newly verified.
+			if code, out, _ := fwcheck(t, nil, "diff", beforeJSON, afterJSON); code != 0 || strings.Count(out, "newly-verified") != len(failed) {
+				t.Errorf("diff: exit %d; want %d newly verified:\n%s", code, len(failed), out)
+			}
 			if code != 0 || len(after.missing()) != 0 {
 				t.Errorf("after loading the rules: exit %d, missing %v (%s)\n%s", code, after.missing(), stderr, data)
 			}

@@ -289,6 +289,7 @@ func newApp(stdout, stderr io.Writer, getenv func(string) string, code *int, typ
 				"http:// and https:// (a GET: 2xx or 401 passes; a redirect or an error status fails)."),
 		nodesCommand(stdout, stderr, getenv, code),
 		mergeCommand(stdout, stderr, getenv, code),
+		diffCommand(stdout, stderr, code),
 		serveCommand(stdout, stderr, getenv, code),
 		catalogCommand(stdout, code),
 		completionCommand(stdout),

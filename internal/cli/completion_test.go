@@ -14,7 +14,7 @@ func TestComplete(t *testing.T) {
 		line string
 		want []string // exactly, in order; nil for nothing
 	}{
-		{"fwcheck ", []string{"workstation", "worker", "inbound", "probe", "nodes", "merge", "serve", "catalog", "completion", "version", "help"}},
+		{"fwcheck ", []string{"workstation", "worker", "inbound", "probe", "nodes", "merge", "diff", "serve", "catalog", "completion", "version", "help"}},
 		{"fwcheck w", []string{"workstation", "worker"}},
 		{"fwcheck -", []string{"--help", "--version"}},
 		{"fwcheck worker --re", []string{"--region", "--retries", "--resolve"}},

@@ -82,6 +82,29 @@ type watcher struct {
 	lastRun time.Time
 	runs    int
 	errLine string
+	// since is when each opening's status last changed (the first round it was seen in, at
+	// the latest), for a dashboard's "broken since".
+	since map[string]statusSince
+}
+
+type statusSince struct {
+	status string
+	at     time.Time
+}
+
+// noteStatuses records when each opening's status changed; an opening gone from the report
+// is forgotten.
+func (w *watcher) noteStatuses(rep *report.Report, now time.Time) {
+	next := map[string]statusSince{}
+	_ = rep.Each(func(o report.Opening) error {
+		if prev, ok := w.since[o.ID]; ok && prev.status == o.Status {
+			next[o.ID] = prev
+		} else {
+			next[o.ID] = statusSince{o.Status, now}
+		}
+		return nil
+	})
+	w.since = next
 }
 
 // serve re-runs the check every interval until ctx ends (SIGINT, SIGTERM), serving its results.
@@ -176,6 +199,7 @@ func (w *watcher) runOnce(ctx context.Context, check *parsedCheck, stderr io.Wri
 		w.latest.Close()
 	}
 	w.latest, w.raw, w.errLine = out.Report, raw, ""
+	w.noteStatuses(out.Report, w.lastRun)
 	return nil
 }
 
@@ -197,10 +221,11 @@ var (
 	descMissing   = prometheus.NewDesc("fwcheck_openings_missing", "Required openings missing in the latest run.", nil, nil)
 	descLastRun   = prometheus.NewDesc("fwcheck_last_run_timestamp_seconds", "When the latest run ended (Unix time).", nil, nil)
 	descBuild     = prometheus.NewDesc("fwcheck_build_info", "The fwcheck build and catalog edition.", []string{"version", "commit", "goversion", "catalog"}, nil)
+	descSince     = prometheus.NewDesc("fwcheck_opening_status_since_timestamp_seconds", "When the opening's status last changed, as serve saw it (Unix time): time() minus it is how long it has been broken.", []string{"opening", "status"}, nil)
 )
 
 func (w *watcher) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descOpeningUp, descProbeUp, descProbeDur, descMissing, descLastRun, descBuild} {
+	for _, d := range []*prometheus.Desc{descOpeningUp, descProbeUp, descProbeDur, descMissing, descLastRun, descBuild, descSince} {
 		ch <- d
 	}
 }
@@ -210,6 +235,7 @@ func (w *watcher) Describe(ch chan<- *prometheus.Desc) {
 func (w *watcher) Collect(ch chan<- prometheus.Metric) {
 	w.mu.Lock()
 	rep, last := w.latest, w.lastRun
+	since := w.since
 	w.mu.Unlock()
 	v, c := versionString()
 	catalog := ""
@@ -232,6 +258,9 @@ func (w *watcher) Collect(ch chan<- prometheus.Metric) {
 		}
 		ch <- prometheus.MustNewConstMetric(descOpeningUp, prometheus.GaugeValue, boolFloat(o.Status == report.Verified),
 			o.ID, o.Group, strconv.FormatBool(o.Required))
+		if s, ok := since[o.ID]; ok && s.status == o.Status {
+			ch <- prometheus.MustNewConstMetric(descSince, prometheus.GaugeValue, float64(s.at.UnixNano())/1e9, o.ID, o.Status)
+		}
 		for _, p := range o.Probes {
 			if !p.Dialed {
 				continue

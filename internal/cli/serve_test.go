@@ -92,7 +92,7 @@ func TestServe(t *testing.T) {
 			open.Addr().String(), fmt.Sprintf("127.0.0.1:%d", dropped), "tcp://name.fwcheck.invalid:443"}, io.Discard, io.Discard, func(string) string { return "" })
 	}()
 	base := "http://" + addr
-	var last float64
+	var last, firstSince float64
 	for round := 1; round <= 2; round++ {
 		// Wait for the run of this round.
 		deadline := time.Now().Add(15 * time.Second)
@@ -132,6 +132,16 @@ func TestServe(t *testing.T) {
 		}
 		if _, ok := gauge(fams, "fwcheck_build_info", map[string]string{"goversion": runtime.Version()}); !ok {
 			t.Errorf("no fwcheck_build_info")
+		}
+		// "Broken since": set in the first round, kept while the status stays.
+		since, ok := gauge(fams, "fwcheck_opening_status_since_timestamp_seconds", map[string]string{"opening": "probe-2", "status": "missing"})
+		if !ok || since <= 0 || since > last {
+			t.Errorf("round %d: the status-since of probe-2 = %v (present %v), last run %v", round, since, ok, last)
+		}
+		if round == 1 {
+			firstSince = since
+		} else if since != firstSince {
+			t.Errorf("round 2: probe-2 is still missing, and its since moved from %v to %v", firstSince, since)
 		}
 	}
 	resp, err := http.Get(base + "/report.json")
