@@ -31,6 +31,11 @@ type Options struct {
 	// RulesChain is the chain the firewall formats' rules join, in the format's own syntax
 	// (--rules-chain; "" for the format's default).
 	RulesChain string
+	// PolicyNamespace is the namespace of -o networkpolicy; CalicoSelector and CalicoOrder
+	// are -o calico's ("" and 0: the defaults).
+	PolicyNamespace string
+	CalicoSelector  string
+	CalicoOrder     int
 }
 
 // The formats of lines a CI log may show go through a commandGuard; json and frame hold no
@@ -51,7 +56,13 @@ var formats = map[string]func(Options) Writer{
 	"ip6tables": func(o Options) Writer {
 		return WriterFunc(guarded(func(w io.Writer, r *Report) error { return writeIptables(w, r, o.RulesChain, true) }))
 	},
-	"csv":   func(Options) Writer { return WriterFunc(guarded(writeCSV)) },
+	"csv": func(Options) Writer { return WriterFunc(guarded(writeCSV)) },
+	"networkpolicy": func(o Options) Writer {
+		return WriterFunc(guarded(func(w io.Writer, r *Report) error { return writeNetworkPolicy(w, r, o.PolicyNamespace) }))
+	},
+	"calico": func(o Options) Writer {
+		return WriterFunc(guarded(func(w io.Writer, r *Report) error { return writeCalico(w, r, o.CalicoSelector, o.CalicoOrder) }))
+	},
 	"frame": func(Options) Writer { return WriterFunc(writeFrame) },
 }
 

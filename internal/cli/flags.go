@@ -162,6 +162,9 @@ var flagDefs = []flagDef{
 			DefaultText: "text", Usage: "a report `FORMAT[=FILE]` (repeatable; FILE - is stdout): " + strings.Join(report.Formats(), ", ")}
 	}},
 	{"rules-chain", allChecks, func(h bool) cli.Flag { return rulesChainFlag(h) }},
+	{"policy-namespace", allChecks, func(h bool) cli.Flag { return policyFlags(h)[0] }},
+	{"calico-selector", allChecks, func(h bool) cli.Flag { return policyFlags(h)[1] }},
+	{"calico-order", allChecks, func(h bool) cli.Flag { return policyFlags(h)[2] }},
 	{"export-ca", allChecks, func(h bool) cli.Flag {
 		return &cli.StringFlag{Name: "export-ca", Category: catOutput, Hidden: h, EnvVars: envs("export-ca"),
 			Usage: "write an intercepting proxy's certificates to this PEM `FILE`"}
@@ -233,4 +236,16 @@ func rulesChainFlag(hidden bool) cli.Flag {
 		Usage: "the `CHAIN` -o nftables and -o iptables/ip6tables rules join, in the format's own words: " +
 			"'FAMILY TABLE CHAIN' for nftables (default '" + report.DefaultNftChain + "'), CHAIN or 'TABLE CHAIN' for iptables (default " +
 			report.DefaultIptChain + " of table filter); OUTPUT for this machine's own firewall"}
+}
+
+// policyFlags shape -o networkpolicy and -o calico.
+func policyFlags(hidden bool) []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "policy-namespace", Category: catOutput, Hidden: hidden, EnvVars: envs("policy-namespace"), Value: report.DefaultPolicyNamespace,
+			Usage: "the `NAMESPACE` of -o networkpolicy: its pods get the egress"},
+		&cli.StringFlag{Name: "calico-selector", Category: catOutput, Hidden: hidden, EnvVars: envs("calico-selector"), Value: report.DefaultCalicoSelector,
+			Usage: "the host endpoints -o calico's policy applies to (a Calico `SELECTOR`; the default is IBM's sample policies' for the workers' public interface)"},
+		&cli.IntFlag{Name: "calico-order", Category: catOutput, Hidden: hidden, EnvVars: envs("calico-order"), Value: report.DefaultCalicoOrder,
+			Usage: "the `ORDER` of -o calico's policy (IBM's allow-public-services sample uses 1800)"},
+	}
 }

@@ -32,7 +32,7 @@ func mergeCommand(stdout, stderr io.Writer, getenv func(string) string, code *in
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Category: catOutput, EnvVars: envs("quiet"), Usage: "only what is missing, and the summary"},
 			&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Category: catOutput, EnvVars: envs("verbose"), Usage: "every probe, passing ones too"},
 			&cli.BoolFlag{Name: "strict", Category: catBehave, EnvVars: envs("strict"), Usage: "warnings fail the run too"},
-			rulesChainFlag(false),
+			rulesChainFlag(false), policyFlags(false)[0], policyFlags(false)[1], policyFlags(false)[2],
 			&cli.StringFlag{Name: "catalog", Category: catCheck, Usage: "the catalog `FILE` the reports were made with (--catalog of the runs); " +
 				"by default the embedded edition the reports name: which openings are required comes from it, not from the reports"},
 		},
@@ -118,7 +118,7 @@ func writeReport(o *options, rep *report.Report, stdout, stderr io.Writer) (int,
 // (merge, nodes): the formats (text when none), colour, verbosity and --strict.
 func reportOptions(c *cli.Context, getenv func(string) string) (*options, error) {
 	o := &options{getenv: getenv, noColor: c.Bool("no-color"), quiet: c.Bool("quiet"), verbose: c.Bool("verbose"), strict: c.Bool("strict"),
-		rulesChain: c.String("rules-chain")}
+		rulesChain: c.String("rules-chain"), policy: policyOptions(c)}
 	var err error
 	o.outputs, err = outputFlags(c)
 	return o, err

@@ -37,7 +37,8 @@ type options struct {
 	noColor     bool
 	quiet       bool
 	verbose     bool
-	rulesChain  string // --rules-chain, for the firewall formats
+	rulesChain  string         // --rules-chain, for the firewall formats
+	policy      report.Options // --policy-namespace, --calico-selector, --calico-order
 	edition     string
 	pacName     string // where --pac came from, for the report header
 	// findings are what the settings themselves showed wrong (a system PAC file that cannot
@@ -56,7 +57,7 @@ type outputSpec struct {
 // optionsFrom reads the flags into options and rejects bad input (exit 2) naming the flag.
 func optionsFrom(c *cli.Context, p endpoints.Profile, getenv func(string) string, typed map[string]bool) (*options, error) {
 	o := &options{getenv: getenv, typed: typed, edition: c.String("edition"), catalogFile: c.String("catalog"), exportCA: c.String("export-ca"), kubeconfig: c.String("kubeconfig"), kubeContext: c.String("context"), dryRun: c.Bool("dry-run"),
-		strict: c.Bool("strict"), noColor: c.Bool("no-color"), quiet: c.Bool("quiet"), verbose: c.Bool("verbose"), rulesChain: c.String("rules-chain")}
+		strict: c.Bool("strict"), noColor: c.Bool("no-color"), quiet: c.Bool("quiet"), verbose: c.Bool("verbose"), rulesChain: c.String("rules-chain"), policy: policyOptions(c)}
 	f := &o.facts
 	f.Profile = p
 	f.Region = c.String("region")
@@ -411,4 +412,9 @@ func (o *options) systemProxy(ctx context.Context, px *probe.ProxyConfig) {
 	}
 	px.HTTP = httpproxy.Config{HTTPSProxy: s.HTTPS, HTTPProxy: s.HTTP, NoProxy: s.NoProxy()}
 	px.All = s.SOCKS
+}
+
+// policyOptions are the policy formats' flags.
+func policyOptions(c *cli.Context) report.Options {
+	return report.Options{PolicyNamespace: c.String("policy-namespace"), CalicoSelector: c.String("calico-selector"), CalicoOrder: c.Int("calico-order")}
 }
