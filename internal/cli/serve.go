@@ -21,6 +21,7 @@ import (
 	"github.com/fwcheck/fwcheck/internal/kube"
 	"github.com/fwcheck/fwcheck/internal/quote"
 	"github.com/fwcheck/fwcheck/internal/run"
+	"github.com/fwcheck/fwcheck/probe"
 	"github.com/fwcheck/fwcheck/report"
 )
 
@@ -76,12 +77,20 @@ func serveCommand(stdout, stderr io.Writer, getenv func(string) string, code *in
 
 // watcher runs the check and keeps its latest report, for the handlers.
 type watcher struct {
+	interval time.Duration
+	strict   bool // --strict of the check: a warning fails the run, and its opening is down
+
 	mu      sync.Mutex
-	latest  *report.Report
+	latest  *report.Report // of the last round that succeeded
 	raw     []byte
-	lastRun time.Time
-	runs    int
-	errLine string
+	lastRun time.Time // when the last round ended, whether it succeeded or not
+	// lastGood is when the last round that succeeded ended; failed counts the rounds that
+	// failed since (a deleted targets file, a broken catalog, a kubeconfig gone bad).
+	lastGood time.Time
+	failed   int
+	runs     int
+	errLine  string
+	started  time.Time
 	// since is when each opening's status last changed (the first round it was seen in, at
 	// the latest), for a dashboard's "broken since".
 	since map[string]statusSince
@@ -117,15 +126,26 @@ func serve(ctx context.Context, listen string, interval time.Duration, probeEndp
 	if err != nil {
 		return badInput("--listen %s: %v", listen, err)
 	}
-	w := &watcher{}
+	w := &watcher{interval: interval, strict: check.opts.strict, started: time.Now()}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(w)
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("/healthz", func(rw http.ResponseWriter, _ *http.Request) {
-		w.mu.Lock()
-		defer w.mu.Unlock()
-		fmt.Fprintf(rw, "ok: %d runs, last %s\n", w.runs, w.lastRun.UTC().Format(time.RFC3339))
+		ok, why := w.healthy(time.Now())
+		if !ok {
+			http.Error(rw, "unhealthy: "+why, http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintf(rw, "ok: %s\n", why)
+	})
+	mux.HandleFunc("/livez", func(rw http.ResponseWriter, _ *http.Request) {
+		ok, why := w.alive(time.Now())
+		if !ok {
+			http.Error(rw, "stuck: "+why, http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintf(rw, "ok: %s\n", why)
 	})
 	mux.HandleFunc("/report.json", func(rw http.ResponseWriter, _ *http.Request) {
 		w.mu.Lock()
@@ -138,7 +158,7 @@ func serve(ctx context.Context, listen string, interval time.Duration, probeEndp
 		rw.Header().Set("Content-Type", "application/json")
 		rw.Write(raw)
 	})
-	paths := "/metrics, /healthz, /report.json"
+	paths := "/metrics, /healthz, /livez, /report.json"
 	if probeEndpoint {
 		h, err := probeHandler(ctx, getenv)
 		if err != nil {
@@ -193,14 +213,63 @@ func (w *watcher) runOnce(ctx context.Context, check *parsedCheck, stderr io.Wri
 			out.Report.Close()
 		}
 		w.errLine = errorLine(plainError(err.Error()))
+		w.failed++
+		last := "no round has succeeded yet"
+		if !w.lastGood.IsZero() {
+			last = "serving the report of " + w.lastGood.UTC().Format(time.RFC3339)
+		}
+		fmt.Fprintf(stderr, "fwcheck: round %d failed (%d in a row): %s; %s\n", w.runs, w.failed, w.errLine, last)
 		return err
 	}
 	if w.latest != nil {
 		w.latest.Close()
 	}
 	w.latest, w.raw, w.errLine = out.Report, raw, ""
+	w.lastGood, w.failed = w.lastRun, 0
 	w.noteStatuses(out.Report, w.lastRun)
 	return nil
+}
+
+// Health: a check that keeps failing, or whose last good report is old, is unhealthy (the
+// DaemonSet's readiness probe, and an alert); only a loop that has stopped going round is not
+// alive (its liveness probe): a configuration error must not become a restart loop.
+const (
+	unhealthyAfterFailures = 3
+	staleAfterIntervals    = 3
+)
+
+// roundBudget bounds how long one round may take before the loop counts as stuck: a long
+// --sweep runs for minutes.
+const roundBudget = 10 * time.Minute
+
+func (w *watcher) healthy(now time.Time) (bool, string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	stale := time.Duration(staleAfterIntervals)*w.interval + roundBudget
+	switch {
+	case w.lastGood.IsZero() && w.runs == 0:
+		return false, "the first round has not finished"
+	case w.failed >= unhealthyAfterFailures:
+		return false, fmt.Sprintf("the last %d rounds failed: %s", w.failed, w.errLine)
+	case w.lastGood.IsZero():
+		return false, "no round has succeeded: " + w.errLine
+	case now.Sub(w.lastGood) > stale:
+		return false, fmt.Sprintf("the last good report is %s old", now.Sub(w.lastGood).Round(time.Second))
+	}
+	return true, fmt.Sprintf("%d rounds, the last good one ended %s", w.runs, w.lastGood.UTC().Format(time.RFC3339))
+}
+
+func (w *watcher) alive(now time.Time) (bool, string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	last := w.lastRun
+	if last.IsZero() {
+		last = w.started
+	}
+	if quiet := now.Sub(last); quiet > w.interval+roundBudget {
+		return false, fmt.Sprintf("no round has ended for %s", quiet.Round(time.Second))
+	}
+	return true, fmt.Sprintf("%d rounds", w.runs)
 }
 
 // close releases the last report (a spooled one holds a temporary file).
@@ -215,17 +284,22 @@ func (w *watcher) close() {
 var (
 	openingLabels = []string{"opening", "group", "required"}
 	probeLabels   = []string{"opening", "host", "port", "protocol"}
-	descOpeningUp = prometheus.NewDesc("fwcheck_opening_up", "1 when the opening is verified, 0 when missing or a warning (skipped openings have no series).", openingLabels, nil)
+	descOpeningUp = prometheus.NewDesc("fwcheck_opening_up", "0 when the opening fails the run (missing, or a warning under --strict), as the exit code counts it; 1 otherwise. Skipped openings have no series.", openingLabels, nil)
+	descStatus    = prometheus.NewDesc("fwcheck_opening_status", "1 for the opening's status (verified, missing, warning, skipped), 0 for the others: every status always present.", []string{"opening", "required", "status"}, nil)
+	descState     = prometheus.NewDesc("fwcheck_opening_state", "1 for each probe state of the opening (the taxonomy's words), 0 for the others: every state always present.", []string{"opening", "state"}, nil)
+	descSuccess   = prometheus.NewDesc("fwcheck_last_run_success", "1 when the last round ran (whatever it found), 0 when it could not run (bad input: a targets file deleted, a broken catalog).", nil, nil)
+	descLastGood  = prometheus.NewDesc("fwcheck_last_success_timestamp_seconds", "When the last round that ran ended (Unix time); the series below describe its report.", nil, nil)
+	descFailed    = prometheus.NewDesc("fwcheck_failed_rounds", "Rounds that could not run since the last one that did.", nil, nil)
 	descProbeUp   = prometheus.NewDesc("fwcheck_probe_up", "1 when the probe passed, 0 otherwise (a swept range is one series).", probeLabels, nil)
 	descProbeDur  = prometheus.NewDesc("fwcheck_probe_duration_seconds", "How long the probe took.", probeLabels, nil)
 	descMissing   = prometheus.NewDesc("fwcheck_openings_missing", "Required openings missing in the latest run.", nil, nil)
-	descLastRun   = prometheus.NewDesc("fwcheck_last_run_timestamp_seconds", "When the latest run ended (Unix time).", nil, nil)
+	descLastRun   = prometheus.NewDesc("fwcheck_last_run_timestamp_seconds", "When the latest round ended, whether it could run or not (Unix time).", nil, nil)
 	descBuild     = prometheus.NewDesc("fwcheck_build_info", "The fwcheck build and catalog edition.", []string{"version", "commit", "goversion", "catalog"}, nil)
 	descSince     = prometheus.NewDesc("fwcheck_opening_status_since_timestamp_seconds", "When the opening's status last changed, as serve saw it (Unix time): time() minus it is how long it has been broken.", []string{"opening", "status"}, nil)
 )
 
 func (w *watcher) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descOpeningUp, descProbeUp, descProbeDur, descMissing, descLastRun, descBuild, descSince} {
+	for _, d := range []*prometheus.Desc{descOpeningUp, descStatus, descState, descProbeUp, descProbeDur, descMissing, descLastRun, descSuccess, descLastGood, descFailed, descBuild, descSince} {
 		ch <- d
 	}
 }
@@ -234,7 +308,7 @@ func (w *watcher) Describe(ch chan<- *prometheus.Desc) {
 // has no series left.
 func (w *watcher) Collect(ch chan<- prometheus.Metric) {
 	w.mu.Lock()
-	rep, last := w.latest, w.lastRun
+	rep, last, good, failed, runs := w.latest, w.lastRun, w.lastGood, w.failed, w.runs
 	since := w.since
 	w.mu.Unlock()
 	v, c := versionString()
@@ -243,10 +317,15 @@ func (w *watcher) Collect(ch chan<- prometheus.Metric) {
 		catalog = rep.Tool.Catalog
 	}
 	ch <- prometheus.MustNewConstMetric(descBuild, prometheus.GaugeValue, 1, v, c, runtime.Version(), catalog)
+	if runs > 0 {
+		ch <- prometheus.MustNewConstMetric(descLastRun, prometheus.GaugeValue, float64(last.UnixNano())/1e9)
+		ch <- prometheus.MustNewConstMetric(descSuccess, prometheus.GaugeValue, boolFloat(failed == 0))
+		ch <- prometheus.MustNewConstMetric(descFailed, prometheus.GaugeValue, float64(failed))
+	}
 	if rep == nil {
 		return
 	}
-	ch <- prometheus.MustNewConstMetric(descLastRun, prometheus.GaugeValue, float64(last.UnixNano())/1e9)
+	ch <- prometheus.MustNewConstMetric(descLastGood, prometheus.GaugeValue, float64(good.UnixNano())/1e9)
 	ch <- prometheus.MustNewConstMetric(descMissing, prometheus.GaugeValue, float64(rep.Summary.Missing))
 	type key struct{ opening, host, port, protocol string }
 	up := map[key]float64{}
@@ -256,8 +335,19 @@ func (w *watcher) Collect(ch chan<- prometheus.Metric) {
 		if o.Status == report.Skipped {
 			return nil
 		}
-		ch <- prometheus.MustNewConstMetric(descOpeningUp, prometheus.GaugeValue, boolFloat(o.Status == report.Verified),
-			o.ID, o.Group, strconv.FormatBool(o.Required))
+		required := strconv.FormatBool(o.Required)
+		fails := o.Status == report.Missing || w.strict && o.Status == report.Warning
+		ch <- prometheus.MustNewConstMetric(descOpeningUp, prometheus.GaugeValue, boolFloat(!fails), o.ID, o.Group, required)
+		for _, st := range []string{report.Verified, report.Missing, report.Warning, report.Skipped} {
+			ch <- prometheus.MustNewConstMetric(descStatus, prometheus.GaugeValue, boolFloat(o.Status == st), o.ID, required, st)
+		}
+		states := map[string]bool{}
+		for _, p := range o.Probes {
+			states[p.State] = true
+		}
+		for _, st := range probe.States {
+			ch <- prometheus.MustNewConstMetric(descState, prometheus.GaugeValue, boolFloat(states[string(st)]), o.ID, string(st))
+		}
 		if s, ok := since[o.ID]; ok && s.status == o.Status {
 			ch <- prometheus.MustNewConstMetric(descSince, prometheus.GaugeValue, float64(s.at.UnixNano())/1e9, o.ID, o.Status)
 		}

@@ -10,6 +10,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
@@ -17,11 +19,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
 	"github.com/fwcheck/fwcheck/internal/testnet"
+	"github.com/fwcheck/fwcheck/report"
 )
 
 // droppedPort is a loopback port whose SYNs are dropped: a listener with a full accept queue.
@@ -325,4 +329,121 @@ func TestServeWithoutTmp(t *testing.T) {
 		}
 	}
 	t.Fatalf("no report without a /tmp: %s", stderr.String())
+}
+
+// TestServeFailingRound: a round that cannot run (the kubeconfig it reads each round broken) is
+// not served as fresh: fwcheck_last_run_success is 0, the last good time stays, each failed
+// round is logged, /healthz turns unhealthy after three, /livez stays ok (a restart would not
+// mend it), and the openings' series are the last good report's.
+func TestServeFailingRound(t *testing.T) {
+	open := openPort(t)
+	kc := filepath.Join(t.TempDir(), "kubeconfig")
+	os.WriteFile(kc, []byte(`apiVersion: v1
+kind: Config
+current-context: c
+clusters: [{name: k, cluster: {server: "https://`+open.Addr().String()+`", insecure-skip-tls-verify: true}}]
+users: [{name: u, user: {token: t}}]
+contexts: [{name: c, context: {cluster: k, user: u}}]
+`), 0o644)
+	addr := testnet.Closed(t, "127.0.0.1")
+	ctx, cancel := context.WithCancel(context.Background())
+	var stderr lockedBuffer
+	done := make(chan int)
+	go func() {
+		done <- Run(ctx, []string{"fwcheck", "serve", "--listen", addr, "--interval", "1s", "workstation", "--kubeconfig", kc,
+			"--skip", "api", "--etcd-endpoint", open.Addr().String(), "--timeout", "1s"},
+			io.Discard, &stderr, func(string) string { return "" })
+	}()
+	defer func() { cancel(); <-done }()
+	base := "http://" + addr
+	status := func(path string) int {
+		resp, err := http.Get(base + path)
+		if err != nil {
+			return 0
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	waitFor := func(what string, ok func() bool) {
+		t.Helper()
+		for deadline := time.Now().Add(15 * time.Second); !ok(); time.Sleep(100 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s did not happen: %s", what, stderr.String())
+			}
+		}
+	}
+	waitFor("a good round", func() bool { return status("/healthz") == http.StatusOK })
+	fams := scrape(t, base+"/metrics")
+	good, _ := gauge(fams, "fwcheck_last_success_timestamp_seconds", nil)
+	os.WriteFile(kc, []byte("clusters: [\n"), 0o644)
+	waitFor("three failed rounds", func() bool { return status("/healthz") == http.StatusServiceUnavailable })
+	fams = scrape(t, base+"/metrics")
+	if v, _ := gauge(fams, "fwcheck_last_run_success", nil); v != 0 {
+		t.Errorf("fwcheck_last_run_success = %v after failed rounds", v)
+	}
+	if v, _ := gauge(fams, "fwcheck_last_success_timestamp_seconds", nil); v != good {
+		t.Errorf("the last good time moved from %v to %v", good, v)
+	}
+	if v, _ := gauge(fams, "fwcheck_failed_rounds", nil); v < 3 {
+		t.Errorf("fwcheck_failed_rounds = %v", v)
+	}
+	if v, ok := gauge(fams, "fwcheck_opening_up", map[string]string{"opening": "etcd"}); !ok || v != 1 {
+		t.Errorf("the last good report's opening: %v %v", v, ok)
+	}
+	if status("/livez") != http.StatusOK {
+		t.Error("/livez is not ok: a configuration error would become a restart loop")
+	}
+	if log := stderr.String(); !strings.Contains(log, "failed (3 in a row)") || !strings.Contains(log, "serving the report of") {
+		t.Errorf("the failed rounds are not logged: %s", log)
+	}
+}
+
+// TestOpeningUpIsTheExitCodes: fwcheck_opening_up is 0 exactly when the opening fails the run:
+// missing, or a warning under --strict; fwcheck_opening_status has every status, 1 for the
+// opening's.
+func TestOpeningUpIsTheExitCodes(t *testing.T) {
+	for _, strict := range []bool{false, true} {
+		w := &watcher{strict: strict, interval: time.Second}
+		rep := &report.Report{Summary: report.Summary{Missing: 1}, Openings: []report.Opening{
+			{ID: "a", Group: "region", Required: true, Status: report.Missing},
+			{ID: "b", Group: "monitoring", Status: report.Warning},
+			{ID: "c", Group: "registry", Required: true, Status: report.Verified},
+			{ID: "d", Group: "master", Required: true, Status: report.Warning}, // a range that cannot be verified
+		}}
+		w.latest, w.runs, w.lastRun, w.lastGood = rep, 1, time.Now(), time.Now()
+		reg := prometheus.NewRegistry()
+		reg.MustRegister(w)
+		fams, err := reg.Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		byName := map[string]*dto.MetricFamily{}
+		for _, f := range fams {
+			byName[f.GetName()] = f
+		}
+		want := map[string]float64{"a": 0, "b": 1, "c": 1, "d": 1}
+		if strict {
+			want["b"], want["d"] = 0, 0
+		}
+		for id, up := range want {
+			if v, ok := gauge(byName, "fwcheck_opening_up", map[string]string{"opening": id}); !ok || v != up {
+				t.Errorf("strict %t: fwcheck_opening_up{opening=%s} = %v (%v), want %v", strict, id, v, ok, up)
+			}
+			for _, st := range []string{"verified", "missing", "warning", "skipped"} {
+				v, ok := gauge(byName, "fwcheck_opening_status", map[string]string{"opening": id, "status": st})
+				if !ok || (v == 1) != (st == statusOf(rep, id)) {
+					t.Errorf("fwcheck_opening_status{opening=%s,status=%s} = %v (%v)", id, st, v, ok)
+				}
+			}
+		}
+	}
+}
+
+func statusOf(r *report.Report, id string) string {
+	for _, o := range r.Openings {
+		if o.ID == id {
+			return o.Status
+		}
+	}
+	return ""
 }

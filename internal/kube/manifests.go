@@ -17,6 +17,7 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/yaml"
 )
@@ -92,10 +93,26 @@ func DaemonSet(namespace, image, listen string, interval time.Duration, args []s
 	}
 	full := append([]string{"serve", "--listen", listen, "--interval", interval.String()}, args...)
 	spec := podSpec("", full, "")
-	spec.Containers[0].Image = image
-	spec.Containers[0].Env = proxyEnv(proxySecret)
+	c := &spec.Containers[0]
+	c.Image = image
+	// A report too large for memory spools to TMPDIR: a small emptyDir, since the root is
+	// read-only and the image has no /tmp.
+	c.Env = append(proxyEnv(proxySecret), corev1.EnvVar{Name: "TMPDIR", Value: "/tmp"})
+	size := resource.MustParse("64Mi")
+	spec.Volumes = []corev1.Volume{{Name: "tmp", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{SizeLimit: &size}}}}
+	c.VolumeMounts = []corev1.VolumeMount{{Name: "tmp", MountPath: "/tmp"}}
 	p, _ := strconv.Atoi(port)
-	spec.Containers[0].Ports = []corev1.ContainerPort{{Name: "metrics", ContainerPort: int32(p)}}
+	c.Ports = []corev1.ContainerPort{{Name: "metrics", ContainerPort: int32(p)}}
+	// Ready while the check runs and its report is fresh; alive while the loop goes round: a
+	// configuration error makes the pod unready (and alerts), never a restart loop.
+	probeOn := func(path string, failures int32) *corev1.Probe {
+		return &corev1.Probe{ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: path, Port: intstr.FromString("metrics")}},
+			PeriodSeconds: 30, TimeoutSeconds: 5, FailureThreshold: failures}
+	}
+	c.ReadinessProbe = probeOn("/healthz", 1)
+	c.LivenessProbe = probeOn("/livez", 3)
+	c.StartupProbe = &corev1.Probe{ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: "/livez", Port: intstr.FromString("metrics")}},
+		PeriodSeconds: 5, FailureThreshold: 24}
 	return &appsv1.DaemonSet{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "DaemonSet"},
 		ObjectMeta: metav1.ObjectMeta{Name: "fwcheck", Namespace: namespace, Labels: labels},
