@@ -13,7 +13,7 @@ const maxAnnotations = 9
 // writeGitHub writes GitHub Actions workflow commands: an ::error per missing opening carrying
 // its rule (or, with no rule, its findings), a ::warning per warning and per finding; past
 // maxAnnotations of a severity, one ::notice says how many more the full report has.
-func writeGitHub(w io.Writer, r *Report) error {
+func writeGitHub(w io.Writer, r *Report, strict bool) error {
 	var errs, warns annotations
 	findings := map[string]string{}
 	for _, f := range r.Findings {
@@ -24,7 +24,7 @@ func writeGitHub(w io.Writer, r *Report) error {
 	// openings themselves need not be read.
 	for _, status := range []string{Missing, Warning} {
 		err := r.eachStatus(status, func(o Opening) error {
-			if status == Missing && errs.full() || status == Warning && warns.full() {
+			if (status == Missing || strict) && errs.full() || status == Warning && !strict && warns.full() {
 				return errListed
 			}
 			msg := o.Rule
@@ -35,9 +35,12 @@ func writeGitHub(w io.Writer, r *Report) error {
 				}
 				msg = "no firewall rule; " + strings.Join(parts, "; ")
 			}
-			if status == Missing {
+			switch {
+			case status == Missing:
 				errs.add(annotation("error", "fwcheck: "+o.ID+" missing", msg))
-			} else {
+			case strict: // --strict: the warning fails the run, so it is an error here too
+				errs.add(annotation("error", "fwcheck: "+o.ID+" warning (--strict)", msg))
+			default:
 				warns.add(annotation("warning", "fwcheck: "+o.ID+" warning", msg))
 			}
 			return nil
@@ -47,6 +50,9 @@ func writeGitHub(w io.Writer, r *Report) error {
 		}
 	}
 	errs.total, warns.total = r.Summary.Missing, len(r.Findings)+r.Summary.Warnings
+	if strict {
+		errs.total, warns.total = r.Summary.Missing+r.Summary.Warnings, len(r.Findings)
+	}
 	var b strings.Builder
 	errs.write(&b, "errors")
 	warns.write(&b, "warnings")

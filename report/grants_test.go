@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
+	"strings"
 	"testing"
 
 	"github.com/fwcheck/fwcheck/probe"
@@ -106,5 +107,24 @@ func TestGrantsAggregate(t *testing.T) {
 	gs, _, _ = GrantsOf(failedReport(hosts, nil))
 	if len(gs) != 1 || len(gs[0].Dests) != 1 || gs[0].Dests[0].String() != "198.51.100.0/24" {
 		t.Errorf("256 hosts: %+v", gs)
+	}
+}
+
+// TestMarkdownFitsAStepSummary: 8,000 missing openings (1.17 MB of Markdown once) stay under
+// GitHub's 1 MiB job-summary limit, with a line that says what was left out.
+func TestMarkdownFitsAStepSummary(t *testing.T) {
+	r := &Report{Summary: Summary{Openings: 8000, Missing: 8000}}
+	for i := range 8000 {
+		a := netip.AddrFrom4([4]byte{198, 18, byte(i >> 8), byte(i)})
+		r.Openings = append(r.Openings, Opening{ID: fmt.Sprintf("probe-%d", i+1), Status: Missing, Protocol: "tcp", Ports: "443", Section: "adhoc",
+			Destinations: []string{a.String()}, Rule: fmt.Sprintf("allow tcp from 198.51.100.5 to %s port 443", a),
+			Probes: []Probe{{Address: a.String(), Host: a.String(), Port: 443, Protocol: "tcp", Dialed: true, State: "filtered", Detail: strings.Repeat("no answer ", 8)}}})
+	}
+	var b strings.Builder
+	if err := writeMarkdown(&b, r); err != nil {
+		t.Fatal(err)
+	}
+	if b.Len() > 1<<20 || !strings.Contains(b.String(), "left out") {
+		t.Errorf("%d bytes (limit %d); the left-out line: %v", b.Len(), 1<<20, strings.Contains(b.String(), "left out"))
 	}
 }

@@ -45,15 +45,18 @@ type junitSkipped struct {
 
 // writeJUnit writes one testcase per opening; a missing opening fails with its rule as the
 // message and its probes as the text, a warning passes with them in system-out.
-func writeJUnit(w io.Writer, r *Report) error {
+func writeJUnit(w io.Writer, r *Report, strict bool) error {
 	if len(r.Vantages) > 0 {
-		return writeJUnitPerVantage(w, r)
+		return writeJUnitPerVantage(w, r, strict)
 	}
 	suite := junitSuite{
 		Name: "fwcheck " + r.Profile, Time: seconds(float64(r.ElapsedMS)),
 		Timestamp: r.Started.Format("2006-01-02T15:04:05Z07:00"),
 		Props:     []junitProperty{{"region", r.Region}, {"via", r.Via}, {"catalog", r.Tool.Catalog}},
 		Tests:     r.Len(), Fail: r.Summary.Missing, Skip: r.Summary.Skipped,
+	}
+	if strict {
+		suite.Fail += r.Summary.Warnings // --strict: a warning fails the run, and its case
 	}
 	for _, f := range r.Findings {
 		suite.SystemOut += fmt.Sprintf("finding %s: %s\n", f.Kind, f.Summary)
@@ -77,11 +80,22 @@ func writeJUnit(w io.Writer, r *Report) error {
 					c.SystemOut = "planned: " + o.Rule + "\n" + probeLines(o)
 				}
 			case Warning:
-				c.SystemOut = "warning: " + o.Rule + "\n" + probeLines(o)
+				if strict {
+					c.Failure = &junitFailure{Message: "warning, a failure under --strict: " + cmpOr(o.Rule, strings.Join(o.Findings, ", ")), Type: Warning, Text: probeLines(o)}
+				} else {
+					c.SystemOut = "warning: " + o.Rule + "\n" + probeLines(o)
+				}
 			}
 			return emit(c)
 		})
 	})
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
 }
 
 func probeLines(o Opening) string {
@@ -126,7 +140,7 @@ func seconds(ms float64) string { return fmt.Sprintf("%.3f", ms/1000) }
 
 // writeJUnitPerVantage writes a merged report as one suite per vantage: each node's verdicts
 // are its own test results.
-func writeJUnitPerVantage(w io.Writer, r *Report) error {
+func writeJUnitPerVantage(w io.Writer, r *Report, strict bool) error {
 	suites := make([]junitSuite, len(r.Vantages))
 	for k, v := range r.Vantages {
 		suites[k] = junitSuite{Name: "fwcheck " + r.Profile + " on " + v.Name, Time: seconds(float64(r.ElapsedMS)),
@@ -143,10 +157,10 @@ func writeJUnitPerVantage(w io.Writer, r *Report) error {
 				continue
 			}
 			suites[k].Tests++
-			switch st {
-			case Missing:
+			switch {
+			case st == Missing, st == NotRun, strict && st == Warning:
 				suites[k].Fail++
-			case Skipped:
+			case st == Skipped:
 				suites[k].Skip++
 			}
 		}
@@ -173,13 +187,18 @@ func writeJUnitPerVantage(w io.Writer, r *Report) error {
 					own.Probes = append(own.Probes, p)
 				}
 			}
-			c := junitCase{Name: o.ID + ": " + o.Title, Classname: "fwcheck." + o.Section, Time: seconds(maxElapsed(own))}
-			switch st {
-			case Missing:
+			// The node is in the classname: ten nodes' cases are ten cases, not one name ten times.
+			c := junitCase{Name: o.ID + ": " + o.Title, Classname: "fwcheck." + v.Name + "." + o.Section, Time: seconds(maxElapsed(own))}
+			switch {
+			case st == Missing:
 				c.Failure = &junitFailure{Message: "missing from " + v.Name, Type: Missing, Text: probeLines(own)}
-			case Skipped:
+			case st == NotRun:
+				c.Failure = &junitFailure{Message: "not run on " + v.Name + ": its report lacks this opening", Type: FindingNode}
+			case st == Skipped:
 				c.Skipped = &junitSkipped{Message: o.Note}
-			case Warning:
+			case st == Warning && strict:
+				c.Failure = &junitFailure{Message: "a warning on " + v.Name + ", a failure under --strict", Type: Warning, Text: probeLines(own)}
+			case st == Warning:
 				c.SystemOut = "warning: " + probeLines(own)
 			}
 			return emit(c)
@@ -199,14 +218,17 @@ func writeJUnitDoc(w io.Writer, time string, suites []junitSuite, cases func(k i
 	for _, s := range suites {
 		tests, fail, skip = tests+s.Tests, fail+s.Fail, skip+s.Skip
 	}
+	// The xUnit schema CI servers read (junit-10.xsd): errors on every suite, no skipped on
+	// the root. fwcheck's failures are failures, never errors.
+	_ = skip
 	root := element("testsuites", "name", "fwcheck", "tests", strconv.Itoa(tests), "failures", strconv.Itoa(fail),
-		"skipped", strconv.Itoa(skip), "time", time)
+		"errors", "0", "time", time)
 	if err := enc.EncodeToken(root); err != nil {
 		return err
 	}
 	for k, s := range suites {
 		start := element("testsuite", "name", s.Name, "tests", strconv.Itoa(s.Tests), "failures", strconv.Itoa(s.Fail),
-			"skipped", strconv.Itoa(s.Skip), "time", s.Time, "timestamp", s.Timestamp)
+			"errors", "0", "skipped", strconv.Itoa(s.Skip), "time", s.Time, "timestamp", s.Timestamp)
 		if err := enc.EncodeToken(start); err != nil {
 			return err
 		}

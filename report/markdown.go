@@ -10,7 +10,8 @@ import (
 // writeMarkdown writes a report for a ticket or a pull-request comment: the rules to request
 // in a code block, then a table of every opening.
 func writeMarkdown(w io.Writer, r *Report) error {
-	b := bufio.NewWriterSize(w, 64<<10)
+	cw := &countingWriter{w: w}
+	b := bufio.NewWriterSize(cw, 64<<10)
 	fmt.Fprintf(b, "## fwcheck %s", mdCell(r.Profile))
 	if r.Region != "" {
 		fmt.Fprintf(b, " · %s", mdCell(r.Region))
@@ -29,16 +30,24 @@ func writeMarkdown(w io.Writer, r *Report) error {
 			b.WriteString("\n")
 		}
 	}
-	rules := 0
+	// GitHub's job summary takes at most 1 MiB: past the budget, a line says what was left out.
+	budget := maxMarkdown - int(cw.n) - b.Buffered()
+	rules, rulesLeft := 0, 0
 	err := r.eachStatus(Missing, func(o Opening) error {
 		if o.Rule == "" {
+			return nil
+		}
+		line := strings.ReplaceAll(terminalSafe(o.Rule+"  # "+o.ID), "```", "'''") + "\n"
+		if budget-len(line) < markdownReserve {
+			rulesLeft++
 			return nil
 		}
 		if rules == 0 {
 			b.WriteString("\n### Rules to request\n\n```\n")
 		}
 		rules++
-		_, err := b.WriteString(strings.ReplaceAll(terminalSafe(o.Rule+"  # "+o.ID), "```", "'''") + "\n")
+		budget -= len(line)
+		_, err := b.WriteString(line)
 		return err
 	})
 	if err != nil {
@@ -47,17 +56,37 @@ func writeMarkdown(w io.Writer, r *Report) error {
 	if rules > 0 {
 		b.WriteString("```\n")
 	}
+	if rulesLeft > 0 {
+		fmt.Fprintf(b, "\n%d more rules left out: GitHub's job summary takes at most 1 MiB; -o rules and -o json have them all.\n", rulesLeft)
+	}
 	b.WriteString("\n| status | opening | section | destinations | ports | finding |\n|---|---|---|---|---|---|\n")
+	rowsLeft := 0
 	err = r.Each(func(o Opening) error {
-		_, err := fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s |\n", mdCell(o.Status), mdCell(o.ID), mdCell(o.Section),
+		row := fmt.Sprintf("| %s | %s | %s | %s | %s | %s |\n", mdCell(o.Status), mdCell(o.ID), mdCell(o.Section),
 			mdCell(strings.Join(o.Destinations, ", ")), mdCell(o.Protocol+" "+o.Ports), mdCell(finding(o)))
+		if budget-len(row) < markdownReserve {
+			rowsLeft++
+			return nil
+		}
+		budget -= len(row)
+		_, err := b.WriteString(row)
 		return err
 	})
 	if err != nil {
 		return err
 	}
+	if rowsLeft > 0 {
+		fmt.Fprintf(b, "\n%d more openings left out of the table: GitHub's job summary takes at most 1 MiB; -o json has them all.\n", rowsLeft)
+	}
 	return b.Flush()
 }
+
+// maxMarkdown is GitHub's limit on a step's job summary; markdownReserve keeps room for the
+// lines that say what was left out.
+const (
+	maxMarkdown     = 1 << 20
+	markdownReserve = 8 << 10
+)
 
 // finding is the one-line reason behind an opening's status.
 func finding(o Opening) string {
@@ -89,3 +118,15 @@ var mdEscaper = strings.NewReplacer("\\", "\\\\", "|", "\\|", "`", "\\`", "*", "
 
 // mdCell escapes text for a Markdown table cell: pipes, backticks, markup and line breaks.
 func mdCell(s string) string { return mdEscaper.Replace(terminalSafe(s)) }
+
+// countingWriter counts what went through it.
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}

@@ -28,6 +28,8 @@ type Options struct {
 	Quiet bool
 	// Width is the line width the text format wraps details at (0: 80).
 	Width int
+	// Strict is --strict: a warning fails the run, and is a failure in every format.
+	Strict bool
 	// RulesChain is the chain the firewall formats' rules join, in the format's own syntax
 	// (--rules-chain; "" for the format's default).
 	RulesChain string
@@ -41,12 +43,16 @@ type Options struct {
 // The formats of lines a CI log may show go through a commandGuard; json and frame hold no
 // line another program's text could start, and github means its workflow commands.
 var formats = map[string]func(Options) Writer{
-	"text":     func(o Options) Writer { t := &textWriter{opts: o}; return WriterFunc(guarded(t.Write)) },
-	"json":     func(Options) Writer { return WriterFunc(writeJSON) },
-	"junit":    func(Options) Writer { return WriterFunc(guarded(writeJUnit)) },
+	"text": func(o Options) Writer { t := &textWriter{opts: o}; return WriterFunc(guarded(t.Write)) },
+	"json": func(Options) Writer { return WriterFunc(writeJSON) },
+	"junit": func(o Options) Writer {
+		return WriterFunc(guarded(func(w io.Writer, r *Report) error { return writeJUnit(w, r, o.Strict) }))
+	},
 	"markdown": func(Options) Writer { return WriterFunc(guarded(writeMarkdown)) },
 	"rules":    func(Options) Writer { return WriterFunc(guarded(writeRules)) },
-	"github":   func(Options) Writer { return WriterFunc(writeGitHub) },
+	"github": func(o Options) Writer {
+		return WriterFunc(func(w io.Writer, r *Report) error { return writeGitHub(w, r, o.Strict) })
+	},
 	"nftables": func(o Options) Writer {
 		return WriterFunc(guarded(func(w io.Writer, r *Report) error { return writeNftables(w, r, o.RulesChain) }))
 	},

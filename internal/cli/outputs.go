@@ -82,7 +82,7 @@ func openOutputs(o *options, stdout io.Writer) ([]*sink, error) {
 			s.tmp = tmp
 		}
 		color := s.stdout && allowsColor(stdout, o.noColor, o.getenv)
-		w, err := report.New(spec.format, report.Options{Color: color, Verbose: o.verbose, Quiet: o.quiet, Width: widthOf(stdout, s.stdout), RulesChain: o.rulesChain,
+		w, err := report.New(spec.format, report.Options{Color: color, Verbose: o.verbose, Quiet: o.quiet, Width: widthOf(stdout, s.stdout), RulesChain: o.rulesChain, Strict: o.strict,
 			PolicyNamespace: o.policy.PolicyNamespace, CalicoSelector: o.policy.CalicoSelector, CalicoOrder: o.policy.CalicoOrder})
 		if err != nil {
 			return fail(usageError{err})
