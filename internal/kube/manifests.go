@@ -137,6 +137,9 @@ func Namespace(name string) *corev1.Namespace {
 // namespace, to manage jobs and pods and read pod logs (a Role), bound to subject.
 func RBAC(namespace string, subject rbacv1.Subject) []runtime.Object {
 	return []runtime.Object{
+		// The namespace first, with its Pod Security label: on a fresh cluster the Role has
+		// nowhere to go without it, and the hostNetwork pods would be refused.
+		Namespace(namespace),
 		&rbacv1.ClusterRole{TypeMeta: metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "ClusterRole"},
 			ObjectMeta: metav1.ObjectMeta{Name: "fwcheck-nodes"},
 			Rules: []rbacv1.PolicyRule{
@@ -150,7 +153,8 @@ func RBAC(namespace string, subject rbacv1.Subject) []runtime.Object {
 		&rbacv1.Role{TypeMeta: metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "Role"},
 			ObjectMeta: metav1.ObjectMeta{Name: "fwcheck-nodes", Namespace: namespace},
 			Rules: []rbacv1.PolicyRule{
-				{APIGroups: []string{"batch"}, Resources: []string{"jobs"}, Verbs: []string{"get", "list", "watch", "create", "delete"}},
+				// deletecollection: the run's Jobs are removed by their label at the end.
+				{APIGroups: []string{"batch"}, Resources: []string{"jobs"}, Verbs: []string{"get", "list", "watch", "create", "delete", "deletecollection"}},
 				{APIGroups: []string{""}, Resources: []string{"pods"}, Verbs: []string{"get", "list", "watch", "delete"}},
 				{APIGroups: []string{""}, Resources: []string{"pods/log"}, Verbs: []string{"get"}},
 			}},
