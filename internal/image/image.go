@@ -7,14 +7,18 @@ package image
 import (
 	"archive/tar"
 	"bytes"
+	"debug/buildinfo"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 )
@@ -65,7 +69,9 @@ func Build(s Spec) (v1.Image, error) {
 	if err != nil {
 		return nil, err
 	}
-	img, err := mutate.AppendLayers(empty.Image, layer)
+	// The history entry carries the build's time too (mutate.AppendLayers leaves it at year 1).
+	img, err := mutate.Append(empty.Image, mutate.Addendum{Layer: layer, History: v1.History{
+		Created: v1.Time{Time: s.Created}, CreatedBy: "fwcheck: go run ./internal/image/build", Comment: "the static fwcheck binary, /etc/passwd and /etc/group"}})
 	if err != nil {
 		return nil, err
 	}
@@ -97,4 +103,45 @@ func WriteTarball(path, ref string, img v1.Image) error {
 		return fmt.Errorf("%q is not an image reference: %v", ref, err)
 	}
 	return tarball.WriteToFile(path, tag, img)
+}
+
+// Stamp reads, from a Go binary's build information, the commit it was built from and that
+// commit's time ("" and the zero time when it was built outside a repository, or with
+// -buildvcs=false), for the image's revision label and dates.
+func Stamp(binary string) (revision string, committed time.Time) {
+	info, err := buildinfo.ReadFile(binary)
+	if err != nil {
+		return "", time.Time{}
+	}
+	dirty := false
+	for _, kv := range info.Settings {
+		switch kv.Key {
+		case "vcs.revision":
+			revision = kv.Value
+		case "vcs.time":
+			committed, _ = time.Parse(time.RFC3339, kv.Value)
+		case "vcs.modified":
+			dirty = kv.Value == "true"
+		}
+	}
+	if dirty && revision != "" {
+		revision += "-dirty"
+	}
+	return revision, committed
+}
+
+// WriteIndex writes images, one a platform, as an OCI image layout in dir: an image index that
+// `skopeo copy oci:DIR docker://REF` (or `crane push DIR REF`) pushes as one multi-platform
+// image, which each machine pulls its own platform of.
+func WriteIndex(dir string, images map[string]v1.Image) error {
+	p, err := layout.Write(dir, empty.Index)
+	if err != nil {
+		return err
+	}
+	for _, arch := range slices.Sorted(maps.Keys(images)) {
+		if err := p.AppendImage(images[arch], layout.WithPlatform(v1.Platform{OS: "linux", Architecture: arch})); err != nil {
+			return err
+		}
+	}
+	return nil
 }
