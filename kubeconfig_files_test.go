@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -30,15 +29,6 @@ func kubeconfigWith(t *testing.T, server string, cluster, user []string) string 
 	}
 	b.WriteString("contexts:\n  - name: ibm\n    context: {cluster: mycluster, user: u}\n")
 	return writeFile(t, "kubeconfig", b.String())
-}
-
-func fifo(t *testing.T) string {
-	t.Helper()
-	p := filepath.Join(t.TempDir(), "fifo")
-	if err := syscall.Mkfifo(p, 0o600); err != nil {
-		t.Skipf("no FIFO here: %v", err)
-	}
-	return p
 }
 
 // TestKubeconfigNamedFiles: every file a kubeconfig names (CA, token file, client certificate

@@ -1,0 +1,114 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	"sigs.k8s.io/yaml"
+
+	"github.com/fwcheck/fwcheck/internal/testnet"
+)
+
+// TestImageServesFromItsRoot: the image fwcheck builds, copied by skopeo and unpacked by umoci,
+// runs `serve` from its own root filesystem as the DaemonSet runs it: the container's args from
+// `serve --manifest`, user 65532, a read-only root with no /tmp but the manifest's emptyDir.
+// It serves a fresh report (it once exited 2: "/tmp: no such file or directory").
+func TestImageServesFromItsRoot(t *testing.T) {
+	if testing.Short() || os.Geteuid() != 0 {
+		t.Skip("mounts a read-only root and drops to user 65532: run as root, as CI does")
+	}
+	for _, tool := range []string{"skopeo", "umoci", "unshare", "chroot"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s is not installed (apt-get install skopeo umoci): %v", tool, err)
+		}
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "fwcheck")
+	run := func(name string, args ...string) {
+		t.Helper()
+		cmd := exec.Command(name, args...)
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("%s %v: %v\n%s", name, args, err, out)
+		}
+	}
+	run("go", "build", "-trimpath", "-ldflags=-s -w", "-o", bin, ".")
+	run("go", "run", "./internal/image/build", "-bin", bin, "-o", filepath.Join(dir, "image.tar"), "-tag", "fwcheck:test")
+	run("skopeo", "copy", "docker-archive:"+filepath.Join(dir, "image.tar"), "oci:"+filepath.Join(dir, "oci")+":test")
+	bundle := filepath.Join(dir, "bundle")
+	run("umoci", "unpack", "--image", filepath.Join(dir, "oci")+":test", bundle)
+	root := filepath.Join(bundle, "rootfs")
+	if _, err := os.Stat(filepath.Join(root, "tmp")); err == nil {
+		t.Fatal("the image has a /tmp: the test would not show that serve needs none")
+	}
+
+	// The DaemonSet's container, as serve --manifest prints it.
+	open := listen(t, "tcp", "127.0.0.1:0")
+	addr := testnet.Closed(t, "127.0.0.1")
+	_, manifest, _ := fwcheck(t, nil, "serve", "--manifest", "--image", "fwcheck:test", "--listen", addr, "--interval", "1s", "probe", open.Addr().String())
+	docs := strings.Split(manifest, "\n---\n")
+	var ds appsv1.DaemonSet
+	if err := yaml.Unmarshal([]byte(docs[len(docs)-1]), &ds); err != nil {
+		t.Fatal(err)
+	}
+	c := ds.Spec.Template.Spec.Containers[0]
+	if c.SecurityContext == nil || !*c.SecurityContext.ReadOnlyRootFilesystem || *ds.Spec.Template.Spec.SecurityContext.RunAsUser != 65532 ||
+		len(c.VolumeMounts) != 1 || c.VolumeMounts[0].MountPath != "/tmp" {
+		t.Fatalf("the manifest's container: %+v", c)
+	}
+	// The runtime's part: the root read-only, the user 65532, and the emptyDir's mount point.
+	// First with no /tmp at all (serve keeps its reports in memory), then as the manifest says.
+	for _, emptyDir := range []bool{false, true} {
+		t.Run(fmt.Sprintf("emptyDir=%t", emptyDir), func(t *testing.T) { serveFromRoot(t, root, addr, c.Args, emptyDir) })
+	}
+}
+
+func serveFromRoot(t *testing.T, root, addr string, args []string, emptyDir bool) {
+	script := `set -e
+if [ -n "$EMPTYDIR" ]; then mkdir -p "$ROOT/tmp"; fi
+mount --bind "$ROOT" "$ROOT"
+mount -o remount,bind,ro "$ROOT"
+if [ -n "$EMPTYDIR" ]; then mount -t tmpfs -o size=64m tmpfs "$ROOT/tmp"; fi
+exec chroot --userspec=65532:65532 "$ROOT" /fwcheck "$@"`
+	cmd := exec.Command("unshare", append([]string{"--mount", "--fork", "--kill-child", "sh", "-c", script, "sh"}, args...)...)
+	cmd.WaitDelay = 2 * time.Second // the pipe must not hold the test if a child outlives unshare
+	cmd.Env = []string{"ROOT=" + root, "TMPDIR=/tmp", "PATH=/usr/sbin:/usr/bin:/sbin:/bin"}
+	if emptyDir {
+		cmd.Env = append(cmd.Env, "EMPTYDIR=1")
+	}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		resp, err := http.Get("http://" + addr + "/report.json")
+		if err == nil {
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK && strings.Contains(string(body), `"status": "verified"`) {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("serve from the image's root served no report: %s", stderr.String())
+		}
+	}
+	for _, path := range []string{"/healthz", "/livez", "/metrics"} {
+		resp, err := http.Get("http://" + addr + path)
+		if err != nil || resp.StatusCode != http.StatusOK {
+			t.Errorf("%s: %v %v", path, err, resp)
+		} else {
+			resp.Body.Close()
+		}
+	}
+}
