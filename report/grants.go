@@ -14,8 +14,10 @@ import (
 	"github.com/fwcheck/fwcheck/probe"
 )
 
-// dryRunNote is the note of an opening a dry run planned and did not dial.
-const dryRunNote = "dry run: nothing dialed"
+// DryRunNote is the note of an opening a dry run planned and did not dial.
+const DryRunNote = "dry run: nothing dialed"
+
+const dryRunNote = DryRunNote
 
 // Grant is one accept rule, in any firewall's syntax: traffic of one protocol from Sources to
 // Dests on Ports. Grants are aggregated exactly: together they allow exactly the (source,

@@ -114,7 +114,17 @@ func nodesCommand(stdout, stderr io.Writer, getenv func(string) string, code *in
 				defer fmt.Fprint(stderr, "\r\x1b[K")
 			}
 			runErr := kube.Run(c.Context, cs, nodes, opt)
-			merged := mergeNodes(nodes)
+			merged := mergeNodes(nodes, func() *report.Report {
+				pc, err := parseCheck(c.Context, append(slices.Clone(args), "--dry-run"), getenv)
+				if err != nil {
+					return nil
+				}
+				out, err := run.Run(c.Context, pc.input)
+				if err != nil {
+					return nil
+				}
+				return unprovenPlan(out.Report)
+			})
 			o, err := reportOptions(c, getenv)
 			if err != nil {
 				return err
@@ -144,7 +154,10 @@ func flagValues(c *cli.Context, name string) []string {
 // mergeNodes merges the nodes' reports. The nodes that could not run are node findings, and
 // every opening is unproven on them: the run fails, however well the other nodes did, since an
 // absence is never a pass; a run where no node could run is missing everything.
-func mergeNodes(nodes []*kube.Node) *report.Report {
+//
+// plan, if given, is the pods' own check as a dry run (nothing dialed): when no node reported,
+// it gives every opening its row, each unproven on every node.
+func mergeNodes(nodes []*kube.Node, plan func() *report.Report) *report.Report {
 	var reps []*report.Report
 	var vants []report.Vantage
 	for _, n := range nodes {
@@ -178,26 +191,52 @@ func mergeNodes(nodes []*kube.Node) *report.Report {
 			merged = nil
 		}
 	}
+	if merged == nil && plan != nil {
+		// No node reported: the openings the pods would have checked, none proven anywhere.
+		if merged = plan(); merged != nil {
+			merged.DryRun, merged.Source = false, report.Source{Hostname: "(merged)", Addresses: []string{}}
+			merged.Notes = append(merged.Notes, "no node reported: the openings are those the nodes' check plans (a dry run here)")
+		}
+	}
 	switch {
 	case merged == nil:
 		merged = &report.Report{Schema: report.Schema, Profile: "worker", Started: time.Now().UTC(), Source: report.Source{Hostname: "(merged)", Addresses: []string{}},
 			Findings: []report.Finding{}, Openings: []report.Opening{}}
 		// Nothing proved, and no opening to say so: the run fails, it does not pass by absence.
 		merged.Summary.Missing = 1
+		merged.Vantages = problemVantages(nodes)
 	case len(findings) > 0:
 		report.Unproven(merged, report.FindingNode)
-		for _, n := range nodes {
-			if n.Report == nil {
-				merged.Vantages = append(merged.Vantages, report.Vantage{Name: n.Name, Zone: n.Zone, Addresses: n.Addresses, Problem: n.Problem})
-			}
-		}
+		merged.Vantages = append(merged.Vantages, problemVantages(nodes)...)
 	}
 	merged.Findings = append(findings, merged.Findings...)
 	return merged
+}
+
+// problemVantages are the nodes that could not run, each a column of its own.
+func problemVantages(nodes []*kube.Node) []report.Vantage {
+	var out []report.Vantage
+	for _, n := range nodes {
+		if n.Report == nil {
+			out = append(out, report.Vantage{Name: n.Name, Zone: n.Zone, Addresses: n.Addresses, Problem: n.Problem})
+		}
+	}
+	return out
 }
 
 func runID() string {
 	b := make([]byte, 3)
 	rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// unprovenPlan turns a dry run's report into openings nobody proved: each planned one missing
+// (Unproven then says why, and makes an optional one a warning), with no rule of its own.
+func unprovenPlan(r *report.Report) *report.Report {
+	for i := range r.Openings {
+		if o := &r.Openings[i]; o.Status == report.Skipped && o.Note == report.DryRunNote {
+			o.Status, o.Note, o.Rule = report.Missing, "", ""
+		}
+	}
+	return r
 }

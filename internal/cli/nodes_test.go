@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"encoding/xml"
 	"net/netip"
 	"regexp"
 	"strings"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/fwcheck/fwcheck/endpoints"
 	"github.com/fwcheck/fwcheck/internal/kube"
+	"github.com/fwcheck/fwcheck/internal/run"
 	"github.com/fwcheck/fwcheck/probe"
 	"github.com/fwcheck/fwcheck/report"
 )
@@ -42,12 +44,12 @@ func nodeReport(t *testing.T) *report.Report {
 // have proven unproven, so the run fails even when every other node passed; an opening left
 // out by --skip stays skipped; with no node reporting at all the run fails too.
 func TestMergeNodesNeverPassesByAbsence(t *testing.T) {
-	all := mergeNodes([]*kube.Node{{Name: "node-a", Report: nodeReport(t)}, {Name: "node-b", Report: nodeReport(t)}})
+	all := mergeNodes([]*kube.Node{{Name: "node-a", Report: nodeReport(t)}, {Name: "node-b", Report: nodeReport(t)}}, nil)
 	if code := all.ExitCode(false); code != 0 || all.Summary.Verified != 2 {
 		t.Fatalf("every node passed: exit %d, %+v; want 0 with 2 verified", code, all.Summary)
 	}
 
-	merged := mergeNodes([]*kube.Node{{Name: "node-a", Report: nodeReport(t)}, {Name: "node-b", Problem: "its pod cannot be scheduled: 0/3 nodes are available"}})
+	merged := mergeNodes([]*kube.Node{{Name: "node-a", Report: nodeReport(t)}, {Name: "node-b", Problem: "its pod cannot be scheduled: 0/3 nodes are available"}}, nil)
 	if code := merged.ExitCode(false); code != 1 {
 		t.Errorf("a node could not run: exit %d; want 1", code)
 	}
@@ -85,8 +87,91 @@ func TestMergeNodesNeverPassesByAbsence(t *testing.T) {
 		t.Errorf("JUnit has no failing case for node-b:\n%s", junit)
 	}
 
-	none := mergeNodes([]*kube.Node{{Name: "node-a", Problem: "its Job passed its deadline"}})
+	none := mergeNodes([]*kube.Node{{Name: "node-a", Problem: "its Job passed its deadline"}}, nil)
 	if code := none.ExitCode(false); code != 1 {
 		t.Errorf("no node reported: exit %d; want 1", code)
+	}
+}
+
+// TestEveryNodeFailed: when no node could run, every opening the nodes' check plans keeps its
+// row and every node its column, in every format, and each format's counts agree with its
+// cases (the JSON had openings: [] with missing: 1, JUnit tests="0" failures="1").
+func TestEveryNodeFailed(t *testing.T) {
+	plan := func() *report.Report {
+		pc, err := parseCheck(t.Context(), []string{"worker", "--region", "us-south", "--dry-run"}, func(string) string { return "" })
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := run.Run(t.Context(), pc.input)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return unprovenPlan(out.Report)
+	}
+	merged := mergeNodes([]*kube.Node{{Name: "node-a", Zone: "dal10", Problem: "its image cannot be pulled"},
+		{Name: "node-b", Zone: "dal12", Problem: "its Job passed its deadline"}}, plan)
+	if code := merged.ExitCode(false); code != 1 {
+		t.Fatalf("exit %d; want 1", code)
+	}
+	s := merged.Summary
+	var missing, warnings, skipped int
+	for _, o := range merged.Openings {
+		switch o.Status {
+		case report.Missing:
+			missing++
+		case report.Warning:
+			warnings++
+		case report.Skipped: // not asked for (--private, --pvc): skipped, as in any run
+			skipped++
+		default:
+			t.Errorf("%s is %s with no node reporting", o.ID, o.Status)
+		}
+		if o.Rule != "" {
+			t.Errorf("%s has a rule of its own: %q", o.ID, o.Rule)
+		}
+	}
+	if missing < 5 || s.Openings != len(merged.Openings) || s.Missing != missing || s.Warnings != warnings || s.Skipped != skipped || len(merged.Vantages) != 2 {
+		t.Fatalf("summary %+v for %d openings (%d missing, %d warnings), %d vantages", s, len(merged.Openings), missing, warnings, len(merged.Vantages))
+	}
+	write := func(format string) string {
+		var b bytes.Buffer
+		w, _ := report.New(format, report.Options{})
+		if err := w.Write(&b, merged); err != nil {
+			t.Fatal(err)
+		}
+		return b.String()
+	}
+	text := write("text")
+	for _, o := range merged.Openings {
+		if !regexp.MustCompile(`(?m)^  ` + regexp.QuoteMeta(o.ID) + `\s+\?\s+\?$`).MatchString(text) {
+			t.Errorf("the matrix has no row for %s with both nodes marked ?:\n%s", o.ID, text)
+			break
+		}
+	}
+	var doc struct {
+		Suites []struct {
+			Tests    int `xml:"tests,attr"`
+			Failures int `xml:"failures,attr"`
+			Cases    []struct {
+				Failure *struct{} `xml:"failure"`
+			} `xml:"testcase"`
+		} `xml:"testsuite"`
+	}
+	if err := xml.Unmarshal([]byte(write("junit")), &doc); err != nil || len(doc.Suites) != 2 {
+		t.Fatalf("JUnit: %v, %d suites", err, len(doc.Suites))
+	}
+	for _, su := range doc.Suites {
+		failing := 0
+		for _, c := range su.Cases {
+			if c.Failure != nil {
+				failing++
+			}
+		}
+		if su.Tests != len(su.Cases) || su.Failures != failing || failing == 0 {
+			t.Errorf("a JUnit suite claims %d tests and %d failures, and holds %d cases, %d failing", su.Tests, su.Failures, len(su.Cases), failing)
+		}
+	}
+	if gh := write("github"); !strings.Contains(gh, "::error") {
+		t.Errorf("-o github has no error:\n%s", gh)
 	}
 }
