@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"log/slog"
 	"bytes"
 	"context"
 	"fmt"
@@ -16,8 +17,10 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/prometheus/exporter-toolkit/web"
 	"github.com/urfave/cli/v2"
 
+	"github.com/fwcheck/fwcheck/internal/boundedfile"
 	"github.com/fwcheck/fwcheck/internal/kube"
 	"github.com/fwcheck/fwcheck/internal/quote"
 	"github.com/fwcheck/fwcheck/internal/run"
@@ -41,7 +44,9 @@ func serveCommand(stdout, stderr io.Writer, getenv func(string) string, code *in
 			"is passed on untouched. SIGTERM ends it with exit 0. With --manifest it prints the DaemonSet that runs it on " +
 			"every node instead.",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "listen", Value: defaultListen, Category: catBehave, Usage: "serve on `ADDR`"},
+			&cli.StringFlag{Name: "listen", Value: defaultListen, Category: catBehave, Usage: "serve on `ADDR` (the DaemonSet of --manifest listens on the node's own address)"},
+			&cli.StringFlag{Name: "web-config", Category: catBehave, EnvVars: envs("web-config"),
+				Usage: "TLS and basic authentication from this `FILE`, in Prometheus' web-config format (tls_server_config, basic_auth_users)"},
 			&cli.DurationFlag{Name: "interval", Value: defaultInterval, Category: catBehave, Usage: "re-run every `DURATION`"},
 			&cli.BoolFlag{Name: "manifest", Category: catOutput, Usage: "print the DaemonSet (YAML) that runs this on every node"},
 			&cli.StringFlag{Name: "image", Category: catOutput, EnvVars: envs("image"), Usage: "the fwcheck container `IMAGE` of the DaemonSet"},
@@ -70,7 +75,7 @@ func serveCommand(stdout, stderr io.Writer, getenv func(string) string, code *in
 				_, err = io.WriteString(stdout, daemonSetYAML(c.String("namespace"), image, c.String("listen"), c.Duration("interval"), clean, c.String("proxy-secret")))
 				return err
 			}
-			return serve(c.Context, c.String("listen"), c.Duration("interval"), c.Bool("probe-endpoint"), args, stderr, getenv)
+			return serve(c.Context, c.String("listen"), c.String("web-config"), c.Duration("interval"), c.Bool("probe-endpoint"), args, stderr, getenv)
 		},
 	}
 }
@@ -117,10 +122,19 @@ func (w *watcher) noteStatuses(rep *report.Report, now time.Time) {
 }
 
 // serve re-runs the check every interval until ctx ends (SIGINT, SIGTERM), serving its results.
-func serve(ctx context.Context, listen string, interval time.Duration, probeEndpoint bool, args []string, stderr io.Writer, getenv func(string) string) error {
+func serve(ctx context.Context, listen, webConfig string, interval time.Duration, probeEndpoint bool, args []string, stderr io.Writer, getenv func(string) string) error {
 	check, err := parseCheck(ctx, args, getenv)
 	if err != nil {
 		return usageError{err}
+	}
+	if webConfig != "" {
+		// Read by the exporter toolkit, as Prometheus' own exporters read it: checked first.
+		if err := boundedfile.Check(webConfig, 1<<20); err != nil {
+			return badInput("--web-config: %v", err)
+		}
+		if err := web.Validate(webConfig); err != nil {
+			return badInput("--web-config %s: %v", quoteValue(webConfig), err)
+		}
 	}
 	ln, err := net.Listen("tcp", listen)
 	if err != nil {
@@ -168,7 +182,7 @@ func serve(ctx context.Context, listen string, interval time.Duration, probeEndp
 		paths += ", /probe"
 	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-	go srv.Serve(ln)
+	go web.Serve(ln, srv, &web.FlagConfig{WebConfigFile: &webConfig}, slog.New(slog.DiscardHandler))
 	defer srv.Close()
 	fmt.Fprintf(stderr, "fwcheck: serving %s every %s on %s (%s)\n", quote.Userinfo(strings.Join(args, " ")), interval, ln.Addr(), paths)
 	tick := time.NewTicker(interval)

@@ -5,6 +5,9 @@ package cli
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/pem"
 	"fmt"
 	"io"
 	"net"
@@ -23,6 +26,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/fwcheck/fwcheck/internal/testnet"
 	"github.com/fwcheck/fwcheck/report"
@@ -446,4 +450,70 @@ func statusOf(r *report.Report, id string) string {
 		}
 	}
 	return ""
+}
+
+// TestServeWebConfig: --web-config takes Prometheus' web-config format: over TLS, /metrics
+// answers only with the basic-auth user's password; a web-config that does not hold is bad
+// input at start-up.
+func TestServeWebConfig(t *testing.T) {
+	dir := t.TempDir()
+	srv := httptest.NewTLSServer(http.NotFoundHandler()) // a certificate and key for 127.0.0.1
+	srv.Close()
+	cert := srv.TLS.Certificates[0]
+	keyDER, _ := x509.MarshalPKCS8PrivateKey(cert.PrivateKey)
+	os.WriteFile(filepath.Join(dir, "tls.crt"), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Certificate[0]}), 0o644)
+	os.WriteFile(filepath.Join(dir, "tls.key"), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600)
+	hash, _ := bcrypt.GenerateFromPassword([]byte("s3cret"), bcrypt.MinCost)
+	config := filepath.Join(dir, "web.yml")
+	os.WriteFile(config, []byte("tls_server_config:\n  cert_file: "+filepath.Join(dir, "tls.crt")+"\n  key_file: "+filepath.Join(dir, "tls.key")+
+		"\nbasic_auth_users:\n  prom: "+string(hash)+"\n"), 0o644)
+
+	open := openPort(t)
+	addr := testnet.Closed(t, "127.0.0.1")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int)
+	go func() {
+		done <- Run(ctx, []string{"fwcheck", "serve", "--listen", addr, "--web-config", config, "probe", open.Addr().String()},
+			io.Discard, io.Discard, func(string) string { return "" })
+	}()
+	defer func() { cancel(); <-done }()
+	pool := x509.NewCertPool()
+	pool.AddCert(srv.Certificate())
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	get := func(user, pw string) int {
+		req, _ := http.NewRequest("GET", "https://"+addr+"/metrics", nil)
+		if user != "" {
+			req.SetBasicAuth(user, pw)
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			return 0
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	for deadline := time.Now().Add(10 * time.Second); get("prom", "s3cret") != http.StatusOK; time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("no /metrics over TLS with the password")
+		}
+	}
+	if code := get("", ""); code != http.StatusUnauthorized {
+		t.Errorf("no password: %d; want 401", code)
+	}
+	if code := get("prom", "wrong"); code != http.StatusUnauthorized {
+		t.Errorf("a wrong password: %d; want 401", code)
+	}
+	if resp, err := http.Get("http://" + addr + "/metrics"); err == nil && resp.StatusCode == http.StatusOK {
+		t.Error("plain HTTP answered")
+	}
+
+	bad := filepath.Join(dir, "bad.yml")
+	os.WriteFile(bad, []byte("tls_server_config:\n  cert_file: /nonexistent\n"), 0o644)
+	for _, f := range []string{bad, "/dev/zero"} {
+		var errb strings.Builder
+		if code := Run(context.Background(), []string{"fwcheck", "serve", "--listen", "127.0.0.1:0", "--web-config", f, "probe", "127.0.0.1:1"},
+			io.Discard, &errb, func(string) string { return "" }); code != ExitBadInput || !strings.Contains(errb.String(), "--web-config") {
+			t.Errorf("--web-config %s: exit %d %q; want 2", f, code, errb.String())
+		}
+	}
 }

@@ -91,13 +91,20 @@ func DaemonSet(namespace, image, listen string, interval time.Duration, args []s
 	if i := strings.LastIndex(listen, ":"); i >= 0 && listen[i+1:] != "" {
 		port = listen[i+1:]
 	}
+	// A hostNetwork pod listening on every interface would serve /metrics on the node's public
+	// address too: it listens on the node's own address (the downward API's status.hostIP),
+	// which Prometheus scrapes, unless --listen named a host.
+	if strings.HasPrefix(listen, ":") {
+		listen = "$(HOST_IP)" + listen
+	}
 	full := append([]string{"serve", "--listen", listen, "--interval", interval.String()}, args...)
 	spec := podSpec("", full, "")
 	c := &spec.Containers[0]
 	c.Image = image
 	// A report too large for memory spools to TMPDIR: a small emptyDir, since the root is
 	// read-only and the image has no /tmp.
-	c.Env = append(proxyEnv(proxySecret), corev1.EnvVar{Name: "TMPDIR", Value: "/tmp"})
+	c.Env = append(proxyEnv(proxySecret), corev1.EnvVar{Name: "TMPDIR", Value: "/tmp"},
+		corev1.EnvVar{Name: "HOST_IP", ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "status.hostIP"}}})
 	size := resource.MustParse("64Mi")
 	spec.Volumes = []corev1.Volume{{Name: "tmp", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{SizeLimit: &size}}}}
 	c.VolumeMounts = []corev1.VolumeMount{{Name: "tmp", MountPath: "/tmp"}}
