@@ -1,11 +1,11 @@
 package cli
 
 import (
-	"log/slog"
 	"bytes"
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"runtime"
