@@ -185,18 +185,9 @@ contexts:
 		dir := t.TempDir()
 		full := slicesClone(args)
 		if args[0] != "catalog" && args[0] != "version" {
-			// Every format there is, so that a format added later joins the test.
 			full = append(full, "-v")
-			for _, f := range report.Formats() {
-				full = append(full, "-o", f+"="+filepath.Join(dir, f))
-			}
 		}
-		_, stdout, stderr := fwcheck(t, env, full...)
-		all := stdout + stderr
-		for _, f := range report.Formats() {
-			b, _ := os.ReadFile(filepath.Join(dir, f))
-			all += string(b)
-		}
+		_, all := inEveryFormat(t, env, dir, full...)
 		for _, s := range secret {
 			if strings.Contains(all, s) {
 				i := strings.Index(all, s)
@@ -275,4 +266,23 @@ func TestHostileCorpora(t *testing.T) {
 			t.Errorf("%q: exit %d (%.200q)", args, code, stderr)
 		}
 	}
+}
+
+// inEveryFormat runs fwcheck with args and, for a command that writes reports, one output in
+// every format there is (a format added later joins every test that uses this) in dir, and
+// returns its exit code and all it wrote: stdout, stderr and every report.
+func inEveryFormat(t *testing.T, env map[string]string, dir string, args ...string) (int, string) {
+	t.Helper()
+	if args[0] != "catalog" && args[0] != "version" {
+		for _, f := range report.Formats() {
+			args = append(args, "-o", f+"="+filepath.Join(dir, f))
+		}
+	}
+	code, stdout, stderr := fwcheck(t, env, args...)
+	all := stdout + stderr
+	for _, f := range report.Formats() {
+		b, _ := os.ReadFile(filepath.Join(dir, f))
+		all += string(b)
+	}
+	return code, all
 }

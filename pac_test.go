@@ -14,7 +14,6 @@ import (
 
 	"github.com/fwcheck/fwcheck/internal/cli"
 	"github.com/fwcheck/fwcheck/internal/testnet"
-	"github.com/fwcheck/fwcheck/report"
 )
 
 // tunnelProxy is a CONNECT proxy without authentication that tunnels every request to backend.
@@ -120,17 +119,8 @@ func TestPACSecrets(t *testing.T) {
 	pacSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, script) }))
 	t.Cleanup(pacSrv.Close)
 	where := strings.Replace(pacSrv.URL, "http://", "http://user:"+secret+"@", 1) + "/proxy.pac"
-	dir := t.TempDir()
-	args := []string{"probe", "--pac", where, "--timeout", "1s", "-v", "tcp://throws.fwcheck.test:443", "tcp://stack.fwcheck.test:443", "tcp://answers.fwcheck.test:443"}
-	for _, f := range report.Formats() {
-		args = append(args, "-o", f+"="+filepath.Join(dir, f))
-	}
-	code, stdout, stderr := fwcheck(t, nil, args...)
-	all := stdout + stderr
-	for _, f := range report.Formats() {
-		b, _ := os.ReadFile(filepath.Join(dir, f))
-		all += string(b)
-	}
+	code, all := inEveryFormat(t, nil, t.TempDir(), "probe", "--pac", where, "--timeout", "1s", "-v",
+		"tcp://throws.fwcheck.test:443", "tcp://stack.fwcheck.test:443", "tcp://answers.fwcheck.test:443")
 	if code != 1 || !strings.Contains(all, "proxy-error:pac") {
 		t.Fatalf("exit %d; want 1 with proxy-error:pac\n%s", code, all)
 	}

@@ -145,22 +145,8 @@ func serve(ctx context.Context, listen, webConfig string, interval time.Duration
 	reg.MustRegister(w)
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	mux.HandleFunc("/healthz", func(rw http.ResponseWriter, _ *http.Request) {
-		ok, why := w.healthy(time.Now())
-		if !ok {
-			http.Error(rw, "unhealthy: "+why, http.StatusServiceUnavailable)
-			return
-		}
-		fmt.Fprintf(rw, "ok: %s\n", why)
-	})
-	mux.HandleFunc("/livez", func(rw http.ResponseWriter, _ *http.Request) {
-		ok, why := w.alive(time.Now())
-		if !ok {
-			http.Error(rw, "stuck: "+why, http.StatusServiceUnavailable)
-			return
-		}
-		fmt.Fprintf(rw, "ok: %s\n", why)
-	})
+	mux.HandleFunc("/healthz", statusPage(w.healthy, "unhealthy"))
+	mux.HandleFunc("/livez", statusPage(w.alive, "stuck"))
 	mux.HandleFunc("/report.json", func(rw http.ResponseWriter, _ *http.Request) {
 		w.mu.Lock()
 		raw := w.raw
@@ -284,6 +270,18 @@ func (w *watcher) alive(now time.Time) (bool, string) {
 		return false, fmt.Sprintf("no round has ended for %s", quiet.Round(time.Second))
 	}
 	return true, fmt.Sprintf("%d rounds", w.runs)
+}
+
+// statusPage answers 200 "ok: why" while check holds, else 503 "bad: why".
+func statusPage(check func(time.Time) (bool, string), bad string) http.HandlerFunc {
+	return func(rw http.ResponseWriter, _ *http.Request) {
+		ok, why := check(time.Now())
+		if !ok {
+			http.Error(rw, bad+": "+why, http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintf(rw, "ok: %s\n", why)
+	}
 }
 
 // close releases the last report (a spooled one holds a temporary file).

@@ -40,15 +40,19 @@ func Holding(t testing.TB, network, addr string) net.Listener {
 	}
 	var mu sync.Mutex
 	var conns []net.Conn
+	var wg sync.WaitGroup
 	t.Cleanup(func() {
 		ln.Close()
+		wg.Wait() // the accept loop is done: no connection comes after these are closed
 		mu.Lock()
 		defer mu.Unlock()
 		for _, c := range conns {
 			c.Close()
 		}
 	})
+	wg.Add(1)
 	go func() {
+		defer wg.Done()
 		for {
 			c, err := ln.Accept()
 			if err != nil {
