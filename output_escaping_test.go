@@ -103,3 +103,34 @@ func TestOutputsEscapeOtherProgramsText(t *testing.T) {
 		t.Errorf("the vantage name does not read back as text:\n%s", html)
 	}
 }
+
+// TestCSVReadBack: -o csv is read by Python's csv module, as a ticket system's import reads it:
+// eight columns on every row, and no cell another program wrote starts a formula.
+func TestCSVReadBack(t *testing.T) {
+	python, err := exec.LookPath("python3")
+	if err != nil {
+		t.Skip("no python3")
+	}
+	dir := t.TempDir()
+	base := filepath.Join(dir, "base.json")
+	fwcheck(t, nil, "probe", "-o", "json="+base, closedAddr(t), closedAddr(t))
+	hostile := mutate(t, base, func(r map[string]any) {
+		o := openingsOf(r)[0]
+		o["id"], o["section"] = "=HYPERLINK(\"http://x\")", "+cmd|' /C calc'!A0"
+	})
+	csvFile := filepath.Join(dir, "out.csv")
+	if code, _, stderr := fwcheck(t, nil, "merge", "-o", "csv="+csvFile, hostile); code != 1 {
+		t.Fatalf("exit %d %s", code, stderr)
+	}
+	out, err := exec.Command(python, "-c", `
+import csv, sys
+rows = list(csv.reader(open(sys.argv[1], newline="")))
+print(len(rows), set(len(r) for r in rows), sum(1 for r in rows[1:] for c in r if c and c[0] in "=+-@"))
+`, csvFile).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.TrimSpace(string(out)); got != "3 {8} 0" {
+		t.Errorf("csv.reader read %q; want 3 rows (a header and two openings) of 8 cells, no formula", got)
+	}
+}
