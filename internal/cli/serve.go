@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -20,6 +21,7 @@ import (
 	"github.com/prometheus/exporter-toolkit/web"
 	"github.com/urfave/cli/v2"
 
+	"github.com/fwcheck/fwcheck/endpoints"
 	"github.com/fwcheck/fwcheck/internal/boundedfile"
 	"github.com/fwcheck/fwcheck/internal/kube"
 	"github.com/fwcheck/fwcheck/internal/quote"
@@ -66,6 +68,9 @@ func serveCommand(stdout, stderr io.Writer, getenv func(string) string, code *in
 			if c.Bool("manifest") {
 				image, err := imageFor(c.String("image"))
 				if err != nil {
+					return err
+				}
+				if args, err = withClusterFacts(c, args, getenv, stderr); err != nil {
 					return err
 				}
 				clean, _, err := kube.ScrubArgs(args)
@@ -414,4 +419,28 @@ func proxySecretFlag() cli.Flag {
 	return &cli.StringFlag{Name: "proxy-secret", Value: kube.DefaultProxySecret, Category: catOutput, EnvVars: envs("proxy-secret"),
 		Usage: "the Secret `NAME` the pods read proxy credentials from (keys user and password, as FWCHECK_PROXY_USER and " +
 			"FWCHECK_PROXY_PASSWORD); a --proxy URL's user:password goes there, never into the manifest"}
+}
+
+// withClusterFacts bakes into a worker check the master URL of the kubeconfig it names (or
+// KUBECONFIG's), as `fwcheck nodes` does: in a pod there is no kubeconfig to read it from,
+// and without it the master's port is never proven. A check that names its master keeps it.
+func withClusterFacts(c *cli.Context, args []string, getenv func(string) string, stderr io.Writer) ([]string, error) {
+	check, err := parseCheck(c.Context, args, getenv)
+	if err != nil {
+		return nil, usageError{err}
+	}
+	o := check.opts
+	if o.facts.Profile != endpoints.Worker || o.facts.Master.Host != "" {
+		return args, nil
+	}
+	kc, err := endpoints.LoadKubeconfig(o.kubeconfig, o.kubeContext, getenv)
+	switch {
+	case errors.Is(err, endpoints.ErrNoKubeconfig):
+		fmt.Fprintln(stderr, "fwcheck: warning: no kubeconfig to read the master URL from: the DaemonSet's check cannot prove the master's port; pass --master-url")
+		return args, nil
+	case err != nil:
+		return nil, usageError{err}
+	}
+	fmt.Fprintf(stderr, "fwcheck: the DaemonSet checks the master https://%s of kubeconfig %s, context %s\n", kc.Master, strings.Join(kc.Files, ", "), kc.Context)
+	return append([]string{args[0], "--master-url", "https://" + kc.Master.String()}, args[1:]...), nil
 }

@@ -5,6 +5,8 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -108,5 +110,36 @@ func TestManifestCredentialsFromASecret(t *testing.T) {
 	code, out, errOut := run("serve", "--manifest", "--image", "img", "workstation", "--master-url", "https://admin:"+secret+"@c1.us-south.containers.cloud.ibm.com:30000")
 	if code != 2 || strings.Contains(out+errOut, secret) || !strings.Contains(errOut, "carries credentials") {
 		t.Errorf("credentials in --master-url: exit %d, %q %q; want 2, masked", code, out, errOut)
+	}
+}
+
+// TestManifestBakesTheMaster: serve --manifest gives a worker check the master URL of the
+// kubeconfig, as nodes does (a pod has no kubeconfig, and the master's port went unproven); a
+// check that names its master keeps it.
+func TestManifestBakesTheMaster(t *testing.T) {
+	kc := filepath.Join(t.TempDir(), "kubeconfig")
+	os.WriteFile(kc, []byte(`apiVersion: v1
+kind: Config
+current-context: c
+clusters: [{name: k, cluster: {server: "https://c100.us-south.containers.cloud.ibm.com:30426", insecure-skip-tls-verify: true}}]
+users: [{name: u, user: {token: t}}]
+contexts: [{name: c, context: {cluster: k, user: u}}]
+`), 0o644)
+	run := func(env map[string]string, args ...string) (int, string, string) {
+		var out, errb bytes.Buffer
+		code := Run(context.Background(), append([]string{"fwcheck"}, args...), &out, &errb, func(k string) string { return env[k] })
+		return code, out.String(), errb.String()
+	}
+	code, out, errOut := run(map[string]string{"KUBECONFIG": kc}, "serve", "--manifest", "--image", "img", "worker", "--region", "us-south")
+	if code != 0 || !strings.Contains(out, "- --master-url\n        - https://c100.us-south.containers.cloud.ibm.com:30426\n") || !strings.Contains(errOut, "checks the master") {
+		t.Errorf("exit %d, stderr %q:\n%s", code, errOut, out)
+	}
+	_, out, _ = run(map[string]string{"KUBECONFIG": kc}, "serve", "--manifest", "--image", "img", "worker", "--region", "us-south", "--master-url", "https://169.46.7.238:31000")
+	if strings.Contains(out, "c100.us-south") || !strings.Contains(out, "https://169.46.7.238:31000") {
+		t.Errorf("an explicit --master-url was replaced:\n%s", out)
+	}
+	code, out, errOut = run(map[string]string{"KUBECONFIG": "/nonexistent/kubeconfig"}, "serve", "--manifest", "--image", "img", "worker", "--region", "us-south")
+	if code != 0 || strings.Contains(out, "--master-url") || !strings.Contains(errOut, "pass --master-url") {
+		t.Errorf("no kubeconfig: exit %d, stderr %q", code, errOut)
 	}
 }
