@@ -31,7 +31,7 @@ func nodesCommand(stdout, stderr io.Writer, getenv func(string) string, code *in
 		&cli.StringFlag{Name: "selector", Category: catCheck, EnvVars: envs("selector"), Usage: "only the nodes matching this label `SELECTOR`"},
 		&cli.StringSliceFlag{Name: "node", Category: catCheck, EnvVars: envs("node"), Usage: "only this `NODE` (repeatable)"},
 		&cli.StringFlag{Name: "image", Category: catCheck, EnvVars: envs("image"), Usage: "the fwcheck container `IMAGE` the nodes pull"},
-		&cli.DurationFlag{Name: "deadline", Value: 5 * time.Minute, Category: catBehave, EnvVars: envs("deadline"), Usage: "each Job's deadline (`DURATION`)"},
+		&cli.DurationFlag{Name: "deadline", Value: 5 * time.Minute, Category: catBehave, EnvVars: envs("deadline"), Usage: "how long the run waits for the nodes' pods, and their Jobs' deadline (`DURATION`)"},
 		&cli.BoolFlag{Name: "rbac", Category: catOutput, Usage: "print the ClusterRole and Role (with bindings) a user of this command needs"},
 		&cli.StringFlag{Name: "rbac-user", Value: "fwcheck-operator", Category: catOutput, Usage: "the `USER` the --rbac bindings name"},
 	}

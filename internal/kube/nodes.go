@@ -128,7 +128,11 @@ func EnsureNamespace(ctx context.Context, cs API, name string) error {
 // Run makes one Job per node, waits for them (or ctx, or the deadline), reads each pod's
 // framed report, and deletes the Jobs and their pods whatever happened: there may be no
 // garbage collector, so the pods are deleted explicitly too.
+//
+// The deadline is the whole run's: the wait ends at it, counted from the start, and the Jobs'
+// own deadlines with it (it was the Jobs' deadline plus half a minute, then the cleanup).
 func Run(ctx context.Context, cs API, nodes []*Node, o Options) error {
+	deadline := time.Now().Add(o.Deadline)
 	if o.Poll == 0 {
 		o.Poll = time.Second
 	}
@@ -148,7 +152,6 @@ func Run(ctx context.Context, cs API, nodes []*Node, o Options) error {
 			n.Problem = "its Job could not be created: " + err.Error()
 		}
 	}
-	deadline := time.Now().Add(o.Deadline + 30*time.Second)
 	tick := time.NewTicker(o.Poll)
 	defer tick.Stop()
 	for {
@@ -174,8 +177,10 @@ func Run(ctx context.Context, cs API, nodes []*Node, o Options) error {
 			}
 			return ctx.Err()
 		case <-tick.C:
+		case <-time.After(time.Until(deadline)):
 		}
-		if time.Now().After(deadline) {
+		if !time.Now().Before(deadline) {
+			lookAll(ctx, cs, nodes, o) // a pod that finished at the deadline still counts
 			for _, n := range nodes {
 				if n.Report == nil && n.Problem == "" {
 					n.Problem = fmt.Sprintf("its pod did not finish within %s", o.Deadline)
@@ -274,7 +279,8 @@ func ReadFrame(r io.Reader) (*report.Report, error) {
 // cleanup deletes the run's Jobs and their pods, with a context of its own: the run's may be
 // cancelled (Ctrl-C) and the objects must still go.
 func cleanup(cs API, o Options) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	// Deleting is a few requests: a few seconds, not a second deadline.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	sel := LabelRun + "=" + o.RunID
 	cs.DeleteJobs(ctx, o.Namespace, sel)

@@ -265,3 +265,29 @@ func BenchmarkNodes50(b *testing.B) {
 		}
 	}
 }
+
+// TestRunNodesDeadlineIsTheRuns: --deadline bounds the whole wait: a pod that never finishes
+// is the node's problem at the deadline, not half a minute later (--deadline 15s took 45 s).
+func TestRunNodesDeadlineIsTheRuns(t *testing.T) {
+	fate := map[string]string{"node-a": "hang", "node-b": "ok"}
+	cs := fake.NewSimpleClientset(node("node-a", "dal10"), node("node-b", "dal10"))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	o := options(cs, fate)
+	o.Deadline = 500 * time.Millisecond
+	nodes, _ := Nodes(ctx, clientsetAPI{cs}, o)
+	wg := controller(ctx, t, cs, o.Namespace, fate)
+	start := time.Now()
+	if err := Run(ctx, clientsetAPI{cs}, nodes, o); err != nil {
+		t.Fatal(err)
+	}
+	// Generous: the bound this guards is the old half a minute past the deadline.
+	if el := time.Since(start); el > o.Deadline+10*time.Second {
+		t.Errorf("Run took %s with a deadline of %s", el, o.Deadline)
+	}
+	cancel()
+	wg.Wait()
+	if nodes[0].Report != nil || !strings.Contains(nodes[0].Problem, "did not finish within 500ms") || nodes[1].Report == nil {
+		t.Errorf("node-a: %q; node-b reported: %v", nodes[0].Problem, nodes[1].Report != nil)
+	}
+}
