@@ -15,6 +15,7 @@ import (
 	"crypto/tls"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -48,13 +49,21 @@ func apiServerBin() string {
 	return filepath.Join(dir, "fwcheck", "kube-apiserver", "kube-apiserver")
 }
 
+// freePort is a port for a server of the test's to bind later: below the kernel's ephemeral
+// range (32768 and up), which the connections and port-0 listeners of tests running at once draw
+// from; a port from it could be taken between here and the server's bind (CI saw the
+// kube-apiserver fail so: "bind: address already in use").
 func freePort(t *testing.T) int {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	for range 100 {
+		port := 20000 + rand.IntN(12000)
+		ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err == nil {
+			ln.Close()
+			return port
+		}
 	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+	t.Fatal("no free port below the ephemeral range")
+	return 0
 }
 
 // startAPIServer starts etcd and the kube-apiserver on loopback; they are stopped (the API server

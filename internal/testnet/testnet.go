@@ -3,7 +3,9 @@
 package testnet
 
 import (
+	"math/rand/v2"
 	"net"
+	"strconv"
 	"sync"
 	"testing"
 )
@@ -66,9 +68,19 @@ func Holding(t testing.TB, network, addr string) net.Listener {
 	return ln
 }
 
-// Closed is an address of host where nothing listens: a port just released.
+// Closed is an address of host where nothing listens: a port just released, below the
+// kernel's ephemeral range (32768 and up), so that no connection or port-0 listener of a test
+// running at once takes it before a server of the test binds it (CI saw "address already in
+// use" so).
 func Closed(t testing.TB, host string) string {
 	t.Helper()
+	for range 100 {
+		addr := net.JoinHostPort(host, strconv.Itoa(20000+rand.IntN(12000)))
+		if ln, err := net.Listen("tcp", addr); err == nil {
+			ln.Close()
+			return addr
+		}
+	}
 	ln, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
 	if err != nil {
 		t.Fatal(err)
