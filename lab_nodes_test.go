@@ -333,6 +333,12 @@ func TestLabNodes(t *testing.T) {
 	cancel()
 	wg.Wait()
 
+	// The Jobs read proxy credentials from the optional Secret, never from their arguments.
+	jobs, err := exec.Command(l.bin, "nodes", "--kubeconfig", kubeconfig, "--image", "registry.example.com/fwcheck:v1", "--region", "us-south",
+		"--dry-run").Output()
+	if err != nil || !strings.Contains(string(jobs), "secretKeyRef") || !strings.Contains(string(jobs), "name: fwcheck-proxy") {
+		t.Errorf("nodes --dry-run: %v\n%s", err, jobs)
+	}
 	// Every manifest fwcheck prints passes the API server's own validation (a dry run).
 	for _, args := range [][]string{
 		{"nodes", "--kubeconfig", kubeconfig, "--image", "registry.example.com/fwcheck:v1", "--region", "us-south", "--dry-run"},
