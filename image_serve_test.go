@@ -1,3 +1,5 @@
+//go:build linux
+
 package main
 
 import (
@@ -8,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -79,6 +82,9 @@ mount -o remount,bind,ro "$ROOT"
 if [ -n "$EMPTYDIR" ]; then mount -t tmpfs -o size=64m tmpfs "$ROOT/tmp"; fi
 exec chroot --userspec=65532:65532 "$ROOT" /fwcheck "$@"`
 	cmd := exec.Command("unshare", append([]string{"--mount", "--fork", "--kill-child", "sh", "-c", script, "sh"}, args...)...)
+	// A group of its own, killed whole at the end: --kill-child's death signal does not survive
+	// chroot --userspec's change of user, so serve would outlive unshare.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.WaitDelay = 2 * time.Second // the pipe must not hold the test if a child outlives unshare
 	cmd.Env = []string{"ROOT=" + root, "TMPDIR=/tmp", "PATH=/usr/sbin:/usr/bin:/sbin:/bin"}
 	if emptyDir {
@@ -89,7 +95,7 @@ exec chroot --userspec=65532:65532 "$ROOT" /fwcheck "$@"`
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	defer func() { syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); cmd.Wait() }()
 	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
 		resp, err := http.Get("http://" + addr + "/report.json")
 		if err == nil {
