@@ -94,6 +94,9 @@ func TestHostileInput(t *testing.T) {
 		{[]string{"probe", "--pac", fifo(t), "127.0.0.1:1"}, nil, "not a regular file"},
 		{[]string{"probe", "--pac", sparse(t, "huge.pac", 2<<20), "127.0.0.1:1"}, nil, "larger than 1 MiB"},
 		{[]string{"probe", "tls://127.0.0.1:1"}, map[string]string{"SSL_CERT_FILE": "/dev/zero"}, "SSL_CERT_FILE"},
+		{[]string{"probe", "-o", "nftables", "--rules-chain", "FORWARD", "127.0.0.1:1"}, nil, "not an nftables chain"},
+		{[]string{"probe", "-o", "iptables", "--rules-chain", "inet filter forward", "127.0.0.1:1"}, nil, "not an iptables chain"},
+		{[]string{"probe", "-o", "nftables", "--rules-chain", "inet filter x;flush ruleset", "127.0.0.1:1"}, nil, "--rules-chain"},
 		{[]string{"probe", "tls://127.0.0.1:1"}, map[string]string{"SSL_CERT_FILE": fifo(t)}, "not a regular file"},
 	}
 	for i, tc := range cases {

@@ -17,8 +17,6 @@ import (
 // DryRunNote is the note of an opening a dry run planned and did not dial.
 const DryRunNote = "dry run: nothing dialed"
 
-const dryRunNote = DryRunNote
-
 // Grant is one accept rule, in any firewall's syntax: traffic of one protocol from Sources to
 // Dests on Ports. Grants are aggregated exactly: together they allow exactly the (source,
 // destination, port) triples that failed at the firewall (in a dry run, that the plan lists),
@@ -75,7 +73,7 @@ func GrantsOfOpening(r *Report, o Opening) ([]Grant, []Unplaced) {
 // every opening a dry run plans.
 func wantsRule(r *Report, o Opening) bool {
 	if r.DryRun {
-		return o.Status == Skipped && o.Note == dryRunNote
+		return o.Status == Skipped && o.Note == DryRunNote
 	}
 	return o.Status == Missing
 }

@@ -317,7 +317,7 @@ func rejudge(o *Opening, cat *endpoints.Catalog, src string) error {
 	restoreSeverities(o)
 	o.Required, o.Findings, o.Rule = required, nil, ""
 	o.Status = status(*o)
-	o.planned = o.Status != Skipped || o.Note == dryRunNote
+	o.planned = o.Status != Skipped || o.Note == DryRunNote
 	for _, p := range o.Probes {
 		if p.severity != probe.Pass && p.finding != "" {
 			o.Findings = appendNew(o.Findings, p.finding)

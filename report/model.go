@@ -250,7 +250,7 @@ func judge(po endpoints.Opening, res [][]probe.Result, tallies []*Tally, m Meta)
 	if po.Skip != "" || dryRun {
 		o.Status, o.Note = Skipped, po.Skip
 		if dryRun && po.Skip == "" {
-			o.Note = dryRunNote
+			o.Note = DryRunNote
 		}
 		for _, t := range po.Targets {
 			p := plannedProbe(t)

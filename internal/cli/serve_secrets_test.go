@@ -117,14 +117,7 @@ func TestManifestCredentialsFromASecret(t *testing.T) {
 // kubeconfig, as nodes does (a pod has no kubeconfig, and the master's port went unproven); a
 // check that names its master keeps it.
 func TestManifestBakesTheMaster(t *testing.T) {
-	kc := filepath.Join(t.TempDir(), "kubeconfig")
-	os.WriteFile(kc, []byte(`apiVersion: v1
-kind: Config
-current-context: c
-clusters: [{name: k, cluster: {server: "https://c100.us-south.containers.cloud.ibm.com:30426", insecure-skip-tls-verify: true}}]
-users: [{name: u, user: {token: t}}]
-contexts: [{name: c, context: {cluster: k, user: u}}]
-`), 0o644)
+	kc := tokenKubeconfig(t, "c100.us-south.containers.cloud.ibm.com:30426")
 	run := func(env map[string]string, args ...string) (int, string, string) {
 		var out, errb bytes.Buffer
 		code := Run(context.Background(), append([]string{"fwcheck"}, args...), &out, &errb, func(k string) string { return env[k] })
@@ -142,4 +135,18 @@ contexts: [{name: c, context: {cluster: k, user: u}}]
 	if code != 0 || strings.Contains(out, "--master-url") || errOut != "" {
 		t.Errorf("no kubeconfig: exit %d, stderr %q", code, errOut)
 	}
+}
+
+// tokenKubeconfig is a kubeconfig whose one context is server (host:port), a token user, no CA.
+func tokenKubeconfig(t *testing.T, server string) string {
+	t.Helper()
+	kc := filepath.Join(t.TempDir(), "kubeconfig")
+	os.WriteFile(kc, []byte(`apiVersion: v1
+kind: Config
+current-context: c
+clusters: [{name: k, cluster: {server: "https://`+server+`", insecure-skip-tls-verify: true}}]
+users: [{name: u, user: {token: t}}]
+contexts: [{name: c, context: {cluster: k, user: u}}]
+`), 0o644)
+	return kc
 }

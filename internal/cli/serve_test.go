@@ -341,14 +341,7 @@ func TestServeWithoutTmp(t *testing.T) {
 // mend it), and the openings' series are the last good report's.
 func TestServeFailingRound(t *testing.T) {
 	open := openPort(t)
-	kc := filepath.Join(t.TempDir(), "kubeconfig")
-	os.WriteFile(kc, []byte(`apiVersion: v1
-kind: Config
-current-context: c
-clusters: [{name: k, cluster: {server: "https://`+open.Addr().String()+`", insecure-skip-tls-verify: true}}]
-users: [{name: u, user: {token: t}}]
-contexts: [{name: c, context: {cluster: k, user: u}}]
-`), 0o644)
+	kc := tokenKubeconfig(t, open.Addr().String())
 	addr := testnet.Closed(t, "127.0.0.1")
 	ctx, cancel := context.WithCancel(context.Background())
 	var stderr lockedBuffer
