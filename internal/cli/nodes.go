@@ -114,6 +114,9 @@ func nodesCommand(stdout, stderr io.Writer, getenv func(string) string, code *in
 				defer fmt.Fprint(stderr, "\r\x1b[K")
 			}
 			runErr := kube.Run(c.Context, cs, nodes, opt)
+			if refused := (*kube.Refused)(nil); errors.As(runErr, &refused) {
+				return refused // exit 2: no pod ran, so there is nothing to report
+			}
 			merged := mergeNodes(nodes, func() *report.Report {
 				pc, err := parseCheck(c.Context, append(slices.Clone(args), "--dry-run"), getenv)
 				if err != nil {

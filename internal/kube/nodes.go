@@ -146,8 +146,8 @@ func Run(ctx context.Context, cs API, nodes []*Node, o Options) error {
 		n.job = fmt.Sprintf("fwcheck-%s-%d", o.RunID, i)
 		job := Job(o.Namespace, n.job, o.RunID, n.Name, o.Image, o.Args, o.Deadline, o.ProxySecret)
 		if err := cs.CreateJob(ctx, job); err != nil {
-			if apierrors.IsForbidden(err) {
-				return apiError("create Jobs in "+o.Namespace+" (fwcheck nodes --rbac prints the Role it needs)", err)
+			if apierrors.IsForbidden(err) || apierrors.IsUnauthorized(err) {
+				return &Refused{apiError("create Jobs in "+o.Namespace, err)}
 			}
 			n.Problem = "its Job could not be created: " + err.Error()
 		}
@@ -302,6 +302,15 @@ func apiError(what string, err error) error {
 	}
 	return fmt.Errorf("cannot %s: %v", what, err)
 }
+
+// Refused is the API server refusing a request that comes before any pod runs (listing the
+// nodes, the namespace, creating the Jobs). One rule for all of them: the check could not
+// run, exit 2 with no report, as for bad input. Once the Jobs exist, what goes wrong on a
+// node is that node's finding instead (exit 1).
+type Refused struct{ Err error }
+
+func (r *Refused) Error() string { return r.Err.Error() }
+func (r *Refused) Unwrap() error { return r.Err }
 
 // Findings are the nodes that could not run, as node findings: not verdicts on any path.
 func Findings(nodes []*Node) []report.Finding {

@@ -2,6 +2,7 @@ package kube
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -211,8 +212,9 @@ func TestNamespaceForbidden(t *testing.T) {
 		return true, nil, apierrors.NewForbidden(schema.GroupResource{Group: "batch", Resource: "jobs"}, "x", fmt.Errorf("RBAC"))
 	})
 	nodes, _ := Nodes(context.Background(), clientsetAPI{cs}, options(cs, nil))
-	if err := Run(context.Background(), clientsetAPI{cs}, nodes, options(cs, nil)); err == nil || !strings.Contains(err.Error(), "--rbac") {
-		t.Errorf("jobs forbidden: %v", err)
+	err = Run(context.Background(), clientsetAPI{cs}, nodes, options(cs, nil))
+	if refused := (*Refused)(nil); !errors.As(err, &refused) || !strings.Contains(err.Error(), "--rbac") {
+		t.Errorf("jobs forbidden: %v; want a Refused naming --rbac", err)
 	}
 }
 
