@@ -27,6 +27,12 @@ func promQuery(t *testing.T, base, q string) []map[string]string {
 		return nil
 	}
 	defer resp.Body.Close()
+	return decodeSeries(resp.Body)
+}
+
+// decodeSeries reads the series of a Prometheus query answer, each with its value as
+// "__value".
+func decodeSeries(body io.Reader) []map[string]string {
 	var r struct {
 		Data struct {
 			Result []struct {
@@ -35,7 +41,7 @@ func promQuery(t *testing.T, base, q string) []map[string]string {
 			}
 		}
 	}
-	json.NewDecoder(resp.Body).Decode(&r)
+	json.NewDecoder(body).Decode(&r)
 	var out []map[string]string
 	for _, s := range r.Data.Result {
 		s.Metric["__value"] = fmt.Sprint(s.Value[1])

@@ -25,30 +25,7 @@ import (
 // `serve --manifest`, user 65532, a read-only root with no /tmp but the manifest's emptyDir.
 // It serves a fresh report (it once exited 2: "/tmp: no such file or directory").
 func TestImageServesFromItsRoot(t *testing.T) {
-	if testing.Short() || os.Geteuid() != 0 {
-		t.Skip("mounts a read-only root and drops to user 65532: run as root, as CI does")
-	}
-	for _, tool := range []string{"skopeo", "umoci", "unshare", "chroot"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s is not installed (apt-get install skopeo umoci): %v", tool, err)
-		}
-	}
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "fwcheck")
-	run := func(name string, args ...string) {
-		t.Helper()
-		cmd := exec.Command(name, args...)
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("%s %v: %v\n%s", name, args, err, out)
-		}
-	}
-	run("go", "build", "-trimpath", "-ldflags=-s -w", "-o", bin, ".")
-	run("go", "run", "./internal/image/build", "-bin", bin, "-o", filepath.Join(dir, "image.tar"), "-tag", "fwcheck:test")
-	run("skopeo", "copy", "docker-archive:"+filepath.Join(dir, "image.tar"), "oci:"+filepath.Join(dir, "oci")+":test")
-	bundle := filepath.Join(dir, "bundle")
-	run("umoci", "unpack", "--image", filepath.Join(dir, "oci")+":test", bundle)
-	root := filepath.Join(bundle, "rootfs")
+	root := unpackedImage(t)
 	if _, err := os.Stat(filepath.Join(root, "tmp")); err == nil {
 		t.Fatal("the image has a /tmp: the test would not show that serve needs none")
 	}
@@ -72,6 +49,38 @@ func TestImageServesFromItsRoot(t *testing.T) {
 	for _, emptyDir := range []bool{false, true} {
 		t.Run(fmt.Sprintf("emptyDir=%t", emptyDir), func(t *testing.T) { serveFromRoot(t, root, addr, c.Args, emptyDir) })
 	}
+}
+
+// unpackedImage builds fwcheck's image as the README says (no Docker), copies it with skopeo
+// and unpacks it with umoci, as a container runtime would; it returns the root filesystem.
+// It skips unless the test runs as root (to mount the root read-only and drop to the image's
+// user) with skopeo and umoci installed.
+func unpackedImage(t *testing.T) string {
+	t.Helper()
+	if testing.Short() || os.Geteuid() != 0 {
+		t.Skip("mounts a read-only root and drops to user 65532: run as root, as CI does")
+	}
+	for _, tool := range []string{"skopeo", "umoci", "unshare", "chroot"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s is not installed (apt-get install skopeo umoci): %v", tool, err)
+		}
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "fwcheck")
+	run := func(name string, args ...string) {
+		t.Helper()
+		cmd := exec.Command(name, args...)
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("%s %v: %v\n%s", name, args, err, out)
+		}
+	}
+	run("go", "build", "-trimpath", "-ldflags=-s -w", "-o", bin, ".")
+	run("go", "run", "./internal/image/build", "-bin", bin, "-o", filepath.Join(dir, "image.tar"), "-tag", "fwcheck:test")
+	run("skopeo", "copy", "docker-archive:"+filepath.Join(dir, "image.tar"), "oci:"+filepath.Join(dir, "oci")+":test")
+	bundle := filepath.Join(dir, "bundle")
+	run("umoci", "unpack", "--image", filepath.Join(dir, "oci")+":test", bundle)
+	return filepath.Join(bundle, "rootfs")
 }
 
 func serveFromRoot(t *testing.T, root, addr string, args []string, emptyDir bool) {

@@ -31,13 +31,9 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
-	"sigs.k8s.io/yaml"
 )
 
 // apiServerBin is where build.sh caches the kube-apiserver (FWCHECK_KUBE_APISERVER overrides).
@@ -327,8 +323,20 @@ func TestLabNodes(t *testing.T) {
 		!strings.Contains(refusedErr.String(), "--rbac") {
 		t.Errorf("fwcheck nodes without rights: %v; want exit 2 naming --rbac:\n%s", err, refusedErr.String())
 	}
-	dyn, _ := dynamic.NewForConfig(cfg)
-	applyManifest(t, l, dyn, false, "nodes", "--rbac", "--rbac-user", "nobody")
+	// Granted the ClusterRole but not the Role, the user is refused the Jobs: exit 2 too, one
+	// rule for every refusal before any pod runs, and no report.
+	applyManifest(t, l, kubeconfig, false, "nodes", "--rbac", "--rbac-user", "nobody")
+	if err := cs.RbacV1().RoleBindings("fwcheck").Delete(ctx, "fwcheck-nodes", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	refused = exec.Command(l.bin, "nodes", "--kubeconfig", nobody, "--image", "fwcheck:lab", "--region", "us-south", "-o", "json")
+	refusedErr.Reset()
+	refused.Stderr = &refusedErr
+	stdout, err := refused.Output()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 2 || len(stdout) != 0 || !strings.Contains(refusedErr.String(), "does not let you create Jobs") {
+		t.Errorf("fwcheck nodes without the Role: %v; want exit 2, no report, naming the Jobs:\n%s\n%s", err, stdout, refusedErr.String())
+	}
+	applyManifest(t, l, kubeconfig, false, "nodes", "--rbac", "--rbac-user", "nobody")
 	checkNodesRun(t, l, cs, nobody, dir, "nobody")
 	cancel()
 	wg.Wait()
@@ -345,7 +353,7 @@ func TestLabNodes(t *testing.T) {
 		{"serve", "--manifest", "--image", "registry.example.com/fwcheck:v1", "worker", "--region", "us-south"},
 		{"nodes", "--rbac", "--rbac-user", "alice@example.com"},
 	} {
-		applyManifest(t, l, dyn, true, args...)
+		applyManifest(t, l, kubeconfig, true, args...)
 	}
 }
 
@@ -383,31 +391,22 @@ func checkNodesRun(t *testing.T, l *lab, cs kubernetes.Interface, kubeconfig, di
 	}
 }
 
-// applyManifest creates every object fwcheck prints for args: for real, or as the API server's
-// strict dry run (its own validation).
-func applyManifest(t *testing.T, l *lab, dyn dynamic.Interface, dryRun bool, args ...string) {
+// applyManifest pipes what fwcheck prints for args to `kubectl apply`, as the README does, as
+// the kubeconfig's user: for real, or as the API server's dry run (its own validation, strict
+// on unknown fields).
+func applyManifest(t *testing.T, l *lab, kubeconfig string, dryRun bool, args ...string) {
 	t.Helper()
 	manifest, err := exec.Command(l.bin, args...).Output()
 	if err != nil {
 		t.Fatalf("%v: %v", args, err)
 	}
-	opts := metav1.CreateOptions{FieldValidation: "Strict"}
+	kargs := []string{"--kubeconfig", kubeconfig, "apply", "--validate=true", "-f", "-"}
 	if dryRun {
-		opts.DryRun = []string{metav1.DryRunAll}
+		kargs = append(kargs, "--dry-run=server")
 	}
-	for _, doc := range strings.Split(string(manifest), "\n---\n") {
-		var obj unstructured.Unstructured
-		if err := yaml.Unmarshal([]byte(doc), &obj.Object); err != nil {
-			t.Fatalf("%v: %v", args, err)
-		}
-		gvk := obj.GroupVersionKind()
-		gvr := schema.GroupVersionResource{Group: gvk.Group, Version: gvk.Version, Resource: strings.ToLower(gvk.Kind) + "s"}
-		var ri dynamic.ResourceInterface = dyn.Resource(gvr)
-		if ns := obj.GetNamespace(); ns != "" {
-			ri = dyn.Resource(gvr).Namespace(ns)
-		}
-		if _, err := ri.Create(context.Background(), &obj, opts); err != nil && !apierrors.IsAlreadyExists(err) {
-			t.Errorf("%v: the API server refuses the %s %s: %v", args, gvk.Kind, obj.GetName(), err)
-		}
+	cmd := exec.Command("kubectl", kargs...)
+	cmd.Stdin = bytes.NewReader(manifest)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Errorf("fwcheck %v | kubectl %v: %v\n%s", args, kargs, err, out)
 	}
 }

@@ -476,12 +476,20 @@ func (b *builder) workerMaster() {
 			}
 		}
 	}
+	// The etcd port is in the range too, with a listener: calicoctl's, on the master IP (read
+	// through the API with the DaemonSet's service account, or --etcd-endpoint).
+	for _, e := range b.f.Etcd {
+		o.Targets = append(o.Targets, probe.Target{Host: e.Host, Addr: e.Addr, Port: e.Port, Check: probe.CheckTCP})
+	}
 	if b.region.Regional() {
 		o.Ports = "443," + o.Ports // the page's rule: TCP and UDP 443 and the master ports
 	}
 	note := fmt.Sprintf("ports %s (TCP and UDP) on %d master IPs: no listener is known on them, so no probe can prove them", o.Ports, len(o.Destinations))
 	if b.f.Master.Host == "" {
 		note += "; pass --master-url to prove the master's own port"
+	}
+	if b.f.EtcdNote != "" && len(b.f.Etcd) == 0 {
+		note += "; " + b.f.EtcdNote
 	}
 	o.Targets = append(o.Targets, probe.Target{Check: probe.CheckNone, Note: note})
 }

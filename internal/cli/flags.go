@@ -59,9 +59,9 @@ var flagDefs = []flagDef{
 		return &cli.StringFlag{Name: "master-url", Category: catCheck, Hidden: h, EnvVars: envs("master-url"),
 			Usage: "the cluster's master `URL` (https://IP:PORT); read from the kubeconfig if not given"}
 	}},
-	{"etcd-endpoint", []string{cmdWorkstation}, func(h bool) cli.Flag {
+	{"etcd-endpoint", []string{cmdWorkstation, cmdWorker}, func(h bool) cli.Flag {
 		return &cli.StringSliceFlag{Name: "etcd-endpoint", Category: catCheck, Hidden: h, EnvVars: envs("etcd-endpoint"),
-			Usage: "the etcd `HOST:PORT` (calico-config's etcd_endpoints); read through the API if not given"}
+			Usage: "the etcd `HOST:PORT` (calico-config's etcd_endpoints); read through the API if not given (a worker: in a pod with a service account)"}
 	}},
 	{"kubeconfig", []string{cmdWorkstation, cmdWorker}, func(h bool) cli.Flag {
 		return &cli.StringFlag{Name: "kubeconfig", Category: catCheck, Hidden: h, EnvVars: envs("kubeconfig"),

@@ -21,6 +21,8 @@ import (
 	"github.com/prometheus/exporter-toolkit/web"
 	"github.com/urfave/cli/v2"
 
+	kruntime "k8s.io/apimachinery/pkg/runtime"
+
 	"github.com/fwcheck/fwcheck/endpoints"
 	"github.com/fwcheck/fwcheck/internal/boundedfile"
 	"github.com/fwcheck/fwcheck/internal/kube"
@@ -70,14 +72,23 @@ func serveCommand(stdout, stderr io.Writer, getenv func(string) string, code *in
 				if err != nil {
 					return err
 				}
-				if args, err = withClusterFacts(c, args, getenv, stderr); err != nil {
+				args, readsEtcd, err := withClusterFacts(c, args, getenv, stderr)
+				if err != nil {
 					return err
 				}
 				clean, _, err := kube.ScrubArgs(args)
 				if err != nil {
 					return badInput("serve --manifest: %v", err)
 				}
-				_, err = io.WriteString(stdout, daemonSetYAML(c.String("namespace"), image, c.String("listen"), c.Duration("interval"), clean, c.String("proxy-secret")))
+				ns := c.String("namespace")
+				objs := []kruntime.Object{kube.Namespace(ns)}
+				account := ""
+				if readsEtcd {
+					objs = append(objs, kube.EtcdReader(ns)...)
+					account = kube.EtcdReaderAccount
+				}
+				objs = append(objs, kube.DaemonSet(ns, image, c.String("listen"), c.Duration("interval"), clean, c.String("proxy-secret"), account))
+				_, err = io.WriteString(stdout, kube.YAML(objs...))
 				return err
 			}
 			return serve(c.Context, c.String("listen"), c.String("web-config"), c.Duration("interval"), c.Bool("probe-endpoint"), args, stderr, getenv)
@@ -409,11 +420,6 @@ func imageFor(image string) (string, error) {
 	return image, nil
 }
 
-// daemonSetYAML is the DaemonSet of `serve --manifest`, with its namespace.
-func daemonSetYAML(namespace, image, listen string, interval time.Duration, args []string, proxySecret string) string {
-	return kube.YAML(kube.Namespace(namespace), kube.DaemonSet(namespace, image, listen, interval, args, proxySecret))
-}
-
 // proxySecretFlag names the Secret the manifests take proxy credentials from.
 func proxySecretFlag() cli.Flag {
 	return &cli.StringFlag{Name: "proxy-secret", Value: kube.DefaultProxySecret, Category: catOutput, EnvVars: envs("proxy-secret"),
@@ -424,22 +430,25 @@ func proxySecretFlag() cli.Flag {
 // withClusterFacts bakes into a worker check the master URL of the kubeconfig it names (or
 // KUBECONFIG's), as `fwcheck nodes` does: in a pod there is no kubeconfig to read it from,
 // and without it the master's port is never proven. A check that names its master keeps it.
-func withClusterFacts(c *cli.Context, args []string, getenv func(string) string, stderr io.Writer) ([]string, error) {
+// readsEtcd is whether the pods read the etcd endpoint through the API (a worker check not
+// given --etcd-endpoint): they then need the service account of kube.EtcdReader.
+func withClusterFacts(c *cli.Context, args []string, getenv func(string) string, stderr io.Writer) (_ []string, readsEtcd bool, _ error) {
 	check, err := parseCheck(c.Context, args, getenv)
 	if err != nil {
-		return nil, usageError{err}
+		return nil, false, usageError{err}
 	}
 	o := check.opts
+	readsEtcd = o.facts.Profile == endpoints.Worker && len(o.facts.Etcd) == 0
 	if o.facts.Profile != endpoints.Worker || o.facts.Master.Host != "" {
-		return args, nil
+		return args, readsEtcd, nil
 	}
 	kc, err := endpoints.LoadKubeconfig(o.kubeconfig, o.kubeContext, getenv)
 	switch {
 	case errors.Is(err, endpoints.ErrNoKubeconfig):
-		return args, nil // the report's master opening says to pass --master-url
+		return args, readsEtcd, nil // the report's master opening says to pass --master-url
 	case err != nil:
-		return nil, usageError{err}
+		return nil, false, usageError{err}
 	}
 	fmt.Fprintf(stderr, "fwcheck: the DaemonSet checks the master https://%s of kubeconfig %s, context %s\n", kc.Master, strings.Join(kc.Files, ", "), kc.Context)
-	return append([]string{args[0], "--master-url", "https://" + kc.Master.String()}, args[1:]...), nil
+	return append([]string{args[0], "--master-url", "https://" + kc.Master.String()}, args[1:]...), readsEtcd, nil
 }

@@ -85,7 +85,10 @@ func Job(namespace, name, run, node, image string, args []string, deadline time.
 // DaemonSet runs `fwcheck serve` on every node, with the scrape annotations Prometheus's
 // kubernetes-pods discovery reads.
 // The proxy credentials come from the Secret proxySecret (ScrubArgs takes them out of args).
-func DaemonSet(namespace, image, listen string, interval time.Duration, args []string, proxySecret string) *appsv1.DaemonSet {
+//
+// account, if not empty, is the service account the pods run as, with its token mounted (a
+// worker check reads the etcd endpoint with it); otherwise they have none.
+func DaemonSet(namespace, image, listen string, interval time.Duration, args []string, proxySecret, account string) *appsv1.DaemonSet {
 	labels := map[string]string{LabelApp: AppName}
 	port := "9310"
 	if i := strings.LastIndex(listen, ":"); i >= 0 && listen[i+1:] != "" {
@@ -99,6 +102,10 @@ func DaemonSet(namespace, image, listen string, interval time.Duration, args []s
 	}
 	full := append([]string{"serve", "--listen", listen, "--interval", interval.String()}, args...)
 	spec := podSpec("", full, "")
+	if account != "" {
+		t := true
+		spec.ServiceAccountName, spec.AutomountServiceAccountToken = account, &t
+	}
 	c := &spec.Containers[0]
 	c.Image = image
 	// A report too large for memory spools to TMPDIR: a small emptyDir, since the root is
@@ -131,6 +138,31 @@ func DaemonSet(namespace, image, listen string, interval time.Duration, args []s
 				Spec: spec,
 			},
 		},
+	}
+}
+
+// EtcdReaderAccount is the service account of the DaemonSet's pods when they read the etcd
+// endpoint.
+const EtcdReaderAccount = "fwcheck"
+
+// EtcdReader is what a worker check in the DaemonSet needs to read the etcd endpoint: a service
+// account in namespace, and in kube-system a Role that gets the two ConfigMaps the pages name
+// (calico-config, cluster-info) and nothing else, bound to it. The Jobs of `fwcheck nodes`
+// get no account and no token.
+func EtcdReader(namespace string) []runtime.Object {
+	subject := rbacv1.Subject{Kind: "ServiceAccount", Name: EtcdReaderAccount, Namespace: namespace}
+	name := "fwcheck-etcd-endpoint"
+	return []runtime.Object{
+		&corev1.ServiceAccount{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "ServiceAccount"},
+			ObjectMeta: metav1.ObjectMeta{Name: EtcdReaderAccount, Namespace: namespace, Labels: map[string]string{LabelApp: AppName}}},
+		&rbacv1.Role{TypeMeta: metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "Role"},
+			ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "kube-system", Labels: map[string]string{LabelApp: AppName}},
+			Rules: []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"configmaps"},
+				ResourceNames: []string{"calico-config", "cluster-info"}, Verbs: []string{"get"}}}},
+		&rbacv1.RoleBinding{TypeMeta: metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "RoleBinding"},
+			ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "kube-system", Labels: map[string]string{LabelApp: AppName}},
+			RoleRef:    rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "Role", Name: name},
+			Subjects:   []rbacv1.Subject{subject}},
 	}
 }
 

@@ -1,10 +1,13 @@
 package run
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"strings"
+
+	"k8s.io/client-go/rest"
 
 	"github.com/fwcheck/fwcheck/endpoints"
 	"github.com/fwcheck/fwcheck/internal/quote"
@@ -56,11 +59,45 @@ func loadKubeconfig(in *Input) (*endpoints.Kubeconfig, error) {
 	return kc, nil
 }
 
-// discoverEtcd reads the etcd endpoints from calico-config through the API server. Only this
-// look-up needs the credentials; it is bounded by the run's timeout, a credential plugin
-// included, and its failure is a discovery finding: etcd is unverified, the master is still
-// checked.
-func discoverEtcd(ctx context.Context, in *Input, kc *endpoints.Kubeconfig, edition string) []report.Finding {
+// etcdAPI is the API server the etcd endpoint is read through: the kubeconfig's, or the pod's
+// own with its service account.
+type etcdAPI struct {
+	rest   *rest.Config
+	server string // HOST:PORT, for the finding's target
+	// plugin: the kubeconfig's exec credential plugin runs first, within the timeout.
+	plugin bool
+}
+
+// podAPI is the API server a worker check reads the etcd endpoint through when it runs in a pod
+// with a service account token (the DaemonSet of `serve --manifest` has one, limited to the two
+// ConfigMaps; the Jobs of `fwcheck nodes` have none). Outside a pod it is nil; a token or CA
+// that cannot be used is a discovery finding, not bad input: the rest of the check runs.
+func podAPI(in *Input) (*etcdAPI, []report.Finding) {
+	f := &in.Facts
+	if f.Profile != endpoints.Worker || len(f.Etcd) > 0 {
+		return nil, nil
+	}
+	cfg, ok, err := inClusterConfig(in.Getenv, cmp.Or(in.ServiceAccountDir, ServiceAccountDir))
+	switch {
+	case !ok:
+		return nil, nil
+	case err != nil:
+		f.EtcdNote = "the etcd port is unknown: " + err.Error()
+		return nil, []report.Finding{{Kind: report.FindingDiscovery,
+			Summary: "the etcd endpoint could not be read with the pod's service account: its port is unverified; pass --etcd-endpoint",
+			Detail:  err.Error()}}
+	case in.DryRun:
+		f.EtcdNote = "dry run: the etcd endpoint would be read through the API with the pod's service account"
+		return nil, nil
+	}
+	return &etcdAPI{rest: cfg, server: strings.TrimPrefix(cfg.Host, "https://")}, nil
+}
+
+// discoverEtcd reads the etcd endpoints from calico-config (cluster-info since the 2021 pages)
+// through the API server. Only this look-up needs the credentials; it is bounded by the run's
+// timeout, a credential plugin included, and its failure is a discovery finding: etcd is
+// unverified, the master is still checked.
+func discoverEtcd(ctx context.Context, in *Input, api *etcdAPI, edition string) []report.Finding {
 	cm := calicoConfig
 	if edition != endpoints.DefaultEdition {
 		cm = clusterInfo // since the 2021 pages: cluster-info's etcd_host
@@ -73,10 +110,12 @@ func discoverEtcd(ctx context.Context, in *Input, kc *endpoints.Kubeconfig, edit
 	dctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	eps, err := func() (string, error) {
-		if err := RunCredentialPlugin(dctx, kc.REST); err != nil {
-			return "", err
+		if api.plugin {
+			if err := RunCredentialPlugin(dctx, api.rest); err != nil {
+				return "", err
+			}
 		}
-		return readConfigMapKey(dctx, kc.REST, in.Probe.Proxy, cm)
+		return readConfigMapKey(dctx, api.rest, in.Probe.Proxy, cm)
 	}()
 	var parsed []endpoints.HostPort
 	if err == nil {
@@ -89,7 +128,7 @@ func discoverEtcd(ctx context.Context, in *Input, kc *endpoints.Kubeconfig, edit
 		return []report.Finding{{Kind: report.FindingDiscovery,
 			Summary: fmt.Sprintf("the etcd endpoint could not be read from kube-system/%s: etcd is unverified; pass --etcd-endpoint", cm.name),
 			Detail:  err.Error(),
-			Targets: []string{"https://" + kc.Master.String() + cm.path()}}}
+			Targets: []string{"https://" + api.server + cm.path()}}}
 	}
 	f.Etcd = parsed
 	f.Notes = append(f.Notes, fmt.Sprintf("etcd endpoint %s from kube-system/%s %s", eps, cm.name, cm.key))

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -32,7 +33,10 @@ type Input struct {
 	// kubectl defaults, KUBECONFIG then ~/.kube/config, read through Getenv).
 	Kubeconfig, KubeContext string
 	Getenv                  func(string) string
-	DryRun                  bool
+	// ServiceAccountDir is where a pod's service account token is mounted (empty: the
+	// kubelet's ServiceAccountDir); a worker check in a pod reads the etcd endpoint with it.
+	ServiceAccountDir string
+	DryRun            bool
 	// Version names the fwcheck build in the report.
 	Version string
 	// Via names the way most probes go, for the report header; ViaFor the way one goes.
@@ -73,6 +77,16 @@ func Run(ctx context.Context, in Input) (*Outcome, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Where the etcd endpoint is read: the kubeconfig's API server, else the pod's own.
+	findings := slices.Clip(in.Findings)
+	var api *etcdAPI
+	if kc != nil {
+		api = &etcdAPI{rest: kc.REST, server: kc.Master.String(), plugin: true}
+	} else {
+		var found []report.Finding
+		api, found = podAPI(&in)
+		findings = append(findings, found...)
+	}
 	if in.Catalog == nil {
 		if in.Catalog, err = endpoints.SelectEdition(in.Edition, &in.Facts); err != nil {
 			return nil, err
@@ -84,9 +98,8 @@ func Run(ctx context.Context, in Input) (*Outcome, error) {
 		return nil, err
 	}
 	prober := probe.New(in.Probe)
-	findings := in.Findings
-	if kc != nil && !in.DryRun {
-		findings = append(findings, discoverEtcd(ctx, &in, kc, in.Catalog.Edition)...)
+	if api != nil && !in.DryRun {
+		findings = append(findings, discoverEtcd(ctx, &in, api, in.Catalog.Edition)...)
 		// The etcd endpoints found (or why not) change the plan.
 		if plan, err = in.Catalog.BuildPlan(in.Facts); err != nil {
 			return nil, err
