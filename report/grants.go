@@ -98,7 +98,11 @@ func rulesOf(r *Report, o Opening) ([]triple, []Unplaced) {
 			portText = o.Ports
 		}
 		ranges, any, err := endpoints.ParsePorts(portText)
-		dests, ok := prefixesOf(cmp.Or(p.Address, p.Host))
+		dest := cmp.Or(p.Address, p.Host)
+		if !p.Dialed && dest == "" {
+			dest = strings.Join(o.Destinations, ",") // a range no probe can prove stands for them all
+		}
+		dests, ok := prefixesOf(dest)
 		if !ok || err != nil || p.Dialed && p.Address == "" && !isAddr(p.Host) {
 			why := "a host name: its addresses are known once it resolves (run the check, or pass --resolve NAME:PORT:ADDR)"
 			if !p.Dialed && p.Detail != "" {

@@ -4,9 +4,11 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
+	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/fwcheck/fwcheck/endpoints"
 	"github.com/fwcheck/fwcheck/probe"
 )
 
@@ -86,6 +88,68 @@ func TestGrantsAreExact(t *testing.T) {
 				t.Fatalf("round %d: a grant allows %s, which did not fail (wider than what failed)", round, ap)
 			}
 		}
+	}
+}
+
+// TestRulesTextIsExact: `-o rules`, read back as a person (or a firewall team's script) reads
+// it, allows exactly the pairs that failed, for random sets; 2,000 closed ports are one line.
+func TestRulesTextIsExact(t *testing.T) {
+	line := regexp.MustCompile(`^allow tcp from 192\.0\.2\.10 to (.+) port (\S+)  # probe-1$`)
+	rng := rand.New(rand.NewPCG(3, 4))
+	for round := range 100 {
+		failed, passed := map[string]bool{}, map[string]bool{}
+		for h := range 1 + rng.IntN(40) {
+			for p := range 1 + rng.IntN(30) {
+				ap := netip.AddrPortFrom(netip.AddrFrom4([4]byte{198, 51, 100, byte(h)}), uint16(30000+p)).String()
+				if rng.IntN(3) > 0 {
+					failed[ap] = true
+				} else {
+					passed[ap] = true
+				}
+			}
+		}
+		var b strings.Builder
+		if err := writeRules(&b, failedReport(failed, passed)); err != nil {
+			t.Fatal(err)
+		}
+		var gs []Grant
+		for _, l := range strings.Split(strings.TrimSpace(b.String()), "\n") {
+			m := line.FindStringSubmatch(l)
+			if m == nil {
+				t.Fatalf("round %d: a line that is no rule of this host's: %q", round, l)
+			}
+			g := Grant{Sources: []netip.Prefix{netip.MustParsePrefix("192.0.2.10/32")}}
+			for _, d := range strings.Split(m[1], ", ") {
+				p, ok := prefixOf(d)
+				if !ok {
+					t.Fatalf("round %d: %q is no address or CIDR", round, d)
+				}
+				g.Dests = append(g.Dests, p)
+			}
+			var err error
+			if g.Ports, _, err = endpoints.ParsePorts(m[2]); err != nil {
+				t.Fatal(err)
+			}
+			gs = append(gs, g)
+		}
+		got := expand(t, gs)
+		if len(got) != len(failed) {
+			t.Fatalf("round %d: the rules allow %d pairs; %d failed", round, len(got), len(failed))
+		}
+		for ap := range failed {
+			if !got[ap] {
+				t.Fatalf("round %d: %s failed and no rule allows it", round, ap)
+			}
+		}
+	}
+	ports := map[string]bool{}
+	for p := 20001; p <= 22000; p++ {
+		ports[fmt.Sprintf("127.0.0.1:%d", p)] = true
+	}
+	var b strings.Builder
+	writeRules(&b, failedReport(ports, nil))
+	if want := "allow tcp from 192.0.2.10 to 127.0.0.1 port 20001-22000  # probe-1\n"; b.String() != want {
+		t.Errorf("2,000 closed ports:\n%s\nwant %s", b.String(), want)
 	}
 }
 
