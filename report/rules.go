@@ -29,15 +29,7 @@ func writeRules(w io.Writer, r *Report) error {
 		planned = " (planned)"
 	}
 	for _, g := range grants {
-		src := "<this host>"
-		if len(g.Sources) > 0 {
-			src = prefixesText(g.Sources, ", ")
-		}
-		line := fmt.Sprintf("allow %s from %s to %s", g.Protocol, src, prefixesText(g.Dests, ", "))
-		if !g.AnyPort {
-			line += " port " + rangesText(g.Ports, false)
-		}
-		fmt.Fprintf(b, "%s  # %s%s\n", line, idList(g.Openings), planned)
+		fmt.Fprintf(b, "%s  # %s%s\n", grantText(g), idList(g.Openings), planned)
 	}
 	for _, u := range unplaced {
 		fmt.Fprintf(b, "allow %s from <this host> to %s port %s  # %s%s: %s\n", terminalSafe(u.Protocol), terminalSafe(u.Destination),
@@ -56,6 +48,19 @@ func writeRules(w io.Writer, r *Report) error {
 		fmt.Fprintf(b, "%s  # %s (inbound allowance)\n", terminalSafe(a.Rule), terminalSafe(a.Name))
 	}
 	return b.Flush()
+}
+
+// grantText is a grant in words: "allow tcp from SOURCES to DESTS port PORTS".
+func grantText(g Grant) string {
+	src := "<this host>"
+	if len(g.Sources) > 0 {
+		src = prefixesText(g.Sources, ", ")
+	}
+	line := fmt.Sprintf("allow %s from %s to %s", g.Protocol, src, prefixesText(g.Dests, ", "))
+	if !g.AnyPort {
+		line += " port " + rangesText(g.Ports, false)
+	}
+	return line
 }
 
 // idList names the openings a rule serves: all of a few, else the first ones and a count.

@@ -86,10 +86,27 @@ func (t *textWriter) Write(w io.Writer, r *Report) error {
 		if !t.opts.Verbose && (status == Verified || status == Skipped && !r.DryRun) {
 			limit = min(n, maxListed)
 		}
+		// Without -v, openings that failed the same way are one entry: 2,000 closed ports are
+		// a few lines, as nmap's "Not shown: 1999 closed ports".
+		var groups map[string]*failureGroup
+		if !t.opts.Verbose && (status == Missing || status == Warning) {
+			var err error
+			if groups, err = groupFailures(r, status); err != nil {
+				return err
+			}
+		}
 		listed := 0
 		err := r.eachStatus(status, func(o Opening) error {
 			if listed == limit {
 				return errListed
+			}
+			if g := groups[failureKey(o)]; g != nil && g.count >= minGroup {
+				listed++
+				if !g.printed {
+					g.printed = true
+					t.group(b, g)
+				}
+				return nil
 			}
 			listed++
 			t.opening(b, o, r.DryRun)
@@ -185,10 +202,116 @@ func (t *textWriter) opening(b *bufio.Writer, o Opening, dryRun bool) {
 		case dryRun && p.Dialed:
 			tail = fmt.Sprintf("%s via %s", p.Check, terminalSafe(p.Via))
 		}
-		head := fmt.Sprintf("      %-*s  %s  ", t.col, terminalSafe(probeTarget(p)), t.stateWord(p, state))
-		b.WriteString(wrapAt(head, wrap.Width(head), strings.TrimSpace(tail), t.width()))
+		t.probeLine(b, p, state, tail)
 		if p.Warning != "" {
 			b.WriteString(wrapAt("      ", 6, t.yellow.Sprint("drift: "+terminalSafe(p.Warning)), t.width()))
+		}
+	}
+}
+
+// probeLine is a probe's target and state, then its detail on the lines below: one layout
+// for every command, however wide the target.
+func (t *textWriter) probeLine(b *bufio.Writer, p Probe, state, detail string) {
+	head := fmt.Sprintf("      %-*s  %s", t.col, terminalSafe(probeTarget(p)), t.stateWord(p, state))
+	b.WriteString(strings.TrimRight(head, " ") + "\n")
+	if detail = strings.TrimSpace(detail); detail != "" {
+		b.WriteString(wrapAt("        ", 8, detail, t.width()))
+	}
+}
+
+// minGroup is how many openings that failed the same way the text report shows as one entry.
+const minGroup = 5
+
+// failureGroup is the openings of one status that failed the same way: the same section,
+// group and requirement, and the same states and details on their failed probes.
+type failureGroup struct {
+	count   int
+	ids     []string // the first maxRuleIDs
+	triples []triple // what the members' rules allow, aggregated when printed
+	rules   []string // the first members' rules, where no grant can be made (warnings)
+	first   Opening
+	printed bool
+}
+
+// failureKey says how an opening failed, without where: openings with one key are one group.
+func failureKey(o Opening) string {
+	var parts []string
+	for _, p := range o.Probes {
+		if failedOrWarned(p) {
+			parts = append(parts, strings.Join([]string{p.State, p.Reason, p.Detail, p.Check, p.Via, p.Warning}, "\x00"))
+		}
+	}
+	slices.Sort(parts)
+	parts = slices.Compact(parts)
+	return strings.Join(append([]string{o.Status, o.Section, o.Group, fmt.Sprint(o.Required), strings.Join(o.Findings, ",")}, parts...), "\x01")
+}
+
+// groupFailures reads the openings of a status once and groups them by failureKey.
+func groupFailures(r *Report, status string) (map[string]*failureGroup, error) {
+	groups := map[string]*failureGroup{}
+	err := r.eachStatus(status, func(o Opening) error {
+		k := failureKey(o)
+		g := groups[k]
+		if g == nil {
+			g = &failureGroup{first: o}
+			groups[k] = g
+		}
+		g.count++
+		if len(g.ids) < maxRuleIDs {
+			g.ids = append(g.ids, o.ID)
+		}
+		t, _ := rulesOf(r, o)
+		g.triples = append(g.triples, t...)
+		if len(t) == 0 && o.Rule != "" && len(g.rules) < maxRuleIDs {
+			g.rules = append(g.rules, o.Rule)
+		}
+		return nil
+	})
+	return groups, err
+}
+
+// group writes a group of openings as one entry: how many and how they failed, the first ids,
+// the rules that cover exactly what failed, and the failed probes of the first one.
+func (t *textWriter) group(b *bufio.Writer, g *failureGroup) {
+	o := g.first
+	var states []string
+	for _, p := range o.Probes {
+		if failedOrWarned(p) {
+			states = appendNew(states, p.State)
+		}
+	}
+	req := ""
+	if !o.Required {
+		req = " (optional)"
+	}
+	b.WriteString(wrapAt(fmt.Sprintf("  %s ", t.mark(o.Status)), 4, fmt.Sprintf("%d openings %s%s  [%s]", g.count,
+		terminalSafe(strings.Join(states, ", ")), req, terminalSafe(o.Section)), t.width()))
+	ids := make([]string, len(g.ids))
+	for i, id := range g.ids {
+		ids[i] = terminalSafe(id)
+	}
+	b.WriteString(wrapAt("      ", 6, fmt.Sprintf("%s and %d more (-v lists each)", strings.Join(ids, ", "), g.count-len(ids)), t.width()))
+	for _, gr := range aggregate(g.triples) {
+		b.WriteString(wrapAt("      ", 8, grantText(gr), t.width()))
+	}
+	for _, rule := range g.rules {
+		b.WriteString(wrapAt("      ", 8, terminalSafe(rule), t.width()))
+	}
+	if n := g.count - len(g.rules); len(g.rules) > 0 && n > 0 {
+		fmt.Fprintf(b, "      %s\n", t.faint.Sprintf("... and the rules of %d more (-v, or -o rules)", n))
+	}
+	if len(o.Findings) > 0 {
+		fmt.Fprintf(b, "      see the %s finding%s above\n", terminalSafe(strings.Join(o.Findings, ", ")), pluralS(len(o.Findings)))
+	}
+	// The first member's failed probes stand for every member's: the same states and details.
+	for _, p := range o.Probes {
+		if failedOrWarned(p) {
+			tail := terminalSafe(p.Detail)
+			if p.Dialed {
+				tail += fmt.Sprintf(" (%s, %s)", p.Check, viaText(p))
+			}
+			b.WriteString(wrapAt("      ", 6, t.stateColor(p, terminalSafe(p.State)+":")+" "+tail, t.width()))
+			break
 		}
 	}
 }
@@ -204,18 +327,23 @@ func failedOrWarned(p Probe) bool { return !p.OK || p.Warning != "" }
 
 // stateWord is the state padded to its column and coloured by what it counts as.
 func (t *textWriter) stateWord(p Probe, state string) string {
-	word := fmt.Sprintf("%-19s", state)
-	switch {
-	case state == "planned":
-		return word
-	case p.severity == probe.Fail:
-		return t.red.Sprint(word)
-	case p.severity == probe.Warn:
-		return t.yellow.Sprint(word)
-	case p.severity == probe.Pass:
-		return t.green.Sprint(word)
+	if state == "planned" {
+		return fmt.Sprintf("%-19s", state)
 	}
-	return t.faint.Sprint(word)
+	return t.stateColor(p, fmt.Sprintf("%-19s", state))
+}
+
+// stateColor colours text by what the probe counts as.
+func (t *textWriter) stateColor(p Probe, text string) string {
+	switch p.severity {
+	case probe.Fail:
+		return t.red.Sprint(text)
+	case probe.Warn:
+		return t.yellow.Sprint(text)
+	case probe.Pass:
+		return t.green.Sprint(text)
+	}
+	return t.faint.Sprint(text)
 }
 
 // width is the line width details wrap at: the terminal's, or 80.

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/sync/errgroup"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -142,15 +143,24 @@ func Run(ctx context.Context, cs API, nodes []*Node, o Options) error {
 		}
 	}
 	defer cleanup(cs, o)
+	// A few requests at a time: one after the other, 200 Jobs took seconds.
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(apiConcurrency)
 	for i, n := range nodes {
 		n.job = fmt.Sprintf("fwcheck-%s-%d", o.RunID, i)
 		job := Job(o.Namespace, n.job, o.RunID, n.Name, o.Image, o.Args, o.Deadline, o.ProxySecret)
-		if err := cs.CreateJob(ctx, job); err != nil {
-			if apierrors.IsForbidden(err) || apierrors.IsUnauthorized(err) {
-				return &Refused{apiError("create Jobs in "+o.Namespace, err)}
+		g.Go(func() error {
+			if err := cs.CreateJob(gctx, job); err != nil {
+				if apierrors.IsForbidden(err) || apierrors.IsUnauthorized(err) {
+					return &Refused{apiError("create Jobs in "+o.Namespace, err)}
+				}
+				n.Problem = "its Job could not be created: " + err.Error()
 			}
-			n.Problem = "its Job could not be created: " + err.Error()
-		}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return err
 	}
 	tick := time.NewTicker(o.Poll)
 	defer tick.Stop()
@@ -211,11 +221,15 @@ func lookAll(ctx context.Context, cs API, nodes []*Node, o Options) {
 	for i := range pods {
 		podByNode[pods[i].Labels[LabelNode]] = &pods[i]
 	}
+	var g errgroup.Group
+	g.SetLimit(apiConcurrency)
 	for _, n := range nodes {
 		if n.Report == nil && n.Problem == "" {
-			n.look(ctx, o, jobByName[n.job], podByNode[n.Name])
+			job, pod := jobByName[n.job], podByNode[n.Name]
+			g.Go(func() error { n.look(ctx, o, job, pod); return nil })
 		}
 	}
+	g.Wait()
 }
 
 // look checks a node's Job and pod once: finished (read the report), failed, or stuck.
@@ -290,9 +304,12 @@ func cleanup(cs API, o Options) {
 		}
 	}
 	if pods, err := cs.ListPods(ctx, o.Namespace, sel); err == nil {
+		var g errgroup.Group
+		g.SetLimit(apiConcurrency)
 		for _, p := range pods {
-			cs.DeletePod(ctx, o.Namespace, p.Name)
+			g.Go(func() error { cs.DeletePod(ctx, o.Namespace, p.Name); return nil })
 		}
+		g.Wait()
 	}
 }
 
@@ -302,6 +319,10 @@ func apiError(what string, err error) error {
 	}
 	return fmt.Errorf("cannot %s: %v", what, err)
 }
+
+// apiConcurrency is how many requests about single nodes (a Job, a log, a pod to delete) are
+// in flight at once; the lists that watch the run are one request each, however many nodes.
+const apiConcurrency = 16
 
 // Refused is the API server refusing a request that comes before any pod runs (listing the
 // nodes, the namespace, creating the Jobs). One rule for all of them: the check could not
