@@ -17,6 +17,7 @@ import (
 
 	"github.com/fwcheck/fwcheck/internal/cli"
 	"github.com/fwcheck/fwcheck/internal/testnet"
+	"github.com/fwcheck/fwcheck/internal/testtier"
 )
 
 // promQuery asks a Prometheus server for an instant query's series.
@@ -54,10 +55,8 @@ func decodeSeries(body io.Reader) []map[string]string {
 // real Prometheus server scraped from a real serve (an opening missing, one verified, one a
 // warning) they fire for the missing opening alone: promtool test rules replays those series.
 func TestAlertRules(t *testing.T) {
-	prom, err := exec.LookPath("prometheus")
-	if err != nil {
-		t.Skip("Prometheus is not installed (apt-get install prometheus brings the server and promtool)")
-	}
+	testtier.Need(t, "prometheus", testtier.MissingTool("prometheus", "prometheus", "promtool"))
+	prom, _ := exec.LookPath("prometheus")
 	promtool, _ := exec.LookPath("promtool")
 	rules, _ := filepath.Abs(filepath.Join("docs", "alerts.yml"))
 	if out, err := exec.Command(promtool, "check", "rules", rules).CombinedOutput(); err != nil {

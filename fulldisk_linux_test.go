@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/fwcheck/fwcheck/internal/testtier"
 	"os"
 	"strings"
 	"syscall"
@@ -12,9 +13,7 @@ import (
 // report, and says on stderr that the rest of the report was held in memory. Root only: it
 // mounts the tmpfs.
 func TestReportOutgrowsFullDisk(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("mounting a small tmpfs needs root")
-	}
+	testtier.Need(t, "root", testtier.NotRoot("mounting a small tmpfs"))
 	small := t.TempDir()
 	if err := syscall.Mount("fwcheck-test", small, "tmpfs", 0, "size=128k"); err != nil {
 		t.Skipf("no tmpfs to fill: %v", err)

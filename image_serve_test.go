@@ -18,6 +18,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/fwcheck/fwcheck/internal/testnet"
+	"github.com/fwcheck/fwcheck/internal/testtier"
 )
 
 // TestImageServesFromItsRoot: the image fwcheck builds, copied by skopeo and unpacked by umoci,
@@ -57,14 +58,11 @@ func TestImageServesFromItsRoot(t *testing.T) {
 // user) with skopeo and umoci installed.
 func unpackedImage(t *testing.T) string {
 	t.Helper()
-	if testing.Short() || os.Geteuid() != 0 {
-		t.Skip("mounts a read-only root and drops to user 65532: run as root, as CI does")
+	if testing.Short() {
+		t.Skip("builds and unpacks the image (-short)")
 	}
-	for _, tool := range []string{"skopeo", "umoci", "unshare", "chroot"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s is not installed (apt-get install skopeo umoci): %v", tool, err)
-		}
-	}
+	testtier.Need(t, "image", testtier.NotRoot("the image's root is mounted read-only and run as user 65532"),
+		testtier.MissingTool("skopeo umoci", "skopeo", "umoci", "unshare", "chroot"))
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "fwcheck")
 	run := func(name string, args ...string) {

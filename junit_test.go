@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"github.com/fwcheck/fwcheck/internal/testtier"
 	"net"
 	"os/exec"
 	"path/filepath"
@@ -36,15 +37,13 @@ type junitSuiteRead struct {
 // warning, the same under --strict (the warning a failure), a dry run, and a merged report with
 // a node that did not report an opening (each node's cases distinct).
 func TestJUnitReadByItsConsumers(t *testing.T) {
-	xmllint, err := exec.LookPath("xmllint")
-	if err != nil {
-		t.Skip("xmllint is not installed (apt-get install libxml2-utils)")
-	}
+	testtier.Need(t, "junit", testtier.MissingTool("libxml2-utils", "xmllint"))
+	xmllint, _ := exec.LookPath("xmllint")
 	// Debian's python3-junitparser is the system Python's, which another python3 on PATH
 	// (pyenv) does not see.
 	python := "/usr/bin/python3"
 	if exec.Command(python, "-c", "import junitparser").Run() != nil {
-		t.Skip("junitparser is not installed (apt-get install python3-junitparser)")
+		testtier.Skip(t, "junit", "junitparser is not installed (apt-get install python3-junitparser)")
 	}
 	dir := t.TempDir()
 	open := listen(t, "tcp", "127.0.0.1:0")

@@ -24,6 +24,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fwcheck/fwcheck/internal/testtier"
 	"golang.org/x/sys/unix"
 	authv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -144,11 +145,8 @@ func docBlock(t *testing.T, page, marker string) string {
 // service account are open.
 func TestLabInCluster(t *testing.T) {
 	l := needLab(t)
-	for _, tool := range []string{"kubectl", "prometheus"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s is not installed (apt-get install kubernetes-client prometheus): %v", tool, err)
-		}
-	}
+	testtier.Need(t, "kubectl", testtier.MissingTool("kubernetes-client", "kubectl"))
+	testtier.Need(t, "prometheus", testtier.MissingTool("prometheus", "prometheus"))
 	root := unpackedImage(t)
 	cfg, kubeconfig := startAPIServer(t)
 	cs, err := kubernetes.NewForConfig(cfg)

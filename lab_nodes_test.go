@@ -28,6 +28,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fwcheck/fwcheck/internal/testtier"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -67,11 +68,9 @@ func freePort(t *testing.T) int {
 func startAPIServer(t *testing.T) (*rest.Config, string) {
 	bin := apiServerBin()
 	if _, err := os.Stat(bin); err != nil {
-		t.Skipf("no kube-apiserver at %s: build it with testdata/kube-apiserver/build.sh %s (about 10 minutes once)", bin, filepath.Dir(bin))
+		testtier.Skip(t, "kube-apiserver", fmt.Sprintf("no kube-apiserver at %s: build it with testdata/kube-apiserver/build.sh %s (about 10 minutes once)", bin, filepath.Dir(bin)))
 	}
-	if _, err := exec.LookPath("etcd"); err != nil {
-		t.Skip("the API server needs etcd (apt-get install etcd-server)")
-	}
+	testtier.Need(t, "kube-apiserver", testtier.MissingTool("etcd-server", "etcd"))
 	dir := t.TempDir()
 	port, etcdPort, peerPort := freePort(t), freePort(t), freePort(t)
 	// admin bypasses RBAC; nobody has no rights but what a test grants it.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"github.com/fwcheck/fwcheck/internal/testtier"
 	"os"
 	"path/filepath"
 	"slices"
@@ -45,7 +46,7 @@ func TestLabRulesLoop(t *testing.T) {
 		{format: "iptables", chain: "OUTPUT",
 			block: func(t *testing.T) {
 				if _, err := inNS(nsClient, "iptables", "-L"); err != nil {
-					t.Skipf("no iptables here (apt-get install iptables): %v", err)
+					testtier.Skip(t, "iptables", fmt.Sprintf("no iptables here (apt-get install iptables): %v", err))
 				}
 				for _, args := range [][]string{
 					{"-A", "OUTPUT", "-m", "conntrack", "--ctstate", "ESTABLISHED,RELATED", "-j", "ACCEPT"},
@@ -167,7 +168,7 @@ func TestLabRulesLoop(t *testing.T) {
 func TestLabIP6tablesLoads(t *testing.T) {
 	l := needLab(t)
 	if _, err := inNS(nsClient, "ip6tables", "-L"); err != nil {
-		t.Skipf("no ip6tables here (apt-get install iptables): %v", err)
+		testtier.Skip(t, "iptables", fmt.Sprintf("no ip6tables here (apt-get install iptables): %v", err))
 	}
 	dir := t.TempDir()
 	six, four := filepath.Join(dir, "allow.ip6"), filepath.Join(dir, "allow.ip4")

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fwcheck/fwcheck/internal/testtier"
 	"github.com/fwcheck/fwcheck/probe"
 )
 
@@ -488,7 +489,7 @@ func TestLabPACWithNTLM(t *testing.T) {
 func TestLabPACWithNegotiate(t *testing.T) {
 	l := needLab(t)
 	if !l.kerberos {
-		t.Skip("the Kerberos lab needs krb5-kdc, krb5-admin-server and krb5-user (apt-get install)")
+		testtier.Skip(t, "kerberos", "the Kerberos lab needs krb5-kdc, krb5-admin-server and krb5-user (apt-get install)")
 	}
 	cache := l.kinit(t)
 	rep := pacScenario(t, l, "negotiate.pac", []string{"KRB5_CONFIG=" + l.krb5conf, "KRB5CCNAME=" + cache})

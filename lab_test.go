@@ -35,6 +35,7 @@ import (
 	"time"
 
 	"github.com/fwcheck/fwcheck/internal/testnet"
+	"github.com/fwcheck/fwcheck/internal/testtier"
 )
 
 // Lab namespaces and links carry this prefix; a run first removes what an interrupted run
@@ -102,14 +103,8 @@ var (
 // needLab returns the lab, building it on first use, or skips the test.
 func needLab(t *testing.T) *lab {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("the e2e lab needs root to create network namespaces (run go test as root, as CI does)")
-	}
-	for _, tool := range []string{"ip", "nft", "squid", "dnsmasq"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("the e2e lab needs %s (apt-get install iproute2 nftables squid dnsmasq-base): %v", tool, err)
-		}
-	}
+	testtier.Need(t, "lab", testtier.NotRoot("the e2e lab creates network namespaces"),
+		testtier.MissingTool("iproute2 nftables squid dnsmasq-base", "ip", "nft", "squid", "dnsmasq"))
 	canNetns.Do(func() {
 		probe := labPrefix + "probe"
 		exec.Command("ip", "netns", "delete", probe).Run()
@@ -120,7 +115,7 @@ func needLab(t *testing.T) *lab {
 		exec.Command("ip", "netns", "delete", probe).Run()
 	})
 	if netnsErr != "" {
-		t.Skipf("the e2e lab cannot create network namespaces here (a container without CAP_SYS_ADMIN?): %s", netnsErr)
+		testtier.Skip(t, "lab", fmt.Sprintf("the e2e lab cannot create network namespaces here (a container without CAP_SYS_ADMIN?): %s", netnsErr))
 	}
 	labOnce.Do(func() {
 		l, err := startLab()
@@ -646,7 +641,7 @@ func (l *lab) run(t *testing.T, ns string, env []string, args ...string) (int, l
 func (l *lab) runAsNobody(t *testing.T, ns string, args ...string) (int, labReport, time.Duration, string) {
 	t.Helper()
 	if _, err := exec.LookPath("setpriv"); err != nil {
-		t.Skipf("setpriv (util-linux) is needed to drop privileges: %v", err)
+		testtier.Skip(t, "lab", fmt.Sprintf("setpriv (util-linux) is needed to drop privileges: %v", err))
 	}
 	return l.runWith(t, ns, nil, []string{"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"}, args...)
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/fwcheck/fwcheck/internal/testtier"
 	"github.com/fwcheck/fwcheck/report"
 )
 
@@ -71,7 +72,7 @@ func TestOutputsEscapeOtherProgramsText(t *testing.T) {
 
 	cmark, err := exec.LookPath("cmark-gfm")
 	if err != nil {
-		t.Skip("cmark-gfm is not installed (apt-get install cmark-gfm): the Markdown is not rendered")
+		testtier.Skip(t, "cmark-gfm", "cmark-gfm is not installed (apt-get install cmark-gfm): the Markdown is not rendered")
 	}
 	cmd := exec.Command(cmark, "-e", "table")
 	cmd.Stdin = strings.NewReader(out["markdown"])
@@ -109,7 +110,7 @@ func TestOutputsEscapeOtherProgramsText(t *testing.T) {
 func TestCSVReadBack(t *testing.T) {
 	python, err := exec.LookPath("python3")
 	if err != nil {
-		t.Skip("no python3")
+		testtier.Skip(t, "python3", "no python3")
 	}
 	dir := t.TempDir()
 	base := filepath.Join(dir, "base.json")

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/fwcheck/fwcheck/internal/testtier"
 	calico "github.com/projectcalico/api/pkg/apis/projectcalico/v3"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -61,7 +62,7 @@ func TestCalicoDecodesStrictly(t *testing.T) {
 // server-side dry run with strict field validation, in the namespace asked for.
 func TestNetworkPolicyAcceptedByAPIServer(t *testing.T) {
 	if _, err := exec.LookPath("etcd"); err != nil {
-		t.Skip("the API server needs etcd (apt-get install etcd-server)")
+		testtier.Skip(t, "kube-apiserver", "the API server needs etcd (apt-get install etcd-server)")
 	}
 	cfg, _ := startAPIServer(t)
 	dyn, err := dynamic.NewForConfig(cfg)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/fwcheck/fwcheck/internal/testtier"
 	"net/netip"
 	"os/exec"
 	"strings"
@@ -145,7 +146,7 @@ func TestAgainstPacparser(t *testing.T) {
 	// Debian's python, which has the package (a python of its own on PATH may not).
 	python := "/usr/bin/python3"
 	if err := exec.Command(python, "-c", "import pacparser").Run(); err != nil {
-		t.Skip("python3-pacparser is not installed (apt-get install python3-pacparser)")
+		testtier.Skip(t, "pacparser", "python3-pacparser is not installed (apt-get install python3-pacparser)")
 	}
 	now := time.Now()
 	wd := strings.ToUpper(now.Weekday().String()[:3])
@@ -179,7 +180,7 @@ func TestAgainstPacparser(t *testing.T) {
 	if _, err := exec.LookPath("unshare"); err == nil && exec.Command("unshare", "--net", "true").Run() == nil {
 		py = exec.Command("unshare", append([]string{"--net"}, pyArgs...)...)
 	} else {
-		t.Skip("cannot isolate pacparser's DNS look-ups in a network namespace (needs root and unshare)")
+		testtier.Skip(t, "pacparser", "cannot isolate pacparser's DNS look-ups in a network namespace (needs root and unshare)")
 	}
 	py.Stdin = strings.NewReader(string(in))
 	raw, err := py.Output()
