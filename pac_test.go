@@ -95,13 +95,27 @@ func TestPAC(t *testing.T) {
 	// A PAC file that cannot be read or does not parse is bad input, naming the line.
 	bad := filepath.Join(t.TempDir(), "bad.pac")
 	os.WriteFile(bad, []byte("function FindProxyForURL(url, host) {\n  return 'DIRECT'\n}\nfunction ("), 0o644)
-	for _, tc := range []struct{ where, want string }{
-		{bad, "Line 4"}, {pacSrv.URL + "/missing.pac", "404"}, {"/nonexistent/proxy.pac", "no such file"},
+	// A file is read in a dry run too; a URL is fetched only by a run that dials.
+	for _, tc := range []struct {
+		where, want string
+		dryRun     bool
+	}{
+		{bad, "Line 4", true}, {pacSrv.URL + "/missing.pac", "404", false}, {"/nonexistent/proxy.pac", "no such file", true},
 	} {
-		code, stdout, stderr := fwcheck(t, nil, "probe", "--pac", tc.where, "--dry-run", closed)
+		args := []string{"probe", "--pac", tc.where, closed}
+		if tc.dryRun {
+			args = append(args, "--dry-run")
+		}
+		code, stdout, stderr := fwcheck(t, nil, args...)
 		if code != cli.ExitBadInput || stdout != "" || !strings.Contains(stderr, "--pac") || !strings.Contains(stderr, tc.want) {
 			t.Errorf("--pac %s: exit %d, stderr %q; want 2 naming %q", tc.where, code, stderr, tc.want)
 		}
+	}
+	// A dry run dials nothing, a PAC file's server included: a URL nothing answers is no error.
+	unanswered := "http://" + closedAddr(t) + "/proxy.pac"
+	code, stdout, stderr = fwcheck(t, nil, "probe", "--pac", unanswered, "--dry-run", closed)
+	if code != 0 || !strings.Contains(stdout, "a dry run fetches nothing") {
+		t.Errorf("--pac %s --dry-run: exit %d, stderr %q; want 0, the PAC file not fetched:\n%s", unanswered, code, stderr, stdout)
 	}
 }
 

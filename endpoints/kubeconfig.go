@@ -53,8 +53,19 @@ const MaxKubeconfigBytes = 16 << 20
 // real ones are a few KiB.
 const maxCredentialFileBytes = 1 << 20
 
-// ErrNoKubeconfig means no kubeconfig was named and none exists at the default places.
+// ErrNoKubeconfig means no kubeconfig was named and none exists at the default places (the
+// error is a *NoKubeconfigError that says which).
 var ErrNoKubeconfig = errors.New("no kubeconfig")
+
+// NoKubeconfigError is ErrNoKubeconfig with the places looked at, for a message that says
+// where.
+type NoKubeconfigError struct{ Looked []string }
+
+func (e *NoKubeconfigError) Error() string {
+	return "no kubeconfig: none of " + strings.Join(e.Looked, ", ") + " exists"
+}
+
+func (e *NoKubeconfigError) Is(target error) bool { return target == ErrNoKubeconfig }
 
 // LoadKubeconfig reads the kubeconfig the way kubectl does: path if given, else KUBECONFIG
 // (several files merged), else ~/.kube/config; context if given, else the current one.
@@ -93,7 +104,7 @@ func LoadKubeconfig(path, context string, getenv func(string) string) (*Kubeconf
 		existing = append(existing, f)
 	}
 	if path == "" && len(existing) == 0 {
-		return nil, ErrNoKubeconfig
+		return nil, &NoKubeconfigError{Looked: files}
 	}
 	overrides := &clientcmd.ConfigOverrides{CurrentContext: context}
 	cc := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, overrides)

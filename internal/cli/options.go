@@ -292,6 +292,9 @@ func (o *options) proxyConfig(c *cli.Context, getenv func(string) string) (*prob
 		}
 		px.HTTP.HTTPSProxy, px.HTTP.HTTPProxy, px.All = s, s, ""
 		px.Source = "flag"
+	} else if where := c.String("pac"); where != "" && !px.Direct && o.dryRun && isURL(where) {
+		// A dry run dials nothing, a PAC file's server included: it says what it would fetch.
+		px.Source, o.pacName = "pac", where+" (a dry run fetches nothing)"
 	} else if where := c.String("pac"); where != "" && !px.Direct {
 		script, err := loadPAC(c.Context, where)
 		if err != nil {
@@ -398,6 +401,10 @@ func (o *options) systemProxy(ctx context.Context, px *probe.ProxyConfig) {
 	where := s.PACURL
 	if where == "" && s.AutoDetect {
 		where = "http://wpad/wpad.dat" // WPAD by DNS: the short name wpad in the search domain
+	}
+	if where != "" && o.dryRun && isURL(where) {
+		o.pacName = where + " (system settings; a dry run fetches nothing)"
+		return
 	}
 	if where != "" {
 		script, err := loadPAC(ctx, where)

@@ -26,7 +26,7 @@ const pacFetchTimeout = 5 * time.Second
 func loadPAC(ctx context.Context, where string) (*pac.Script, error) {
 	var src []byte
 	var err error
-	if strings.HasPrefix(where, "http://") || strings.HasPrefix(where, "https://") {
+	if isURL(where) {
 		src, err = fetchPAC(ctx, where)
 	} else {
 		src, err = readCapped(where, maxPACBytes)
@@ -87,4 +87,9 @@ func localAddrs() []netip.Addr {
 		}
 	}
 	return append(global, other...)
+}
+
+// isURL says whether a PAC file is named by an http(s) URL, to be fetched, rather than a path.
+func isURL(where string) bool {
+	return strings.HasPrefix(where, "http://") || strings.HasPrefix(where, "https://")
 }

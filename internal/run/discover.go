@@ -29,6 +29,22 @@ func loadKubeconfig(in *Input) (*endpoints.Kubeconfig, error) {
 	case errors.Is(err, endpoints.ErrNoKubeconfig) && in.KubeContext != "":
 		return nil, &endpoints.FieldError{Field: "context", Err: errors.New("no kubeconfig file was found (KUBECONFIG or ~/.kube/config) to take the context from: name one")}
 	case errors.Is(err, endpoints.ErrNoKubeconfig):
+		if f.Master.Host == "" && in.Getenv("KUBERNETES_SERVICE_HOST") == "" {
+			looked := "KUBECONFIG and ~/.kube/config"
+			var nk *endpoints.NoKubeconfigError
+			if errors.As(err, &nk) && len(nk.Looked) > 0 {
+				looked = strings.Join(nk.Looked, ", ")
+			}
+			env := "KUBECONFIG is unset"
+			if in.Getenv("KUBECONFIG") != "" {
+				env = "KUBECONFIG names no file that exists"
+			}
+			pass := "--master-url URL"
+			if f.Profile == endpoints.Workstation {
+				pass += " and --etcd-endpoint HOST:PORT"
+			}
+			f.Notes = append(f.Notes, fmt.Sprintf("no kubeconfig (looked for %s; %s): pass --kubeconfig FILE, or %s", looked, env, pass))
+		}
 		return nil, nil
 	case err != nil:
 		return nil, err
