@@ -479,15 +479,20 @@ func TestProgressNeverOnAPipe(t *testing.T) {
 	}
 }
 
-// TestREADMEStates: the README's states table names every state the prober can give.
-func TestREADMEStates(t *testing.T) {
-	readme, err := os.ReadFile("README.md")
+// TestDocsStates: docs/states.md's table and the README's list name every state the prober
+// can give.
+func TestDocsStates(t *testing.T) {
+	table, err := os.ReadFile(filepath.Join("docs", "states.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	readme, _ := os.ReadFile("README.md")
 	for _, s := range probe.States {
-		if !bytes.Contains(readme, []byte("| `"+string(s)+"` |")) {
-			t.Errorf("the README's states table lacks %q", s)
+		if !bytes.Contains(table, []byte("| `"+string(s)+"` |")) {
+			t.Errorf("docs/states.md's table lacks %q", s)
+		}
+		if !bytes.Contains(readme, []byte("`"+string(s)+"`")) {
+			t.Errorf("the README's list of states lacks %q", s)
 		}
 	}
 }
