@@ -98,7 +98,7 @@ func TestPAC(t *testing.T) {
 	// A file is read in a dry run too; a URL is fetched only by a run that dials.
 	for _, tc := range []struct {
 		where, want string
-		dryRun     bool
+		dryRun      bool
 	}{
 		{bad, "Line 4", true}, {pacSrv.URL + "/missing.pac", "404", false}, {"/nonexistent/proxy.pac", "no such file", true},
 	} {

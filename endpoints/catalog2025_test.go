@@ -124,20 +124,25 @@ func TestSelectEdition(t *testing.T) {
 	cases := []struct {
 		edition, master, region string
 		want, wantRegion        string
+		locations               []string
 	}{
-		{"", "c3.us-south.containers.cloud.ibm.com", "", CurrentEdition, "us-south"},
-		{"", "c110-e.eu-de.containers.cloud.ibm.com", "", CurrentEdition, "eu-de"},
-		{"", "c7.private.jp-tok.containers.cloud.ibm.com", "", CurrentEdition, "jp-tok"},
-		{"", "c3-private.ca-tor.containers.cloud.ibm.com", "", CurrentEdition, "ca-tor"},
-		{"", "c3.mars-one.containers.cloud.ibm.com", "", DefaultEdition, ""},
-		{"", "169.46.7.238", "", DefaultEdition, ""},
-		{"", "", "eu-es", CurrentEdition, "eu-es"},
-		{"", "", "us-south", DefaultEdition, "us-south"},
-		{"2018-04-18", "c3.us-south.containers.cloud.ibm.com", "", DefaultEdition, ""},
-		{"current", "", "us-south", CurrentEdition, "us-south"},
+		// A location only today's page has picks it, as a region does; one both have does not.
+		{"", "", "us-south", CurrentEdition, "us-south", []string{"sjc03"}},
+		{"", "", "us-south", DefaultEdition, "us-south", []string{"dal10"}},
+		{"", "", "us-south", DefaultEdition, "us-south", []string{"hou02"}},
+		{"", "c3.us-south.containers.cloud.ibm.com", "", CurrentEdition, "us-south", nil},
+		{"", "c110-e.eu-de.containers.cloud.ibm.com", "", CurrentEdition, "eu-de", nil},
+		{"", "c7.private.jp-tok.containers.cloud.ibm.com", "", CurrentEdition, "jp-tok", nil},
+		{"", "c3-private.ca-tor.containers.cloud.ibm.com", "", CurrentEdition, "ca-tor", nil},
+		{"", "c3.mars-one.containers.cloud.ibm.com", "", DefaultEdition, "", nil},
+		{"", "169.46.7.238", "", DefaultEdition, "", nil},
+		{"", "", "eu-es", CurrentEdition, "eu-es", nil},
+		{"", "", "us-south", DefaultEdition, "us-south", nil},
+		{"2018-04-18", "c3.us-south.containers.cloud.ibm.com", "", DefaultEdition, "", nil},
+		{"current", "", "us-south", CurrentEdition, "us-south", nil},
 	}
 	for _, tc := range cases {
-		f := Facts{Region: tc.region}
+		f := Facts{Region: tc.region, Locations: tc.locations}
 		f.Master.Host = tc.master
 		c, err := SelectEdition(tc.edition, &f)
 		if err != nil || c.Edition != tc.want || f.Region != tc.wantRegion {
@@ -146,6 +151,12 @@ func TestSelectEdition(t *testing.T) {
 	}
 	if _, err := SelectEdition("2019", &Facts{}); err == nil {
 		t.Error("an unknown edition was accepted")
+	}
+	// With the edition given, another edition's location is refused with the flag that takes it.
+	c, _ := SelectEdition(DefaultEdition, &Facts{})
+	_, err := c.BuildPlan(Facts{Profile: Worker, Region: "us-south", Locations: []string{"sjc03"}})
+	if err == nil || !strings.Contains(err.Error(), "pass --edition current") {
+		t.Errorf("sjc03 in the 2018 edition: %v; want an error naming --edition current", err)
 	}
 }
 

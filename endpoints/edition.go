@@ -54,12 +54,54 @@ func SelectEdition(edition string, f *Facts) (*Catalog, error) {
 		return nil, err
 	}
 	if f.Region != "" {
-		if _, err := def.RegionByName(f.Region); err != nil {
+		r, err := def.RegionByName(f.Region)
+		if err != nil {
 			if r, err := current.RegionByName(f.Region); err == nil {
 				f.Notes = append(f.Notes, fmt.Sprintf("edition %s picked: region %s exists only in it", CurrentEdition, r.Name.V))
+				return current, nil
+			}
+		} else if len(f.Locations) > 0 && !hasLocations(r, f.Locations) {
+			// Locations of today's region (sjc03 in us-south) pick today's page, as a region does.
+			if rc, err := current.RegionByName(f.Region); err == nil && hasLocations(rc, f.Locations) {
+				f.Notes = append(f.Notes, fmt.Sprintf("edition %s picked: location %s of region %s exists only in it",
+					CurrentEdition, strings.Join(f.Locations, ", "), rc.Name.V))
 				return current, nil
 			}
 		}
 	}
 	return def, nil
+}
+
+// hasLocations says whether every name is a location of r.
+func hasLocations(r *Region, names []string) bool {
+	for _, n := range names {
+		if _, err := r.LocationByName(n); err != nil {
+			return false
+		}
+	}
+	return true
+}
+
+// otherEditionHint adds to an unknown location's error the edition that has it, with the flag
+// that selects that edition.
+func otherEditionHint(err error, edition, region, location string) error {
+	for _, ed := range Editions() {
+		if ed == edition {
+			continue
+		}
+		c, cerr := EmbeddedEdition(ed)
+		if cerr != nil {
+			continue
+		}
+		if r, rerr := c.RegionByName(region); rerr == nil {
+			if _, lerr := r.LocationByName(location); lerr == nil {
+				flag := "--edition " + ed
+				if ed == CurrentEdition {
+					flag = "--edition current"
+				}
+				return fmt.Errorf("%w; it is a location of %s in edition %s: pass %s", err, region, ed, flag)
+			}
+		}
+	}
+	return err
 }

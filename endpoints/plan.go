@@ -306,7 +306,7 @@ func (c *Catalog) resolveRegion(f Facts, p *Plan) (*Region, []*Location, error) 
 	for _, name := range f.Locations {
 		l, err := region.LocationByName(name)
 		if err != nil {
-			return nil, nil, &FieldError{Field: "location", Err: err}
+			return nil, nil, &FieldError{Field: "location", Err: otherEditionHint(err, c.Edition, region.Name.V, name)}
 		}
 		if !slices.Contains(locs, l) {
 			locs = append(locs, l)
@@ -383,9 +383,14 @@ func (b *builder) master() {
 	m := b.f.Master
 	if m.Host == "" {
 		o.Ports = b.c.MasterPorts.V
-		o.Destinations = []string{"<master IP>"}
+		o.Destinations = []string{masterPlaceholder}
+		// The retired bx CLI only for the page that named it.
+		how := "the Master URL of `bx cs cluster-get CLUSTER`"
+		if b.c.Edition != DefaultEdition {
+			how = "the public service endpoint URL of `ibmcloud ks cluster get --cluster CLUSTER`"
+		}
 		o.Targets = []probe.Target{{Check: probe.CheckNone,
-			Note: "the master URL is unknown: pass --master-url (the Master URL of `bx cs cluster-get CLUSTER`)"}}
+			Note: "the master URL is unknown: pass --master-url (" + how + ")"}}
 		return
 	}
 	o.Ports = strconv.Itoa(int(m.Port))
@@ -409,10 +414,13 @@ func (b *builder) privateMaster() {
 	o.Targets = []probe.Target{masterTarget(m, b.f.PrivateMasterCA)}
 }
 
+// masterPlaceholder stands for the master's address in a rule until --master-url gives it.
+const masterPlaceholder = "<your master IP: --master-url>"
+
 func (b *builder) etcd() {
 	o := b.opening("etcd", "etcd")
 	if len(b.f.Etcd) == 0 {
-		o.Destinations = []string{"<master IP>"}
+		o.Destinations = []string{masterPlaceholder}
 		if b.f.Master.Host != "" {
 			o.Destinations = []string{b.f.Master.Host}
 		}
@@ -566,7 +574,11 @@ func (b *builder) iam() {
 // note saying where the addresses are.
 func (b *builder) undocumented(group, docs string) {
 	o := b.opening(group+"-"+b.region.Name.V, group)
-	o.Destinations = []string{"<see the docs>"}
+	// The destination names the page to read it from, so that a rule never reads "to <see the
+	// docs>": "<the Cloud Logs addresses in https://cloud.ibm.com/docs/cloud-logs?topic=...>".
+	where, _, _ := strings.Cut(docs, " (")
+	where = strings.ReplaceAll(where, " /docs/", " https://cloud.ibm.com/docs/")
+	o.Destinations = []string{"<" + strings.ReplaceAll(where, "of the region", "of "+b.region.Name.V) + ">"}
 	o.Targets = []probe.Target{{Check: probe.CheckNone, Note: "the page gives no address: open " + docs}}
 }
 

@@ -110,6 +110,9 @@ func (h *Host) SingleIPs() []netip.Addr {
 
 // MasterIPs lists the region's master IPs over all its locations.
 func (r *Region) MasterIPs() []string {
+	if r.Regional() {
+		return values(r.Master) // the 2021 and later pages: one table for the region
+	}
 	var out []string
 	for _, l := range r.Locations {
 		out = append(out, values(l.Master)...)

@@ -93,7 +93,7 @@ func (p *Prober) checkTLS(ctx context.Context, conn net.Conn, r *Result) *tls.Co
 	}
 	v := classify(verr, PhaseTLS, t)
 	if v.state == TLSIntercepted {
-		v.detail += fmt.Sprintf("; a TLS-inspecting proxy presents such certificates: give its CA to bx/kubectl (and to fwcheck with --ca-file), or ask for an inspection exemption for %s", name)
+		v.detail += fmt.Sprintf("; a TLS-inspecting proxy presents such certificates: give its CA to your CLIs and kubectl (and to fwcheck with --ca-file), or ask for an inspection exemption for %s", name)
 	}
 	v.result(r)
 	return nil

@@ -267,7 +267,7 @@ func newApp(stdout, stderr io.Writer, getenv func(string) string, code *int, typ
 	}
 	app.Commands = []*cli.Command{
 		checkCmd(cmdWorkstation, endpoints.Workstation,
-			"check the openings bx, kubectl and calicoctl need from this machine",
+			"check the openings the IBM Cloud CLI, kubectl and calicoctl need from here",
 			"fwcheck workstation [--kubeconfig FILE | --master-url URL --etcd-endpoint HOST:PORT] [FLAGS]",
 			"Checks containers.bluemix.net:443 (GET /v1/ must show the ships banner), the master URL "+
 				"(GET /version must answer JSON with gitVersion) and the etcd port on the master IP; with "+

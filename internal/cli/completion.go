@@ -216,7 +216,7 @@ func values(cmd *cli.Command, flag, typed string, before []string) []string {
 	case "region":
 		return regionNames()
 	case "location":
-		return locationNames(flagValue(cmd, before, "region"))
+		return locationNames(flagValue(cmd, before, "region"), flagValue(cmd, before, "edition"))
 	case "edition":
 		return append(endpoints.Editions(), "current")
 	case "output":
@@ -246,10 +246,18 @@ func flagValue(cmd *cli.Command, words []string, flag string) string {
 }
 
 // locationNames lists the locations of region (every region's if it names none) in the
-// embedded editions, each name once.
-func locationNames(region string) []string {
+// edition typed, else in every embedded edition (a location only today's page has picks it),
+// each name once: what the command will accept.
+func locationNames(region, edition string) []string {
+	editions := endpoints.Editions()
+	if edition == "current" {
+		edition = endpoints.CurrentEdition
+	}
+	if slices.Contains(editions, edition) {
+		editions = []string{edition}
+	}
 	var names []string
-	for _, ed := range endpoints.Editions() {
+	for _, ed := range editions {
 		c, err := endpoints.EmbeddedEdition(ed)
 		if err != nil {
 			continue

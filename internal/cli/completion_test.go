@@ -22,6 +22,11 @@ func TestComplete(t *testing.T) {
 		{"fwcheck worker --region=us", []string{"us-east", "us-south"}}, // the shell keeps "--region="
 		{"fwcheck --no-color worker --region u", []string{"uk-south", "us-east", "us-south"}},
 		{"fwcheck worker --region us-south --location dal1", []string{"dal10", "dal12", "dal13"}},
+		// What the command accepts: a location only today's page has picks that edition; with
+		// an edition typed, only its locations.
+		{"fwcheck worker --region us-south --location s", []string{"sao01", "sjc03", "sjc04"}},
+		{"fwcheck worker --edition 2018-04-18 --region us-south --location s", []string{"sao01"}},
+		{"fwcheck worker --edition current --region us-south --location s", []string{"sjc03", "sjc04"}},
 		{"fwcheck worker --region US South --location s", nil}, // two words: "South" is an argument, and us-south was never named
 		{"fwcheck workstation --edition ", []string{"2018-04-18", "2025-07-08", "current"}},
 		{"fwcheck worker -o j", []string{"json", "junit"}},
