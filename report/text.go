@@ -460,6 +460,108 @@ func viaText(p Probe) string {
 	return s
 }
 
+// maxMatrixColumns is how many vantages the matrix draws one by one without -v; past it, the
+// vantages with the same results share a column, so that the node that differs stands out.
+const maxMatrixColumns = 8
+
+// vantageGroup is vantages whose every cell is the same, in the order of their first member.
+type vantageGroup struct {
+	cells    []string // the members' status for each opening, in report order
+	members  []Vantage
+	problem  bool
+	zoneList []string
+}
+
+// groupVantages reads the report once and groups its vantages by their column of results.
+func groupVantages(r *Report) ([]*vantageGroup, error) {
+	cols := make([][]string, len(r.Vantages))
+	err := r.Each(func(o Opening) error {
+		for i, v := range r.Vantages {
+			st, ok := o.Cells[v.Name]
+			if !ok {
+				st = ""
+			}
+			cols[i] = append(cols[i], st)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	var groups []*vantageGroup
+	byKey := map[string]*vantageGroup{}
+	for i, v := range r.Vantages {
+		key := strings.Join(cols[i], "\x00") + "\x01" + fmt.Sprint(v.Problem != "")
+		g := byKey[key]
+		if g == nil {
+			g = &vantageGroup{cells: cols[i], problem: v.Problem != ""}
+			byKey[key] = g
+			groups = append(groups, g)
+		}
+		g.members = append(g.members, v)
+		if !slices.Contains(g.zoneList, v.Zone) && v.Zone != "" {
+			g.zoneList = append(g.zoneList, v.Zone)
+		}
+	}
+	return groups, nil
+}
+
+// groupedMatrix is the matrix of many vantages: one column per distinct column of results,
+// its vantages named below.
+func (t *textWriter) groupedMatrix(b *bufio.Writer, r *Report, legend string) error {
+	groups, err := groupVantages(r)
+	if err != nil {
+		return err
+	}
+	idw := len("opening")
+	var ids []string
+	err = r.Each(func(o Opening) error {
+		ids = append(ids, terminalSafe(o.ID))
+		idw = max(idw, len([]rune(terminalSafe(o.ID))))
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	b.WriteString("\n" + t.hd.Sprintf("MATRIX (%d openings × %d vantages, in %d groups of the same results; -v draws each): %s",
+		len(ids), len(r.Vantages), len(groups), legend) + "\n")
+	line := fmt.Sprintf("  %-*s", idw, "opening")
+	for i := range groups {
+		line += fmt.Sprintf("  %-4s", fmt.Sprintf("[%d]", i+1))
+	}
+	b.WriteString(strings.TrimRight(line, " ") + "\n")
+	for row, id := range ids {
+		line := fmt.Sprintf("  %-*s", idw, id)
+		for _, g := range groups {
+			mark := " "
+			switch st := g.cells[row]; {
+			case g.problem, st == NotRun:
+				mark = t.yellow.Sprint("?")
+			case st != "":
+				mark = t.mark(st)
+			}
+			line += "  " + mark + "   "
+		}
+		b.WriteString(strings.TrimRight(line, " ") + "\n")
+	}
+	for i, g := range groups {
+		names := make([]string, 0, maxRuleIDs)
+		for _, v := range g.members[:min(len(g.members), maxRuleIDs)] {
+			names = append(names, terminalSafe(v.Name))
+		}
+		who := strings.Join(names, ", ")
+		if n := len(g.members) - len(names); n > 0 {
+			who += fmt.Sprintf(" and %d more", n)
+		}
+		zones := ""
+		if len(g.zoneList) > 0 {
+			zones = fmt.Sprintf(" (zone%s %s)", pluralS(len(g.zoneList)), terminalSafe(strings.Join(g.zoneList, ", ")))
+		}
+		b.WriteString(wrapAt(fmt.Sprintf("  [%d] ", i+1), 6, fmt.Sprintf("%d vantage%s: %s%s", len(g.members), pluralS(len(g.members)), who, zones), t.width()))
+	}
+	return nil
+}
+
 // matrix is a merged report's openings × vantages, the vantages grouped by zone: which node
 // misses which opening, at a glance.
 func (t *textWriter) matrix(b *bufio.Writer, r *Report) error {
@@ -480,6 +582,9 @@ func (t *textWriter) matrix(b *bufio.Writer, r *Report) error {
 	legend := "✓ verified, ✗ missing, ! warning, - skipped"
 	if notRun {
 		legend += ", ? could not run (see its node finding)"
+	}
+	if !t.opts.Verbose && len(r.Vantages) > maxMatrixColumns {
+		return t.groupedMatrix(b, r, legend)
 	}
 	b.WriteString("\n" + t.hd.Sprintf("MATRIX (%d openings × %d vantages): %s", r.Len(), len(r.Vantages), legend) + "\n")
 	line := fmt.Sprintf("  %-*s", idw, "")
