@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/fwcheck/fwcheck/endpoints"
 	"github.com/fwcheck/fwcheck/internal/run"
+	"github.com/fwcheck/fwcheck/probe"
 	"github.com/fwcheck/fwcheck/report"
 )
 
@@ -150,14 +152,28 @@ func runUntilVerified(ctx context.Context, o *options, in run.Input, stderr io.W
 
 // runOnceWithProgress is one run, with its progress on a terminal's stderr.
 func runOnceWithProgress(ctx context.Context, o *options, in run.Input, stderr io.Writer) (*run.Outcome, error) {
+	concurrency := cmp.Or(o.probe.Concurrency, probe.DefaultConcurrency())
 	if !o.dryRun {
-		if bar := newProgress(stderr, o.quiet); bar != nil {
+		bar := newProgress(stderr, o.quiet)
+		in.OnStart = func(total int) {
+			// A long run says its size before it starts, terminal or not.
+			if total >= bigRun && !o.quiet {
+				fmt.Fprintf(stderr, "fwcheck: %s\n", sizeLine(total, concurrency))
+			}
+			if bar != nil {
+				bar.start(total)
+			}
+		}
+		if bar != nil {
 			in.Probe.OnTargetDone = bar.observe
-			in.OnStart = bar.start
 			defer bar.finish()
 		}
 	}
-	return run.Run(ctx, in)
+	out, err := run.Run(ctx, in)
+	if err == nil && o.dryRun && out.Report.Summary.Probes >= bigRun && !o.quiet {
+		fmt.Fprintf(stderr, "fwcheck: dialing this plan: %s\n", sizeLine(out.Report.Summary.Probes, concurrency))
+	}
+	return out, err
 }
 
 // allowsColor decides colour once for a destination: a terminal, no NO_COLOR, not TERM=dumb,

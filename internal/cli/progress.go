@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -51,6 +53,7 @@ func (p *progress) observe(rs []probe.Result) {
 // start shows progress over total targets once the run has taken progressDelay.
 func (p *progress) start(total int) {
 	p.total = total
+	started := time.Now()
 	p.wg.Add(1)
 	go func() {
 		defer p.wg.Done()
@@ -62,7 +65,13 @@ func (p *progress) start(total int) {
 		tick := time.NewTicker(progressEvery)
 		defer tick.Stop()
 		for {
-			fmt.Fprintf(p.w, "\r\x1b[Kprobing: %d / %d done, %d failed so far", p.done.Load(), p.total, p.failed.Load())
+			done := p.done.Load()
+			left := ""
+			if elapsed := time.Since(started); done > 0 && int(done) < p.total {
+				// At the rate so far: dropped probes come last, so this is on the short side.
+				left = ", about " + roundForPeople(time.Duration(float64(elapsed)/float64(done)*float64(p.total-int(done)))) + " left"
+			}
+			fmt.Fprintf(p.w, "\r\x1b[Kprobing: %d / %d done, %d failed so far%s", done, p.total, p.failed.Load(), left)
 			select {
 			case <-tick.C:
 			case <-p.stop:
@@ -77,4 +86,38 @@ func (p *progress) start(total int) {
 func (p *progress) finish() {
 	p.stopOnce.Do(func() { close(p.stop) })
 	p.wg.Wait()
+}
+
+// bigRun is how many probes make a run worth a line of its size before it starts.
+const bigRun = 10000
+
+// sizeLine says what total probes cost, concurrency at a time: a probe that gets an answer
+// takes milliseconds, a dropped one about a second (its SYNs over the adaptive wait), so a run
+// that a firewall drops whole takes about a second a round.
+func sizeLine(total, concurrency int) string {
+	rounds := (total + concurrency - 1) / concurrency
+	return fmt.Sprintf("%s probes, %d at a time: up to about %s if a firewall drops them all (about 1s each), far less if they answer",
+		thousands(total), concurrency, roundForPeople(time.Duration(rounds)*time.Second))
+}
+
+// roundForPeople is a duration as a person says it: 2s, 45s, 8m, 1h20m.
+func roundForPeople(d time.Duration) string {
+	switch {
+	case d < time.Second:
+		return "1s"
+	case d < time.Minute:
+		return d.Round(time.Second).String()
+	case d < time.Hour:
+		return strings.TrimSuffix(d.Round(time.Minute).String(), "0s")
+	}
+	return strings.TrimSuffix(d.Round(10*time.Minute).String(), "0s")
+}
+
+// thousands writes n with thousands separators: 467,215.
+func thousands(n int) string {
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }
