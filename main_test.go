@@ -518,3 +518,14 @@ func TestTargetsFromAPipe(t *testing.T) {
 		t.Fatalf("exit %d (%v), %s; want 1 with open, refused", cmd.ProcessState.ExitCode(), err, out)
 	}
 }
+
+// TestHeaderSaysTheWayProbesWent: with --proxy, a loopback target goes direct (NO_PROXY's
+// loopback rule): the header says so instead of claiming every probe went through the proxy.
+func TestHeaderSaysTheWayProbesWent(t *testing.T) {
+	proxy := closedAddr(t)
+	_, out, _ := fwcheck(t, nil, "probe", "--no-color", "--timeout", "1s", "--proxy", "http://"+proxy, closedAddr(t), "192.0.2.1:443")
+	head, _, _ := strings.Cut(out, "\n")
+	if !strings.Contains(head, "via http://"+proxy+" (of 2 dialed probes, 1 direct)") {
+		t.Errorf("header %q; want it to say one of the two probes went direct", head)
+	}
+}

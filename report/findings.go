@@ -200,7 +200,11 @@ func (s *findingSet) list(extra []Finding, resolver string) []Finding {
 		case FindingPAC:
 			f.Summary = fmt.Sprintf("the PAC file failed for %s: fix the PAC file (fwcheck never falls back to DIRECT on its own)", n)
 		case FindingInterrupted:
-			f.Summary = fmt.Sprintf("the run was interrupted: %s did not finish and are skipped, not verdicts", n)
+			verb := "are"
+			if g.probes == 1 {
+				verb = "is"
+			}
+			f.Summary = fmt.Sprintf("the run was interrupted: %s did not finish, and %s skipped, not verdicts", n, verb)
 		}
 		out = append(out, f)
 	}

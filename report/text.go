@@ -55,7 +55,7 @@ func (t *textWriter) Write(w io.Writer, r *Report) error {
 	if r.Region != "" {
 		head += " · region " + terminalSafe(r.Region)
 	}
-	head += " · via " + terminalSafe(r.Via)
+	head += " · via " + terminalSafe(r.Via) + t.otherWays(r)
 	if len(r.Source.Addresses) > 0 {
 		head += " · from " + terminalSafe(strings.Join(r.Source.Addresses, ", "))
 	}
@@ -130,6 +130,48 @@ func (t *textWriter) Write(w io.Writer, r *Report) error {
 	return b.Flush()
 }
 
+// otherWays says, after the header's "via", how many dialed probes went another way than the
+// run's (a loopback target goes direct past --proxy, as NO_PROXY's rule says; a PAC file
+// chooses per target): the header must not claim a path a probe did not take.
+func (t *textWriter) otherWays(r *Report) string {
+	if r.DryRun {
+		return ""
+	}
+	dialed := 0
+	others := map[string]int{}
+	var order []string
+	r.Each(func(o Opening) error {
+		for _, p := range o.Probes {
+			if !p.Dialed || p.Via == "" || p.State == string(probe.Skipped) {
+				continue
+			}
+			dialed++
+			if p.Via != r.Via && !strings.HasPrefix(r.Via, "pac ") {
+				if others[p.Via] == 0 {
+					order = append(order, p.Via)
+				}
+				others[p.Via]++
+			}
+		}
+		return nil
+	})
+	if len(order) == 0 {
+		return ""
+	}
+	var parts []string
+	for _, via := range order[:min(len(order), 2)] {
+		if via == probe.Direct {
+			parts = append(parts, fmt.Sprintf("%d direct", others[via]))
+		} else {
+			parts = append(parts, fmt.Sprintf("%d via %s", others[via], terminalSafe(via)))
+		}
+	}
+	if len(order) > 2 {
+		parts = append(parts, "others")
+	}
+	return fmt.Sprintf(" (of %d dialed probe%s, %s)", dialed, pluralS(dialed), strings.Join(parts, ", "))
+}
+
 // errListed ends a listing that reached its limit.
 var errListed = errors.New("listed enough")
 
@@ -143,7 +185,7 @@ func (t *textWriter) heading(status string, n int, dryRun bool) string {
 		return t.green.Sprintf("VERIFIED (%d)", n)
 	default:
 		if dryRun {
-			return t.hd.Sprintf("PLAN (%d openings, nothing dialed)", n)
+			return t.hd.Sprintf("PLAN (%s, nothing dialed)", plural(n, "opening"))
 		}
 		return t.faint.Sprintf("SKIPPED (%d)", n)
 	}

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -233,11 +234,19 @@ func newApp(stdout, stderr io.Writer, getenv func(string) string, code *int, typ
 		HideHelpCommand:       false,
 		ExitErrHandler:        func(*cli.Context, error) {}, // Run decides the exit code
 		CommandNotFound: func(c *cli.Context, name string) {
-			msg := fmt.Sprintf("unknown command %s", quote.Value(name))
-			if s := suggest(name, commandNames(c.App)); s != "" {
+			// A subcommand (catalog's) points to its command's help, as kubectl does.
+			names, help, what := commandNames(c.App), "fwcheck help", "command"
+			if cmd := c.Command; cmd != nil && len(cmd.Subcommands) > 0 && cmd.Name != "" && cmd.Name != c.App.Name {
+				names, help, what = nil, "fwcheck "+cmd.Name+" --help", cmd.Name+" subcommand"
+				for _, sub := range cmd.Subcommands {
+					names = append(names, sub.Name)
+				}
+			}
+			msg := fmt.Sprintf("unknown %s %s", what, quote.Value(name))
+			if s := suggest(name, names); s != "" {
 				msg += "; did you mean " + s + "?"
 			} else {
-				msg += " (run fwcheck help)"
+				msg += " (run " + help + ")"
 			}
 			fmt.Fprintf(stderr, "fwcheck: %s\n", msg)
 			*code = ExitBadInput
@@ -296,13 +305,21 @@ func newApp(stdout, stderr io.Writer, getenv func(string) string, code *int, typ
 		{
 			Name:               "version",
 			Usage:              "print the version, commit and catalog edition",
-			UsageText:          "fwcheck version",
+			UsageText:          "fwcheck version [-o json]",
 			CustomHelpTemplate: subcommandHelp,
+			Flags: []cli.Flag{&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "text",
+				Usage: "text, or json for scripts (as kubectl version -o json)"}},
 			Action: func(c *cli.Context) error {
 				if c.NArg() > 0 {
 					return badInput("version takes no arguments, got %s", quoteValue(c.Args().First()))
 				}
-				return printVersion(stdout)
+				switch c.String("output") {
+				case "text":
+					return printVersion(stdout)
+				case "json":
+					return printVersionJSON(stdout)
+				}
+				return badInput("version -o %s: give text or json", quoteValue(c.String("output")))
 			},
 		},
 	}
@@ -348,6 +365,10 @@ func usageErrorFor(cmd *cli.Command) cli.OnUsageErrorFunc {
 			msg = "unknown flag " + dashes(name)
 			if s := suggest(name, flagNames(cmd)); s != "" {
 				msg += "; did you mean " + dashes(s) + "?"
+			} else if cmd != nil {
+				msg += " (run fwcheck " + cmd.Name + " --help for its flags)"
+			} else {
+				msg += " (run fwcheck --help for its flags)"
 			}
 		case m.b != nil:
 			msg = dashes(m.b[2]) + " " + quote.Value(m.b[1]) + ": " + valueHint(flagKind(cmd, m.b[2]), m.b[1])
@@ -397,6 +418,19 @@ func flagKind(cmd *cli.Command, name string) string {
 		}
 	}
 	return "value"
+}
+
+// printVersionJSON prints what printVersion does, as one JSON object for scripts.
+func printVersionJSON(w io.Writer) error {
+	v, c := versionString()
+	ed := "invalid"
+	if cat, err := endpoints.Embedded(); err == nil {
+		ed = cat.Edition
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(map[string]any{"version": v, "commit": c, "go": runtime.Version(), "platform": runtime.GOOS + "/" + runtime.GOARCH,
+		"catalog": map[string]any{"default": ed, "editions": endpoints.Editions()}})
 }
 
 // printVersion prints the module version, the VCS revision and the embedded catalog edition.

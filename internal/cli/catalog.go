@@ -68,7 +68,11 @@ func catalogCommand(stdout io.Writer, code *int) *cli.Command {
 						for _, p := range ve.Problems {
 							fmt.Fprintln(stdout, p)
 						}
-						fmt.Fprintf(stdout, "%s: %d problems\n", file, len(ve.Problems))
+						noun := "problems"
+						if len(ve.Problems) == 1 {
+							noun = "problem"
+						}
+						fmt.Fprintf(stdout, "%s: %d %s\n", file, len(ve.Problems), noun)
 						*code = ExitBadInput
 						return nil
 					} else if err != nil {

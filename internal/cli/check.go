@@ -140,7 +140,7 @@ func runUntilVerified(ctx context.Context, o *options, in run.Input, stderr io.W
 		}
 		pause := min(waitPause, left)
 		fmt.Fprintf(stderr, "fwcheck: %s; checking again in %s (--wait %s, %s left)\n",
-			report.SummaryLine(out.Report), pause.Round(time.Millisecond), o.wait, left.Round(time.Second))
+			report.SummaryLine(out.Report), roundForPeople(pause), o.wait, roundForPeople(left))
 		select {
 		case <-ctx.Done():
 			return out, true, nil

@@ -72,6 +72,14 @@ func TestInvocations(t *testing.T) {
 		{[]string{"complet", "bash"}, nil, 2, `fwcheck: unknown command "complet"; did you mean completion?`, ""}, // cut short
 		{[]string{"worker", "--priv"}, nil, 2, "fwcheck: unknown flag --priv; did you mean --private?", ""},
 		{[]string{"work"}, nil, 2, `fwcheck: unknown command "work" (run fwcheck help)`, ""}, // worker or workstation: no guess
+		// Where to look next, as kubectl says: a subcommand's help, a command's flags.
+		{[]string{"catalog", "nope"}, nil, 2, `fwcheck: unknown catalog subcommand "nope" (run fwcheck catalog --help)`, ""},
+		{[]string{"catalog", "lst"}, nil, 2, `fwcheck: unknown catalog subcommand "lst"; did you mean list?`, ""},
+		{[]string{"worker", "--frobnicate"}, nil, 2, "fwcheck: unknown flag --frobnicate (run fwcheck worker --help for its flags)", ""},
+		{[]string{"version", "-o", "json"}, nil, 0, "", `"platform": "` + runtime.GOOS + "/" + runtime.GOARCH + `"`},
+		{[]string{"version", "-o", "yaml"}, nil, 2, `fwcheck: version -o "yaml": give text or json`, ""},
+		// Plurals.
+		{[]string{"probe", "--dry-run", "--no-color", "127.0.0.1:443"}, nil, 0, "", "PLAN (1 opening, nothing dialed)"},
 		// Errors in the user's words.
 		{[]string{"probe", "--timeout", "2", "127.0.0.1:1"}, nil, 2, `fwcheck: --timeout "2": add a unit: 2s (ms, s, m, h)`, ""},
 		{[]string{"probe", "--retries", "x", "127.0.0.1:1"}, nil, 2, `fwcheck: --retries "x": not a whole number`, ""},

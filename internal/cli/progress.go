@@ -100,11 +100,11 @@ func sizeLine(total, concurrency int) string {
 		thousands(total), concurrency, roundForPeople(time.Duration(rounds)*time.Second))
 }
 
-// roundForPeople is a duration as a person says it: 2s, 45s, 8m, 1h20m.
+// roundForPeople is a duration as a person says it: 200ms, 2s, 45s, 8m, 1h20m.
 func roundForPeople(d time.Duration) string {
 	switch {
 	case d < time.Second:
-		return "1s"
+		return d.Round(10 * time.Millisecond).String()
 	case d < time.Minute:
 		return d.Round(time.Second).String()
 	case d < time.Hour:

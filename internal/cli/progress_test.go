@@ -36,7 +36,7 @@ func TestSizeLine(t *testing.T) {
 			t.Errorf("sizeLine(%d, %d) = %q; want it to start %q", tc.total, tc.concurrency, got, tc.want)
 		}
 	}
-	for d, want := range map[time.Duration]string{1988 * time.Millisecond: "2s", 90 * time.Second: "2m", 100 * time.Minute: "1h40m", 0: "1s"} {
+	for d, want := range map[time.Duration]string{1988 * time.Millisecond: "2s", 90 * time.Second: "2m", 100 * time.Minute: "1h40m", 200 * time.Millisecond: "200ms"} {
 		if got := roundForPeople(d); got != want {
 			t.Errorf("roundForPeople(%s) = %q; want %q", d, got, want)
 		}
