@@ -1,6 +1,9 @@
 package main
 
 import (
+	"fmt"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -99,5 +102,36 @@ func TestDocsExamples(t *testing.T) {
 		if !seen[line] {
 			t.Errorf("notRun lists %q, which no doc shows any more", line)
 		}
+	}
+}
+
+// TestDocsProbeSample: the loopback run docs/probe.md shows is what fwcheck prints for it (an
+// HTTP server on 127.0.0.1:18080 and nothing else), timings aside, exit code included.
+func TestDocsProbeSample(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("docs", "probe.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile("(?s)<!-- output:[^>]*-->\n```\n\\$ (fwcheck [^\n]*)\n(.*?)\\$ echo \\$\\?\n(\\d+)\n```").FindSubmatch(doc)
+	if m == nil {
+		t.Fatal("docs/probe.md has no output block (<!-- output: ... -->, $ fwcheck ..., $ echo $?)")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:18080")
+	if err != nil {
+		t.Skipf("127.0.0.1:18080 is taken here: %v", err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok")) })}
+	go srv.Serve(ln)
+	defer srv.Close()
+	for _, port := range []string{"18081", "18082"} {
+		if c, err := net.Listen("tcp", "127.0.0.1:"+port); err != nil {
+			t.Skipf("127.0.0.1:%s is taken here: %v", port, err)
+		} else {
+			c.Close()
+		}
+	}
+	code, out, _ := fwcheck(t, nil, append(strings.Fields(string(m[1]))[1:], "--no-color")...)
+	if got, want := sameText(out), sameText(string(m[2])); got != want || fmt.Sprint(code) != string(m[3]) {
+		t.Errorf("docs/probe.md's sample differs from what `%s` prints (exit %d); paste this in:\n%s", m[1], code, out)
 	}
 }

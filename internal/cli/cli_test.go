@@ -78,6 +78,9 @@ func TestInvocations(t *testing.T) {
 		{[]string{"worker", "--frobnicate"}, nil, 2, "fwcheck: unknown flag --frobnicate (run fwcheck worker --help for its flags)", ""},
 		{[]string{"version", "-o", "json"}, nil, 0, "", `"platform": "` + runtime.GOOS + "/" + runtime.GOARCH + `"`},
 		{[]string{"version", "-o", "yaml"}, nil, 2, `fwcheck: version -o "yaml": give text or json`, ""},
+		// A workstation with no kubeconfig says where it looked and what to pass.
+		{[]string{"workstation", "--dry-run", "--no-color"}, map[string]string{"KUBECONFIG": "/nonexistent/a"}, 0, "",
+			"note: no kubeconfig (looked for /nonexistent/a; KUBECONFIG names no file that exists): pass --kubeconfig FILE, or --master-url URL and --etcd-endpoint HOST:PORT"},
 		// Plurals.
 		{[]string{"probe", "--dry-run", "--no-color", "127.0.0.1:443"}, nil, 0, "", "PLAN (1 opening, nothing dialed)"},
 		// Errors in the user's words.

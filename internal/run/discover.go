@@ -29,7 +29,9 @@ func loadKubeconfig(in *Input) (*endpoints.Kubeconfig, error) {
 	case errors.Is(err, endpoints.ErrNoKubeconfig) && in.KubeContext != "":
 		return nil, &endpoints.FieldError{Field: "context", Err: errors.New("no kubeconfig file was found (KUBECONFIG or ~/.kube/config) to take the context from: name one")}
 	case errors.Is(err, endpoints.ErrNoKubeconfig):
-		if f.Master.Host == "" && in.Getenv("KUBERNETES_SERVICE_HOST") == "" {
+		// A workstation's check is about the cluster: say where no kubeconfig was found. (A
+		// worker's master opening says to pass --master-url already.)
+		if f.Profile == endpoints.Workstation && f.Master.Host == "" {
 			looked := "KUBECONFIG and ~/.kube/config"
 			var nk *endpoints.NoKubeconfigError
 			if errors.As(err, &nk) && len(nk.Looked) > 0 {
@@ -39,11 +41,7 @@ func loadKubeconfig(in *Input) (*endpoints.Kubeconfig, error) {
 			if in.Getenv("KUBECONFIG") != "" {
 				env = "KUBECONFIG names no file that exists"
 			}
-			pass := "--master-url URL"
-			if f.Profile == endpoints.Workstation {
-				pass += " and --etcd-endpoint HOST:PORT"
-			}
-			f.Notes = append(f.Notes, fmt.Sprintf("no kubeconfig (looked for %s; %s): pass --kubeconfig FILE, or %s", looked, env, pass))
+			f.Notes = append(f.Notes, fmt.Sprintf("no kubeconfig (looked for %s; %s): pass --kubeconfig FILE, or --master-url URL and --etcd-endpoint HOST:PORT", looked, env))
 		}
 		return nil, nil
 	case err != nil:
