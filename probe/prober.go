@@ -123,16 +123,6 @@ func New(cfg Config) *Prober {
 	return p
 }
 
-// Run probes every target in parallel and returns, for each target in order, one result per
-// address it was dialed at. It returns when every probe has ended: within about
-// (Retries+1) × Timeout when the targets fit in Concurrency, whatever the network does.
-func (p *Prober) Run(ctx context.Context, targets []Target) [][]Result {
-	results := make([][]Result, len(targets))
-	p.RunEach(ctx, len(targets), func(i int) Target { return targets[i] }, func(i int, rs []Result) { results[i] = rs })
-	p.LocateDrops(ctx, results)
-	return results
-}
-
 // RunEach probes n targets in parallel, making target i with target(i) only when it is about
 // to be dialed, and hands each target's results to done as they come (from many goroutines
 // at once, exactly once per target, a cancelled run included). Memory is bounded by the
@@ -232,9 +222,6 @@ func (p *Prober) runBurstSafely(ctx context.Context, in chan *burstJob, slots *s
 		done(j, r)
 	})
 }
-
-// Concurrency is how many probes run at once.
-func (p *Prober) Concurrency() int { return p.cfg.Concurrency }
 
 // LocatesDrops reports whether LocateDrops does anything (Config.Locate).
 func (p *Prober) LocatesDrops() bool { return p.cfg.Locate }

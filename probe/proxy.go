@@ -268,15 +268,9 @@ func proxyUnreachable(proxyName string, err error) *ProxyFailure {
 // more is broken or hostile, and memory must stay flat.
 const maxConnectResponse = 64 << 10
 
-// dialViaProxy opens a tunnel to target (host:port, a name or an IP) through proxyURL, dialing
-// the proxy with dial. Failures are *ProxyFailure, except local resource errors and cancelation.
-func dialViaProxy(ctx context.Context, dial DialFunc, proxyURL *url.URL, target string, tlsConf *tls.Config, auth *ProxyAuth) (net.Conn, error) {
-	c, _, err := dialViaProxyAuth(ctx, dial, proxyURL, target, tlsConf, auth)
-	return c, err
-}
-
-// dialViaProxyAuth is dialViaProxy that also names the authentication scheme that opened the
-// tunnel ("" for none).
+// dialViaProxyAuth opens a tunnel to target (host:port, a name or an IP) through proxyURL,
+// dialing the proxy with dial, and names the authentication scheme that opened it ("" for
+// none). Failures are *ProxyFailure, except local resource errors and cancelation.
 func dialViaProxyAuth(ctx context.Context, dial DialFunc, proxyURL *url.URL, target string, tlsConf *tls.Config, auth *ProxyAuth) (net.Conn, string, error) {
 	// dial reaches the proxy itself; it resolves the proxy's name through the prober.
 	name := RedactURL(proxyURL)

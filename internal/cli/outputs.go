@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"golang.org/x/term"
 
 	"github.com/fwcheck/fwcheck/report"
 )
@@ -170,12 +169,11 @@ func pathError(err error) error {
 
 // widthOf is the terminal's width for a report on a terminal's stdout; 0 (80) otherwise.
 func widthOf(stdout io.Writer, isStdout bool) int {
-	if f, ok := stdout.(*os.File); ok && isStdout {
-		if w, _, err := term.GetSize(int(f.Fd())); err == nil && w >= 40 {
-			return w
-		}
+	if !isStdout {
+		return 0
 	}
-	return 0
+	w, _ := terminal(stdout)
+	return w
 }
 
 // fileOutputs names the sinks that are files.

@@ -3,14 +3,12 @@ package cli
 import (
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/mattn/go-isatty"
 
 	"github.com/fwcheck/fwcheck/probe"
 )
@@ -33,8 +31,7 @@ type progress struct {
 
 // newProgress returns nil unless w is a terminal: never on a pipe or in a file.
 func newProgress(w io.Writer, quiet bool) *progress {
-	f, ok := w.(*os.File)
-	if quiet || !ok || !isatty.IsTerminal(f.Fd()) {
+	if _, ok := terminal(w); quiet || !ok {
 		return nil
 	}
 	return &progress{w: w, stop: make(chan struct{})}
