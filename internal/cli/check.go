@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-
 	"github.com/fwcheck/fwcheck/endpoints"
 	"github.com/fwcheck/fwcheck/internal/run"
 	"github.com/fwcheck/fwcheck/probe"
@@ -110,7 +109,7 @@ func (o *options) input() (run.Input, error) {
 	v, _ := versionString()
 	return run.Input{
 		Catalog: cat, Edition: o.edition, Facts: o.facts, Probe: o.probe, Kubeconfig: o.kubeconfig, KubeContext: o.kubeContext,
-		Getenv: o.getenv, DryRun: o.dryRun, Version: v, Via: o.via(), ViaFor: o.viaFor, Findings: o.findings,
+		Getenv: o.getenv, DryRun: o.dryRun, Version: v, PAC: o.pac, SystemProxy: systemSettings, Findings: o.findings,
 	}, nil
 }
 

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -15,7 +14,6 @@ import (
 
 	"github.com/fwcheck/fwcheck/endpoints"
 	"github.com/fwcheck/fwcheck/internal/boundedfile"
-	"github.com/fwcheck/fwcheck/internal/quote"
 	"github.com/fwcheck/fwcheck/internal/sysproxy"
 	"github.com/fwcheck/fwcheck/probe"
 	"github.com/fwcheck/fwcheck/report"
@@ -40,7 +38,7 @@ type options struct {
 	rulesChain  string         // --rules-chain, for the firewall formats
 	policy      report.Options // --policy-namespace, --calico-selector, --calico-order
 	edition     string
-	pacName     string // where --pac came from, for the report header
+	pac         string // --pac: the PAC file the run reads or fetches
 	// findings are what the settings themselves showed wrong (a system PAC file that cannot
 	// be fetched), reported with the run's own.
 	findings []report.Finding
@@ -292,17 +290,9 @@ func (o *options) proxyConfig(c *cli.Context, getenv func(string) string) (*prob
 		}
 		px.HTTP.HTTPSProxy, px.HTTP.HTTPProxy, px.All = s, s, ""
 		px.Source = "flag"
-	} else if where := c.String("pac"); where != "" && !px.Direct && o.dryRun && isURL(where) {
-		// A dry run dials nothing, a PAC file's server included: it says what it would fetch.
-		px.Source, o.pacName = "pac", where+" (a dry run fetches nothing)"
 	} else if where := c.String("pac"); where != "" && !px.Direct {
-		script, err := loadPAC(c.Context, where)
-		if err != nil {
-			return nil, o.bad("pac", "%v", err)
-		}
-		px.PAC, px.Source, o.pacName = script, "pac", where
-	} else if px.Source == "" && !px.Direct {
-		o.systemProxy(c.Context, px)
+		// Read (or fetched) as a step of the run, not here: parsing does no I/O.
+		o.pac = where
 	}
 	// Proxy authentication after a 407: credentials for proxies whose URL carries none, and the
 	// Kerberos ticket cache for Negotiate (gokrb5 reads FILE: caches; MIT's default is one).
@@ -317,37 +307,6 @@ func (o *options) proxyConfig(c *cli.Context, getenv func(string) string) (*prob
 		return nil, badInput("%v (from --proxy or the *_PROXY environment; --no-proxy ignores them)", err)
 	}
 	return px, nil
-}
-
-// viaFor names the way one target goes: direct or the redacted proxy.
-func (o *options) viaFor(t probe.Target) string {
-	if o.pacName != "" {
-		return "pac " + quote.Userinfo(o.pacName) // a dry run evaluates no PAC file: it may resolve names
-	}
-	u, err := o.proxy.For(t)
-	if err != nil {
-		return probe.Direct
-	}
-	return probe.RedactURL(u)
-}
-
-// via names the proxy most targets go through, for the report header.
-func (o *options) via() string {
-	if o.proxy == nil || o.proxy.Direct {
-		return probe.Direct
-	}
-	if o.pacName != "" {
-		return "pac " + quote.Userinfo(o.pacName)
-	}
-	for _, s := range []string{o.proxy.HTTP.HTTPSProxy, o.proxy.All} {
-		if s != "" {
-			u, err := probe.ParseProxyURL(s)
-			if err == nil {
-				return probe.RedactURL(u)
-			}
-		}
-	}
-	return probe.Direct
 }
 
 // src names where a flag's value came from: the flag when it was typed, else its variable.
@@ -386,40 +345,9 @@ func fileExists(name string) bool {
 	return err == nil
 }
 
-// systemSettings reads the operating system's proxy settings (a variable for tests).
+// systemSettings reads the operating system's proxy settings, as a step of the run (a variable
+// for tests).
 var systemSettings = sysproxy.Read
-
-// systemProxy applies the system's proxy settings (Windows, macOS) when nothing else named a
-// proxy: its PAC file (or WPAD's), else its proxies and exceptions. A PAC file it names that
-// cannot be fetched or parsed is a pac finding, and the targets are tried DIRECT.
-func (o *options) systemProxy(ctx context.Context, px *probe.ProxyConfig) {
-	s, err := systemSettings()
-	if err != nil || s.Empty() {
-		return
-	}
-	px.Source = "system"
-	where := s.PACURL
-	if where == "" && s.AutoDetect {
-		where = "http://wpad/wpad.dat" // WPAD by DNS: the short name wpad in the search domain
-	}
-	if where != "" && o.dryRun && isURL(where) {
-		o.pacName = where + " (system settings; a dry run fetches nothing)"
-		return
-	}
-	if where != "" {
-		script, err := loadPAC(ctx, where)
-		if err == nil {
-			px.PAC, o.pacName = script, where+" (system settings)"
-			return
-		}
-		o.findings = append(o.findings, report.Finding{Kind: report.FindingPAC,
-			Summary: fmt.Sprintf("the PAC file of the system's proxy settings (%s) could not be used: targets are tried DIRECT", s.From),
-			Detail:  err.Error(), Targets: []string{quote.Userinfo(where)}})
-		return
-	}
-	px.HTTP = httpproxy.Config{HTTPSProxy: s.HTTPS, HTTPProxy: s.HTTP, NoProxy: s.NoProxy()}
-	px.All = s.SOCKS
-}
 
 // policyOptions are the policy formats' flags.
 func policyOptions(c *cli.Context) report.Options {

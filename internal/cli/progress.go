@@ -9,7 +9,6 @@ import (
 	"sync/atomic"
 	"time"
 
-
 	"github.com/fwcheck/fwcheck/probe"
 )
 

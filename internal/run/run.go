@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/fwcheck/fwcheck/endpoints"
+	"github.com/fwcheck/fwcheck/internal/sysproxy"
 	"github.com/fwcheck/fwcheck/probe"
 	"github.com/fwcheck/fwcheck/report"
 )
@@ -39,9 +40,11 @@ type Input struct {
 	DryRun            bool
 	// Version names the fwcheck build in the report.
 	Version string
-	// Via names the way most probes go, for the report header; ViaFor the way one goes.
-	Via    string
-	ViaFor func(probe.Target) string
+	// PAC names a PAC file (a path or an http(s) URL) that picks the proxies; SystemProxy, if
+	// set, reads the system's proxy settings, consulted when nothing else names a proxy. Both
+	// are read as steps of the run (setUpProxy), never while the flags are parsed.
+	PAC         string
+	SystemProxy func() (sysproxy.Settings, error)
 	// OnStart, if set, is called with the number of probes as dialing starts.
 	OnStart func(total int)
 	// Findings are what the CLI found wrong in the settings (a system PAC file it could not
@@ -73,12 +76,18 @@ func Run(ctx context.Context, in Input) (*Outcome, error) {
 	if in.Getenv == nil {
 		in.Getenv = os.Getenv
 	}
+	// The proxy first: the API server behind the etcd look-up goes through it too.
+	pacName, proxyFindings, err := setUpProxy(ctx, &in)
+	if err != nil {
+		return nil, err
+	}
+	via, viaFor := proxyWays(in.Probe.Proxy, pacName)
 	kc, err := loadKubeconfig(&in)
 	if err != nil {
 		return nil, err
 	}
 	// Where the etcd endpoint is read: the kubeconfig's API server, else the pod's own.
-	findings := slices.Clip(in.Findings)
+	findings := append(slices.Clip(in.Findings), proxyFindings...)
 	var api *etcdAPI
 	if kc != nil {
 		api = &etcdAPI{rest: kc.REST, server: kc.Master.String(), plugin: true}
@@ -112,7 +121,7 @@ func Run(ctx context.Context, in Input) (*Outcome, error) {
 	tallies := report.NewTallies(plan)
 	limit := cmp.Or(in.SpoolAbove, spoolAbove)
 	meta := report.Meta{
-		Version: in.Version, Started: started, Via: in.Via, Hostname: host, DryRun: in.DryRun, ViaFor: in.ViaFor,
+		Version: in.Version, Started: started, Via: via, Hostname: host, DryRun: in.DryRun, ViaFor: viaFor,
 		Sweeps: tallies, SourceIP: in.Probe.SourceIP, Resolver: resolverName(), Findings: findings,
 		Spool: limit < 0 || plan.Len() > limit,
 	}
