@@ -222,7 +222,7 @@ func wrapHelp(head, text string, column int) string {
 	return b.String()
 }
 
-func newApp(stdout, stderr io.Writer, getenv func(string) string, code *int, typed *map[string]bool, capture func(*options) error) *cli.App {
+func newApp(stdout, stderr io.Writer, getenv func(string) string, notFound func(), typed *map[string]bool, capture func(*options) error) *cli.App {
 	v, c := versionString()
 	app := &cli.App{
 		Name:                  "fwcheck",
@@ -249,7 +249,7 @@ func newApp(stdout, stderr io.Writer, getenv func(string) string, code *int, typ
 				msg += " (run " + help + ")"
 			}
 			fmt.Fprintf(stderr, "fwcheck: %s\n", msg)
-			*code = ExitBadInput
+			notFound()
 		},
 	}
 	checkCmd := func(name string, p endpoints.Profile, usage, usageText, desc string) *cli.Command {
@@ -269,8 +269,11 @@ func newApp(stdout, stderr io.Writer, getenv func(string) string, code *int, typ
 				if capture != nil {
 					return capture(opts)
 				}
-				*code, err = check(c.Context, opts, stdout, stderr)
-				return err
+				code, err := check(c.Context, opts, stdout, stderr)
+				if err != nil {
+					return err
+				}
+				return exited(code)
 			},
 		}
 	}
@@ -296,11 +299,11 @@ func newApp(stdout, stderr io.Writer, getenv func(string) string, code *int, typ
 			"fwcheck probe [FLAGS] HOST:PORT|URL... [FLAGS]",
 			"HOST:PORT is a TCP connect; a URL's scheme names the check: tcp://, udp://, tls://, "+
 				"http:// and https:// (a GET: 2xx or 401 passes; a redirect or an error status fails)."),
-		nodesCommand(stdout, stderr, getenv, code),
-		mergeCommand(stdout, stderr, getenv, code),
-		diffCommand(stdout, stderr, code),
-		serveCommand(stdout, stderr, getenv, code),
-		catalogCommand(stdout, code),
+		nodesCommand(stdout, stderr, getenv),
+		mergeCommand(stdout, stderr, getenv),
+		diffCommand(stdout, stderr),
+		serveCommand(stdout, stderr, getenv),
+		catalogCommand(stdout),
 		completionCommand(stdout),
 		{
 			Name:               "version",

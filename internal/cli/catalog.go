@@ -12,7 +12,7 @@ import (
 	"github.com/fwcheck/fwcheck/endpoints"
 )
 
-func catalogCommand(stdout io.Writer, code *int) *cli.Command {
+func catalogCommand(stdout io.Writer) *cli.Command {
 	catalogFlag := &cli.StringFlag{Name: "catalog", Usage: "a catalog `FILE` instead of the embedded one", EnvVars: []string{"FWCHECK_CATALOG"}}
 	editionFlag := &cli.StringFlag{Name: "edition", Usage: "the embedded catalog of this `EDITION`: " + strings.Join(endpoints.Editions(), ", ") + " or current", EnvVars: []string{"FWCHECK_EDITION"}}
 	return &cli.Command{
@@ -73,8 +73,7 @@ func catalogCommand(stdout io.Writer, code *int) *cli.Command {
 							noun = "problem"
 						}
 						fmt.Fprintf(stdout, "%s: %d %s\n", file, len(ve.Problems), noun)
-						*code = ExitBadInput
-						return nil
+						return exited(ExitBadInput) // the problems are the output
 					} else if err != nil {
 						return usageError{err}
 					}

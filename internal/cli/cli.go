@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"github.com/urfave/cli/v2"
 	"context"
 	"errors"
 	"fmt"
@@ -28,6 +29,16 @@ const (
 	ExitMissing  = 1
 	ExitBadInput = 2
 )
+
+// exited is a command's result when it is not bad input: the exit code of a run (0, 1, 130,
+// 143), or 2 after the command has said why itself. It is urfave's cli.ExitCoder with nothing
+// to print; runApp turns every command's error into its code, in one place.
+func exited(code int) error {
+	if code == ExitOK {
+		return nil
+	}
+	return cli.Exit("", code)
+}
 
 // usageError is bad input: exit 2 with one line naming the input.
 type usageError struct{ err error }
@@ -70,20 +81,27 @@ func parseCheck(ctx context.Context, args []string, getenv func(string) string) 
 // runApp runs the app; with capture, a check command hands its options to capture instead of
 // running.
 func runApp(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string, capture func(*options) error) int {
-	code := ExitOK
 	var typed map[string]bool
-	app := newApp(stdout, stderr, getenv, &code, &typed, capture)
+	notFound := false
+	app := newApp(stdout, stderr, getenv, func() { notFound = true }, &typed, capture)
 	if len(args) == 4 && args[1] == completeCommand {
 		complete(app, args[3], stdout) // the shell's question: it has no exit code to read
 		return ExitOK
 	}
 	args = normalize(app, args)
 	typed = typedFlags(args)
-	if err := app.RunContext(ctx, args); err != nil {
-		fmt.Fprintf(stderr, "fwcheck: %s\n", errorLine(plainError(err.Error())))
+	err := app.RunContext(ctx, args)
+	var result cli.ExitCoder
+	switch {
+	case notFound: // urfave's CommandNotFound has no error to return: it has said why
 		return ExitBadInput
+	case err == nil:
+		return ExitOK
+	case errors.As(err, &result) && err.Error() == "":
+		return result.ExitCode()
 	}
-	return code
+	fmt.Fprintf(stderr, "fwcheck: %s\n", errorLine(plainError(err.Error())))
+	return ExitBadInput
 }
 
 // MaxErrorLine bounds the one line bad input gets: whatever was typed, it fits a terminal

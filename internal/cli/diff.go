@@ -14,7 +14,7 @@ import (
 
 // diffCommand compares two -o json reports: the run before a firewall change and the run
 // after, or yesterday's and today's.
-func diffCommand(stdout, stderr io.Writer, code *int) *cli.Command {
+func diffCommand(stdout, stderr io.Writer) *cli.Command {
 	return &cli.Command{
 		Name:      "diff",
 		Usage:     "what changed between two -o json reports (before and after a firewall change)",
@@ -87,12 +87,10 @@ func diffCommand(stdout, stderr io.Writer, code *int) *cli.Command {
 					stdout.Write(b.Bytes())
 				} else if err := writeFileAtomic(o.file, b.Bytes()); err != nil {
 					fmt.Fprintf(stderr, "fwcheck: writing the %s diff to %s: %v\n", o.format, o.file, err)
-					*code = ExitBadInput
-					return nil
+					return exited(ExitBadInput)
 				}
 			}
-			*code = d.ExitCode()
-			return nil
+			return exited(d.ExitCode())
 		},
 	}
 }

@@ -17,7 +17,7 @@ import (
 // maxReportBytes caps a JSON report fwcheck merge reads.
 const maxReportBytes = 64 << 20
 
-func mergeCommand(stdout, stderr io.Writer, getenv func(string) string, code *int) *cli.Command {
+func mergeCommand(stdout, stderr io.Writer, getenv func(string) string) *cli.Command {
 	return &cli.Command{
 		Name:      "merge",
 		Usage:     "merge -o json reports from several machines into one (a node × opening matrix)",
@@ -92,8 +92,11 @@ func mergeCommand(stdout, stderr io.Writer, getenv func(string) string, code *in
 			if err != nil {
 				return err
 			}
-			*code, err = writeReport(o, merged, stdout, stderr)
-			return err
+			code, err := writeReport(o, merged, stdout, stderr)
+			if err != nil {
+				return err
+			}
+			return exited(code)
 		},
 	}
 }

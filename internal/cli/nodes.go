@@ -24,7 +24,7 @@ import (
 // passthrough are the worker flags `fwcheck nodes` hands on to every pod.
 var passthrough = []string{"region", "location", "edition", "private", "pvc", "sweep", "skip", "timeout", "retries"}
 
-func nodesCommand(stdout, stderr io.Writer, getenv func(string) string, code *int) *cli.Command {
+func nodesCommand(stdout, stderr io.Writer, getenv func(string) string) *cli.Command {
 	flags := []cli.Flag{
 		&cli.StringFlag{Name: "namespace", Value: "fwcheck", Category: catCheck, EnvVars: envs("namespace"), Usage: "run the Jobs in `NAMESPACE` (created, labeled privileged, if missing)"},
 		proxySecretFlag(),
@@ -132,13 +132,16 @@ func nodesCommand(stdout, stderr io.Writer, getenv func(string) string, code *in
 			if err != nil {
 				return err
 			}
-			*code, err = writeReport(o, merged, stdout, stderr)
+			code, err := writeReport(o, merged, stdout, stderr)
+			if err != nil {
+				return err
+			}
 			if c.Context.Err() != nil {
-				*code = interruptedCode(c.Context)
-			} else if runErr != nil && err == nil {
+				return exited(interruptedCode(c.Context))
+			} else if runErr != nil {
 				fmt.Fprintf(stderr, "fwcheck: %v\n", runErr)
 			}
-			return err
+			return exited(code)
 		},
 	}
 }

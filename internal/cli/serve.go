@@ -38,7 +38,7 @@ const (
 	defaultInterval = 60 * time.Second
 )
 
-func serveCommand(stdout, stderr io.Writer, getenv func(string) string, code *int) *cli.Command {
+func serveCommand(stdout, stderr io.Writer, getenv func(string) string) *cli.Command {
 	return &cli.Command{
 		Name:      "serve",
 		Usage:     "re-run a check every interval and serve its results to Prometheus",
