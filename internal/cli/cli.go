@@ -1,10 +1,10 @@
 package cli
 
 import (
-	"github.com/urfave/cli/v2"
 	"context"
 	"errors"
 	"fmt"
+	"github.com/urfave/cli/v2"
 	"io"
 	"regexp"
 	"runtime/debug"
