@@ -4,13 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/urfave/cli/v2"
 	"io"
 	"regexp"
 	"runtime/debug"
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/urfave/cli/v2"
 
 	"github.com/fwcheck/fwcheck/internal/quote"
 	"github.com/fwcheck/fwcheck/internal/run"
