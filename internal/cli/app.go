@@ -222,7 +222,7 @@ func wrapHelp(head, text string, column int) string {
 	return b.String()
 }
 
-func newApp(stdout, stderr io.Writer, getenv func(string) string, notFound func(), typed *map[string]bool, capture func(*options) error) *cli.App {
+func newApp(stdout, stderr io.Writer, getenv func(string) string, m machine, notFound func(), typed *map[string]bool, capture func(*options) error) *cli.App {
 	v, c := versionString()
 	app := &cli.App{
 		Name:                  "fwcheck",
@@ -266,6 +266,7 @@ func newApp(stdout, stderr io.Writer, getenv func(string) string, notFound func(
 				if err != nil {
 					return err
 				}
+				opts.machine = m
 				if capture != nil {
 					return capture(opts)
 				}

@@ -109,12 +109,9 @@ func (o *options) input() (run.Input, error) {
 	v, _ := versionString()
 	return run.Input{
 		Catalog: cat, Edition: o.edition, Facts: o.facts, Probe: o.probe, Kubeconfig: o.kubeconfig, KubeContext: o.kubeContext,
-		Getenv: o.getenv, DryRun: o.dryRun, Version: v, PAC: o.pac, SystemProxy: systemSettings, Findings: o.findings,
+		Getenv: o.getenv, DryRun: o.dryRun, Version: v, PAC: o.pac, SystemProxy: o.machine.proxySettings, Findings: o.findings,
 	}, nil
 }
-
-// waitPause is how long --wait rests between two runs (less when the wait ends sooner).
-var waitPause = 5 * time.Second
 
 // runUntilVerified runs the check once or, with waiting (--wait), again after each pause until
 // every required opening is verified or the wait is over, as goss's --retry-timeout does; a
@@ -135,7 +132,7 @@ func runUntilVerified(ctx context.Context, o *options, in run.Input, stderr io.W
 		if ctx.Err() != nil || out.Report.ExitCode(o.strict) == ExitOK || left <= 0 {
 			return out, false, nil
 		}
-		pause := min(waitPause, left)
+		pause := min(o.machine.waitPause, left) // less when the wait ends sooner
 		fmt.Fprintf(stderr, "fwcheck: %s; checking again in %s (--wait %s, %s left)\n",
 			report.SummaryLine(out.Report), roundForPeople(pause), o.wait, roundForPeople(left))
 		select {

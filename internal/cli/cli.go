@@ -9,12 +9,14 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/fwcheck/fwcheck/internal/quote"
 	"github.com/fwcheck/fwcheck/internal/run"
+	"github.com/fwcheck/fwcheck/internal/sysproxy"
 )
 
 // Set by a release build: -ldflags "-X github.com/fwcheck/fwcheck/internal/cli.version=v1.2.3
@@ -30,6 +32,17 @@ const (
 	ExitMissing  = 1
 	ExitBadInput = 2
 )
+
+// machine is what a check takes from the computer beyond its arguments and environment: the
+// operating system's proxy settings, and how long --wait pauses between runs. Tests pass their
+// own to runApp; nothing is a package variable written after start-up.
+type machine struct {
+	proxySettings func() (sysproxy.Settings, error)
+	waitPause     time.Duration
+}
+
+// theMachine is the real one: the system's settings (Windows, macOS), a 5 s pause.
+var theMachine = machine{proxySettings: sysproxy.Read, waitPause: 5 * time.Second}
 
 // exited is a command's result when it is not bad input: the exit code of a run (0, 1, 130,
 // 143), or 2 after the command has said why itself. It is urfave's cli.ExitCoder with nothing
@@ -53,7 +66,7 @@ func badInput(format string, args ...any) error {
 
 // Run is the whole program behind main, with its I/O and environment passed in.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
-	return runApp(ctx, args, stdout, stderr, getenv, nil)
+	return runApp(ctx, args, stdout, stderr, getenv, theMachine, nil)
 }
 
 // parsedCheck is a check command's arguments as the run they describe.
@@ -73,7 +86,7 @@ func parseCheck(ctx context.Context, args []string, getenv func(string) string) 
 		parsed = &parsedCheck{o, in}
 		return err
 	}
-	if code := runApp(ctx, append([]string{"fwcheck"}, args...), io.Discard, &errb, getenv, capture); code != ExitOK || parsed == nil {
+	if code := runApp(ctx, append([]string{"fwcheck"}, args...), io.Discard, &errb, getenv, theMachine, capture); code != ExitOK || parsed == nil {
 		return nil, errors.New(strings.TrimSpace(strings.TrimPrefix(firstLine(errb.String()), "fwcheck: ")))
 	}
 	return parsed, nil
@@ -81,10 +94,10 @@ func parseCheck(ctx context.Context, args []string, getenv func(string) string) 
 
 // runApp runs the app; with capture, a check command hands its options to capture instead of
 // running.
-func runApp(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string, capture func(*options) error) int {
+func runApp(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string, m machine, capture func(*options) error) int {
 	var typed map[string]bool
 	notFound := false
-	app := newApp(stdout, stderr, getenv, func() { notFound = true }, &typed, capture)
+	app := newApp(stdout, stderr, getenv, m, func() { notFound = true }, &typed, capture)
 	if len(args) == 4 && args[1] == completeCommand {
 		complete(app, args[3], stdout) // the shell's question: it has no exit code to read
 		return ExitOK

@@ -31,6 +31,12 @@ func golden(t *testing.T, file, got, what string) {
 // fwcheck runs the CLI with env as the whole environment (KUBECONFIG never the developer's).
 func fwcheck(t *testing.T, env map[string]string, args ...string) (int, string, string) {
 	t.Helper()
+	return fwcheckOn(t, theMachine, env, args...)
+}
+
+// fwcheckOn is fwcheck on a machine of the test's: its proxy settings, its --wait pause.
+func fwcheckOn(t *testing.T, m machine, env map[string]string, args ...string) (int, string, string) {
+	t.Helper()
 	var out, errb bytes.Buffer
 	getenv := func(k string) string {
 		if v, ok := env[k]; ok || k != "KUBECONFIG" {
@@ -38,7 +44,7 @@ func fwcheck(t *testing.T, env map[string]string, args ...string) (int, string, 
 		}
 		return "/nonexistent/kubeconfig"
 	}
-	code := Run(context.Background(), append([]string{"fwcheck"}, args...), &out, &errb, getenv)
+	code := runApp(context.Background(), append([]string{"fwcheck"}, args...), &out, &errb, getenv, m, nil)
 	return code, out.String(), errb.String()
 }
 

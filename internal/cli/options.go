@@ -14,7 +14,6 @@ import (
 
 	"github.com/fwcheck/fwcheck/endpoints"
 	"github.com/fwcheck/fwcheck/internal/boundedfile"
-	"github.com/fwcheck/fwcheck/internal/sysproxy"
 	"github.com/fwcheck/fwcheck/probe"
 	"github.com/fwcheck/fwcheck/report"
 )
@@ -39,6 +38,7 @@ type options struct {
 	policy      report.Options // --policy-namespace, --calico-selector, --calico-order
 	edition     string
 	pac         string // --pac: the PAC file the run reads or fetches
+	machine     machine
 	// findings are what the settings themselves showed wrong (a system PAC file that cannot
 	// be fetched), reported with the run's own.
 	findings []report.Finding
@@ -344,10 +344,6 @@ func fileExists(name string) bool {
 	_, err := os.Stat(name)
 	return err == nil
 }
-
-// systemSettings reads the operating system's proxy settings, as a step of the run (a variable
-// for tests).
-var systemSettings = sysproxy.Read
 
 // policyOptions are the policy formats' flags.
 func policyOptions(c *cli.Context) report.Options {

@@ -25,9 +25,8 @@ func TestSystemProxySettings(t *testing.T) {
 	pac := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, `function FindProxyForURL(url, host) { return "DIRECT"; }`)
 	}))
-	defer pac.Close()
+	t.Cleanup(pac.Close) // the subtests run in parallel, after this function returns
 	deadProxy := closed()
-	defer func() { systemSettings = sysproxy.Read }()
 	cases := []struct {
 		name     string
 		settings sysproxy.Settings
@@ -42,13 +41,14 @@ func TestSystemProxySettings(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			systemSettings = func() (sysproxy.Settings, error) { return tc.settings, nil }
+			t.Parallel()
+			m := machine{proxySettings: func() (sysproxy.Settings, error) { return tc.settings, nil }}
 			// Loopback is never proxied from the environment's settings; a name is.
 			args := []string{"probe", "-o", "json", "--timeout", "1s", target}
 			if tc.settings.HTTPS != "" {
 				args = []string{"probe", "-o", "json", "--timeout", "1s", "tcp://name.fwcheck.test:443"}
 			}
-			code, stdout, stderr := fwcheck(t, nil, args...)
+			code, stdout, stderr := fwcheckOn(t, m, nil, args...)
 			if code != 1 {
 				t.Fatalf("exit %d: %s", code, stderr)
 			}
@@ -75,8 +75,8 @@ func TestSystemProxySettings(t *testing.T) {
 		})
 	}
 	// The command line wins over the system.
-	systemSettings = func() (sysproxy.Settings, error) { return sysproxy.Settings{HTTPS: "http://" + deadProxy}, nil }
-	code, stdout, _ := fwcheck(t, nil, "probe", "--no-proxy", "-o", "json", "--timeout", "1s", "tcp://127.0.0.1:"+strings.Split(target, ":")[1])
+	m := machine{proxySettings: func() (sysproxy.Settings, error) { return sysproxy.Settings{HTTPS: "http://" + deadProxy}, nil }}
+	code, stdout, _ := fwcheckOn(t, m, nil, "probe", "--no-proxy", "-o", "json", "--timeout", "1s", "tcp://127.0.0.1:"+strings.Split(target, ":")[1])
 	if code != 1 || strings.Contains(stdout, deadProxy) {
 		t.Errorf("--no-proxy: exit %d; the system's proxy was used", code)
 	}

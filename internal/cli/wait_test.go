@@ -16,9 +16,7 @@ import (
 // the last run only), gives up with the last run's report when the wait is over, is one run
 // under --dry-run, and is bad input when negative.
 func TestWait(t *testing.T) {
-	saved := waitPause
-	waitPause = 200 * time.Millisecond
-	defer func() { waitPause = saved }()
+	quick := machine{proxySettings: theMachine.proxySettings, waitPause: 200 * time.Millisecond}
 
 	t.Run("opens while waiting", func(t *testing.T) {
 		addr := testnet.Closed(t, "127.0.0.1")
@@ -26,7 +24,7 @@ func TestWait(t *testing.T) {
 		var out strings.Builder
 		done := make(chan int)
 		go func() {
-			done <- Run(context.Background(), []string{"fwcheck", "probe", addr, "--wait", "30s", "-o", "json"}, &out, errOut, noEnv)
+			done <- runApp(context.Background(), []string{"fwcheck", "probe", addr, "--wait", "30s", "-o", "json"}, &out, errOut, noEnv, quick, nil)
 		}()
 		<-errOut.failed
 		testnet.Accepting(t, "tcp", addr) // the firewall change, between two runs
@@ -69,7 +67,7 @@ func TestWait(t *testing.T) {
 		errOut := newRoundWatch()
 		go func() { <-errOut.failed; cancel() }() // between two runs
 		var out strings.Builder
-		code := Run(ctx, []string{"fwcheck", "probe", addr, "--wait", "1m", "-o", "json"}, &out, errOut, noEnv)
+		code := runApp(ctx, []string{"fwcheck", "probe", addr, "--wait", "1m", "-o", "json"}, &out, errOut, noEnv, quick, nil)
 		if code != ExitInterrupted || strings.Count(out.String(), `"schema"`) != 1 || !strings.Contains(errOut.String(), "while waiting to check again") {
 			t.Errorf("exit %d, stderr %q; want 130 with the last run's report", code, errOut)
 		}
