@@ -176,9 +176,7 @@ func (e *pacError) Error() string { return "the PAC file failed for this target:
 
 // failsOver reports whether a result through a proxy means the proxy itself could not be
 // used, so that a PAC failover list moves on to its next entry, as browsers do.
-func failsOver(r Result) bool {
-	return strings.HasPrefix(r.Reason, "proxy-unreachable") || r.Reason == "proxy-timeout" || strings.HasPrefix(r.Reason, "proxy-tls")
-}
+func failsOver(r Result) bool { return r.proxyUnusable }
 
 // Redact hides the password of a URL's user info: http://user:***@proxy:3128.
 func Redact(s string) string {
@@ -224,6 +222,9 @@ type ProxyFailure struct {
 	Reason string
 	Detail string
 	Err    error
+	// Unusable: the proxy itself could not be used (it could not be reached, did not answer,
+	// or its TLS failed), as opposed to a proxy that answered and refused or failed the target.
+	Unusable bool
 }
 
 func (e *ProxyFailure) Error() string {
@@ -240,7 +241,7 @@ func (e *ProxyFailure) verdict() verdict {
 	if strings.HasPrefix(e.Reason, "proxy-denied") {
 		state = ProxyDenied
 	}
-	return verdict{state, e.Reason, e.Detail}
+	return verdict{state, e.Reason, e.Detail, e.Unusable}
 }
 
 // proxyUnreachable wraps a failure to reach the proxy itself.
@@ -260,7 +261,7 @@ func proxyUnreachable(proxyName string, err error) *ProxyFailure {
 	case v.state == Unreachable:
 		reason += ":unreachable"
 	}
-	return &ProxyFailure{Proxy: proxyName, Reason: reason, Err: err,
+	return &ProxyFailure{Proxy: proxyName, Reason: reason, Err: err, Unusable: true,
 		Detail: fmt.Sprintf("cannot reach the proxy %s (%s)", proxyName, errnoText(err))}
 }
 
@@ -299,7 +300,7 @@ func dialViaProxyAuth(ctx context.Context, dial DialFunc, proxyURL *url.URL, tar
 			if err := tc.HandshakeContext(ctx); err != nil {
 				conn.Close()
 				v := classify(err, PhaseTLS, Target{Host: proxyURL.Hostname()})
-				return nil, &ProxyFailure{Proxy: name, Reason: "proxy-tls:" + v.reason, Err: err,
+				return nil, &ProxyFailure{Proxy: name, Reason: "proxy-tls:" + v.reason, Err: err, Unusable: true,
 					Detail: fmt.Sprintf("TLS to the proxy %s failed: %s", name, v.detail)}
 			}
 			conn = tc
@@ -349,7 +350,7 @@ func proxyIOError(ctx context.Context, name string, err error) error {
 		return err
 	}
 	if isTimeout(err) || budgetSpent(ctx) {
-		return &ProxyFailure{Proxy: name, Reason: "proxy-timeout", Err: err,
+		return &ProxyFailure{Proxy: name, Reason: "proxy-timeout", Err: err, Unusable: true,
 			Detail: fmt.Sprintf("the proxy %s accepted the connection but did not answer CONNECT within the timeout", name)}
 	}
 	return &ProxyFailure{Proxy: name, Reason: "proxy-error:protocol", Err: err,
@@ -433,7 +434,7 @@ func dialSOCKS(ctx context.Context, dial DialFunc, proxyURL *url.URL, name, targ
 	case !reached:
 		return nil, err
 	case isTimeout(err) || ctx.Err() != nil:
-		return nil, &ProxyFailure{Proxy: name, Reason: "proxy-timeout", Err: err,
+		return nil, &ProxyFailure{Proxy: name, Reason: "proxy-timeout", Err: err, Unusable: true,
 			Detail: fmt.Sprintf("the SOCKS5 proxy %s did not finish the handshake within the timeout", name)}
 	default:
 		// x/net's SOCKS client reports the proxy's reply code only as text.

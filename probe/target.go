@@ -156,6 +156,9 @@ type Result struct {
 	// own answer: ProofProxy for a TCP-only probe through a proxy that reported the tunnel
 	// open while nothing beyond it spoke.
 	Proof string
+
+	// proxyUnusable: the proxy itself could not be used, so a PAC failover list moves on.
+	proxyUnusable bool
 }
 
 // ProofProxy is the Proof of a verdict that rests on the proxy's word alone.
