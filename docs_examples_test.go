@@ -14,22 +14,48 @@ import (
 	"github.com/fwcheck/fwcheck/internal/testtier"
 )
 
-// notRun are the fwcheck commands of the docs that this test does not run, and why; every
-// other one it runs. The list is checked: an entry no doc shows any more fails the test.
+// notRun are the command lines of the docs that this test does not run, and why: every other
+// fwcheck command it runs. The list is checked both ways: a command line of a shell block
+// that is neither run nor here fails the test, and so does an entry no doc shows any more.
 var notRun = map[string]string{
 	"fwcheck nodes --image registry.example.com/fwcheck:v1 -o text -o junit=nodes.xml": "needs a cluster: TestLabNodes runs nodes against a real kube-apiserver",
+	"CGO_ENABLED=0 go build -o fwcheck .":                                              "this test builds fwcheck so; .ci/run makes the release builds",
+	"go vet ./... && go test -race ./...":                                              "the test command itself: .ci/run runs it",
+	"go test -count=1 -run TestTiers -v .":                                             ".ci/run runs it",
+	"$EDITOR my-catalog.yaml":                                                          "a person's step",
+	"nft -f allow.nft":                                                                 "TestLabRulesLoop loads -o nftables with nft in the lab",
+	"CGO_ENABLED=0 GOOS=linux GOARCH=amd64 go build -trimpath -ldflags='-s -w' -o fwcheck-linux-amd64 .":                                   "unpackedImage (TestImageServesFromItsRoot) builds so",
+	"go run ./internal/image/build -bin fwcheck-linux-amd64 -o fwcheck.tar -tag registry.example.com/fwcheck:v1":                           "unpackedImage builds the image so; .ci/run too",
+	"skopeo copy docker-archive:fwcheck.tar docker://registry.example.com/fwcheck:v1":                                                      "needs a registry; unpackedImage copies to an OCI layout with skopeo",
+	"kubectl -n fwcheck get daemonset fwcheck":                                                                                             "TestLabInCluster runs it against the lab's kube-apiserver",
+	"kubectl -n fwcheck logs daemonset/fwcheck":                                                                                            "needs a kubelet that serves logs for the DaemonSet's pod",
+	"docker load < fwcheck.tar && docker push registry.example.com/fwcheck:v1":                                                             "needs Docker and a registry",
+	"for arch in amd64 arm64; do CGO_ENABLED=0 GOOS=linux GOARCH=$arch go build -trimpath -ldflags='-s -w' -o fwcheck-linux-$arch .; done": ".ci/run builds both",
+	"go run ./internal/image/build -bin amd64=fwcheck-linux-amd64 -bin arm64=fwcheck-linux-arm64 -oci fwcheck-oci":                         "internal/image's tests build the index",
+	"skopeo copy --all oci:fwcheck-oci docker://registry.example.com/fwcheck:v1":                                                           "needs a registry",
+	"kubectl create secret generic fwcheck-proxy -n fwcheck --from-literal=user='LAB\\alice' --from-literal=password='…'":                  "TestLabNodes checks the Jobs read this optional Secret",
+	"kinit -c FILE:/tmp/krb5cc_fwcheck alice@CORP.EXAMPLE":                                                                                 "needs the corporate realm: TestLabPACWithNegotiate runs kinit against the lab's KDC",
+	"sudo FWCHECK_BENCH=1 go test -run TestLabBenchmark -v -timeout 30m .":                                                                 "the benchmark harness, by hand",
+	"sudo FWCHECK_BENCH=adaptive go test -count=1 -run TestLabBenchmarkAdaptive -v -timeout 30m .":                                         "the benchmark harness, by hand",
+	"sudo apt-get install iproute2 nftables squid dnsmasq-base krb5-kdc krb5-admin-server krb5-user python3-pacparser etcd-server":         ".ci/run installs them",
+	"bash testdata/kube-apiserver/build.sh ~/.cache/fwcheck/kube-apiserver":                                                                ".ci/run builds it",
+	"sudo go test -run TestLab -v .": "a part of the test command",
 }
 
-// docCommand is an fwcheck command line a doc shows, in a shell code block or after "$ ".
-type docCommand struct{ file, line string }
+// docCommand is a command line a doc shows, in a shell code block or after "$ "; fwcheck says
+// whether it runs fwcheck.
+type docCommand struct {
+	file, line string
+	fwcheck    bool
+}
 
-// docCommands reads every fwcheck command line of the README and docs/*.md, in order, with
-// continuation lines joined; `go run .` counts as fwcheck.
+// docCommands reads every command line of the README and docs/*.md, in order, with
+// continuation lines joined and comments dropped; `go run .` counts as fwcheck.
 func docCommands(t *testing.T) []docCommand {
 	files, _ := filepath.Glob(filepath.Join("docs", "*.md"))
 	files = append([]string{"README.md"}, files...)
 	block := regexp.MustCompile("(?s)```(sh|bash)?\n(.*?)```")
-	command := regexp.MustCompile(`^(\$ )?([A-Z_]+=\S+ )*(fwcheck|go run \.) `)
+	fwcheckLine := regexp.MustCompile(`^([A-Z0-9_]+=\S+ )*(fwcheck|go run \.) `)
 	var out []docCommand
 	for _, f := range files {
 		b, err := os.ReadFile(f)
@@ -37,18 +63,23 @@ func docCommands(t *testing.T) []docCommand {
 			t.Fatal(err)
 		}
 		for _, m := range block.FindAllStringSubmatch(string(b), -1) {
-			lines := strings.Split(strings.ReplaceAll(m[2], "\\\n", " "), "\n")
-			for _, l := range lines {
-				c := command.FindStringSubmatch(l)
-				if c == nil || m[1] == "" && c[1] == "" {
+			for _, l := range strings.Split(strings.ReplaceAll(m[2], "\\\n", " "), "\n") {
+				shell := m[1] != ""
+				if strings.HasPrefix(l, "$ ") && !strings.HasPrefix(l, "$ echo ") {
+					l, shell = l[2:], true
+				}
+				if !shell || strings.TrimSpace(l) == "" || strings.HasPrefix(strings.TrimSpace(l), "#") {
 					continue // a plain block shows commands only after "$ " (the rest is output)
 				}
-				l = strings.TrimPrefix(l, "$ ")
 				if i := strings.Index(l, " #"); i >= 0 {
 					l = l[:i]
 				}
-				l = strings.Join(strings.Fields(strings.Replace(l, "go run . ", "fwcheck ", 1)), " ")
-				out = append(out, docCommand{f, l})
+				l = strings.Join(strings.Fields(l), " ")
+				isFwcheck := fwcheckLine.MatchString(l)
+				if isFwcheck {
+					l = strings.Replace(l, "go run . ", "fwcheck ", 1)
+				}
+				out = append(out, docCommand{f, l, isFwcheck})
 			}
 		}
 	}
@@ -74,6 +105,10 @@ func TestDocsExamples(t *testing.T) {
 		seen[c.line] = true
 		if why, ok := notRun[c.line]; ok {
 			t.Logf("not run: %s (%s)", c.line, why)
+			continue
+		}
+		if !c.fwcheck {
+			t.Errorf("%s: `%s` is neither run by this test nor in its notRun list", c.file, c.line)
 			continue
 		}
 		dir := dirs[c.file]
