@@ -170,3 +170,21 @@ func TestDocsProbeSample(t *testing.T) {
 		t.Errorf("docs/probe.md's sample differs from what `%s` prints (exit %d); paste this in:\n%s", m[1], code, out)
 	}
 }
+
+// TestDocsLinks: every relative link of the README, BENCHMARKS.md and docs/ names a file that
+// exists (the README's split into docs/ moved most of them).
+func TestDocsLinks(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join("docs", "*.md"))
+	link := regexp.MustCompile(`\]\(([^)#:]+)(#[^)]*)?\)`)
+	for _, f := range append([]string{"README.md", "BENCHMARKS.md"}, files...) {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range link.FindAllStringSubmatch(string(b), -1) {
+			if _, err := os.Stat(filepath.Join(filepath.Dir(f), m[1])); err != nil {
+				t.Errorf("%s links to %s, which does not exist", f, m[1])
+			}
+		}
+	}
+}
