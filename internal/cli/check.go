@@ -45,7 +45,7 @@ func check(ctx context.Context, o *options, stdout, stderr io.Writer) (int, erro
 	if err != nil {
 		return ExitBadInput, err
 	}
-	sinks, err := openOutputs(o, stdout)
+	sinks, err := openOutputs(&o.outputOptions, stdout)
 	if err != nil {
 		return ExitBadInput, err
 	}

@@ -102,7 +102,7 @@ func mergeCommand(stdout, stderr io.Writer, getenv func(string) string) *cli.Com
 }
 
 // writeReport writes a finished report to the outputs and gives the exit code.
-func writeReport(o *options, rep *report.Report, stdout, stderr io.Writer) (int, error) {
+func writeReport(o *outputOptions, rep *report.Report, stdout, stderr io.Writer) (int, error) {
 	sinks, err := openOutputs(o, stdout)
 	if err != nil {
 		return ExitBadInput, err
@@ -119,8 +119,8 @@ func writeReport(o *options, rep *report.Report, stdout, stderr io.Writer) (int,
 
 // reportOptions are the output flags of a command that writes a report it did not run itself
 // (merge, nodes): the formats (text when none), colour, verbosity and --strict.
-func reportOptions(c *cli.Context, getenv func(string) string) (*options, error) {
-	o := &options{getenv: getenv, noColor: c.Bool("no-color"), quiet: c.Bool("quiet"), verbose: c.Bool("verbose"), strict: c.Bool("strict"),
+func reportOptions(c *cli.Context, getenv func(string) string) (*outputOptions, error) {
+	o := &outputOptions{getenv: getenv, noColor: c.Bool("no-color"), quiet: c.Bool("quiet"), verbose: c.Bool("verbose"), strict: c.Bool("strict"),
 		rulesChain: c.String("rules-chain"), policy: policyOptions(c)}
 	var err error
 	o.outputs, err = outputFlags(c)

@@ -25,26 +25,34 @@ type options struct {
 	exportCA    string
 	kubeconfig  string
 	kubeContext string
-	outputs     []outputSpec
 	probe       probe.Config
 	proxy       *probe.ProxyConfig
 	dryRun      bool
-	strict      bool
 	wait        time.Duration // --wait: check again until verified, at most this long
-	noColor     bool
-	quiet       bool
-	verbose     bool
-	rulesChain  string         // --rules-chain, for the firewall formats
-	policy      report.Options // --policy-namespace, --calico-selector, --calico-order
 	edition     string
 	pac         string // --pac: the PAC file the run reads or fetches
 	machine     machine
 	// findings are what the settings themselves showed wrong (a system PAC file that cannot
 	// be fetched), reported with the run's own.
 	findings []report.Finding
-	getenv   func(string) string
 	// typed are the flags given on the command line (the rest came from FWCHECK_*).
 	typed map[string]bool
+	outputOptions
+}
+
+// outputOptions are how a finished report is written: the formats and where (text on stdout
+// when none), colour, verbosity, --strict, and the firewall formats' shape. A check command
+// has them in its options; merge and nodes, which write a report they did not run, have only
+// these.
+type outputOptions struct {
+	outputs    []outputSpec
+	noColor    bool
+	quiet      bool
+	verbose    bool
+	strict     bool
+	rulesChain string         // --rules-chain, for the firewall formats
+	policy     report.Options // --policy-namespace, --calico-selector, --calico-order
+	getenv     func(string) string
 }
 
 type outputSpec struct {
@@ -54,8 +62,8 @@ type outputSpec struct {
 
 // optionsFrom reads the flags into options and rejects bad input (exit 2) naming the flag.
 func optionsFrom(c *cli.Context, p endpoints.Profile, getenv func(string) string, typed map[string]bool) (*options, error) {
-	o := &options{getenv: getenv, typed: typed, edition: c.String("edition"), catalogFile: c.String("catalog"), exportCA: c.String("export-ca"), kubeconfig: c.String("kubeconfig"), kubeContext: c.String("context"), dryRun: c.Bool("dry-run"),
-		strict: c.Bool("strict"), noColor: c.Bool("no-color"), quiet: c.Bool("quiet"), verbose: c.Bool("verbose"), rulesChain: c.String("rules-chain"), policy: policyOptions(c)}
+	o := &options{typed: typed, edition: c.String("edition"), catalogFile: c.String("catalog"), exportCA: c.String("export-ca"), kubeconfig: c.String("kubeconfig"), kubeContext: c.String("context"), dryRun: c.Bool("dry-run"),
+		outputOptions: outputOptions{getenv: getenv, strict: c.Bool("strict"), noColor: c.Bool("no-color"), quiet: c.Bool("quiet"), verbose: c.Bool("verbose"), rulesChain: c.String("rules-chain"), policy: policyOptions(c)}}
 	f := &o.facts
 	f.Profile = p
 	f.Region = c.String("region")

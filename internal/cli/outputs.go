@@ -26,7 +26,7 @@ var stdoutNames = map[string]bool{"-": true, "/dev/stdout": true, "/dev/fd/1": t
 
 // openOutputs checks every -o destination before anything is dialed (a bad path fails fast;
 // two outputs to one destination are bad input) and prepares the temporary files.
-func openOutputs(o *options, stdout io.Writer) ([]*sink, error) {
+func openOutputs(o *outputOptions, stdout io.Writer) ([]*sink, error) {
 	var sinks []*sink
 	type dest struct {
 		spec string
