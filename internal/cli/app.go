@@ -1,13 +1,11 @@
 package cli
 
 import (
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"regexp"
-	"runtime"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -222,13 +220,14 @@ func wrapHelp(head, text string, column int) string {
 	return b.String()
 }
 
-func newApp(stdout, stderr io.Writer, getenv func(string) string, m machine, notFound func(), typed *map[string]bool, capture func(*options) error) *cli.App {
+func newApp(ses session, notFound func()) *cli.App {
+	stderr := ses.stderr
 	v, c := versionString()
 	app := &cli.App{
 		Name:                  "fwcheck",
 		Usage:                 "prove which firewall openings an IBM Cloud Kubernetes Service cluster needs are open",
 		Version:               v + " (commit " + c + ")",
-		Writer:                stdout,
+		Writer:                ses.stdout,
 		ErrWriter:             stderr,
 		CustomAppHelpTemplate: appHelp,
 		HideHelpCommand:       false,
@@ -252,80 +251,35 @@ func newApp(stdout, stderr io.Writer, getenv func(string) string, m machine, not
 			notFound()
 		},
 	}
-	checkCmd := func(name string, p endpoints.Profile, usage, usageText, desc string) *cli.Command {
-		return &cli.Command{
-			Name: name, Usage: usage, UsageText: usageText, Description: desc,
-			Flags: flagsFor(name), CustomHelpTemplate: commandHelp(name),
-			Action: func(c *cli.Context) error {
-				for n := range *typed {
-					if ineffective(name)[n] {
-						fmt.Fprintf(stderr, "fwcheck: warning: --%s has no effect on %s; ignored\n", n, name)
-					}
-				}
-				opts, err := optionsFrom(c, p, getenv, *typed)
-				if err != nil {
-					return err
-				}
-				opts.machine = m
-				if capture != nil {
-					return capture(opts)
-				}
-				code, err := check(c.Context, opts, stdout, stderr)
-				if err != nil {
-					return err
-				}
-				return exited(code)
-			},
-		}
-	}
 	app.Commands = []*cli.Command{
-		checkCmd(cmdWorkstation, endpoints.Workstation,
+		checkCommand(ses, cmdWorkstation, endpoints.Workstation,
 			"check the openings the IBM Cloud CLI, kubectl and calicoctl need from here",
 			"fwcheck workstation [--kubeconfig FILE | --master-url URL --etcd-endpoint HOST:PORT] [FLAGS]",
 			"Checks containers.bluemix.net:443 (GET /v1/ must show the ships banner), the master URL "+
 				"(GET /version must answer JSON with gitVersion) and the etcd port on the master IP; with "+
 				"--region, also TCP 443 to every master IP of the region."),
-		checkCmd(cmdWorker, endpoints.Worker,
+		checkCommand(ses, cmdWorker, endpoints.Worker,
 			"check the outbound openings a worker node needs",
 			"fwcheck worker --region REGION [--location LOCATION]... [--private] [--pvc] [FLAGS]",
 			"Checks TCP 443 to every master IP of every location of the region, the master port on the "+
 				"master IP, the global and regional registry, monitoring (443, 9095) and logging (443, 9091); "+
 				"with --private the private network ranges on 80 and 443, with --pvc the storage ranges."),
-		checkCmd(cmdInbound, endpoints.Inbound,
+		checkCommand(ses, cmdInbound, endpoints.Inbound,
 			"check NodePort, LoadBalancer and Ingress from outside the cluster",
 			"fwcheck inbound [--node-ip IP... --nodeport PORT...] [--lb IP:PORT]... [--ingress IP]... [FLAGS]",
 			"Checks every NodePort on every worker IP, each LoadBalancer, and each Ingress ALB on 80 and 443."),
-		checkCmd(cmdProbe, endpoints.Adhoc,
+		checkCommand(ses, cmdProbe, endpoints.Adhoc,
 			"probe ad-hoc targets through the same engine and reports",
 			"fwcheck probe [FLAGS] HOST:PORT|URL... [FLAGS]",
 			"HOST:PORT is a TCP connect; a URL's scheme names the check: tcp://, udp://, tls://, "+
 				"http:// and https:// (a GET: 2xx or 401 passes; a redirect or an error status fails)."),
-		nodesCommand(stdout, stderr, getenv),
-		mergeCommand(stdout, stderr, getenv),
-		diffCommand(stdout, stderr),
-		serveCommand(stdout, stderr, getenv),
-		catalogCommand(stdout),
-		completionCommand(stdout),
-		{
-			Name:               "version",
-			Usage:              "print the version, commit and catalog edition",
-			UsageText:          "fwcheck version [-o json]",
-			CustomHelpTemplate: subcommandHelp,
-			Flags: []cli.Flag{&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "text",
-				Usage: "text, or json for scripts (as kubectl version -o json)"}},
-			Action: func(c *cli.Context) error {
-				if c.NArg() > 0 {
-					return badInput("version takes no arguments, got %s", quoteValue(c.Args().First()))
-				}
-				switch c.String("output") {
-				case "text":
-					return printVersion(stdout)
-				case "json":
-					return printVersionJSON(stdout)
-				}
-				return badInput("version -o %s: give text or json", quoteValue(c.String("output")))
-			},
-		},
+		nodesCommand(ses),
+		mergeCommand(ses),
+		diffCommand(ses),
+		serveCommand(ses),
+		catalogCommand(ses),
+		completionCommand(ses.stdout),
+		versionCommand(ses),
 	}
 	// Bad flags are bad input on every command: one line on stderr, no help dump.
 	var walk func([]*cli.Command)
@@ -422,29 +376,4 @@ func flagKind(cmd *cli.Command, name string) string {
 		}
 	}
 	return "value"
-}
-
-// printVersionJSON prints what printVersion does, as one JSON object for scripts.
-func printVersionJSON(w io.Writer) error {
-	v, c := versionString()
-	ed := "invalid"
-	if cat, err := endpoints.Embedded(); err == nil {
-		ed = cat.Edition
-	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(map[string]any{"version": v, "commit": c, "go": runtime.Version(), "platform": runtime.GOOS + "/" + runtime.GOARCH,
-		"catalog": map[string]any{"default": ed, "editions": endpoints.Editions()}})
-}
-
-// printVersion prints the module version, the VCS revision and the embedded catalog edition.
-func printVersion(w io.Writer) error {
-	v, c := versionString()
-	ed := "invalid"
-	if cat, err := endpoints.Embedded(); err == nil {
-		ed = cat.Edition
-	}
-	// The Go version and platform too, as kubectl's: what a bug report needs.
-	_, err := fmt.Fprintf(w, "fwcheck %s (commit %s, %s %s/%s), catalog edition %s\n", v, c, runtime.Version(), runtime.GOOS, runtime.GOARCH, ed)
-	return err
 }

@@ -12,7 +12,8 @@ import (
 	"github.com/fwcheck/fwcheck/endpoints"
 )
 
-func catalogCommand(stdout io.Writer) *cli.Command {
+func catalogCommand(ses session) *cli.Command {
+	stdout := ses.stdout
 	catalogFlag := &cli.StringFlag{Name: "catalog", Usage: "a catalog `FILE` instead of the embedded one", EnvVars: []string{"FWCHECK_CATALOG"}}
 	editionFlag := &cli.StringFlag{Name: "edition", Usage: "the embedded catalog of this `EDITION`: " + strings.Join(endpoints.Editions(), ", ") + " or current", EnvVars: []string{"FWCHECK_EDITION"}}
 	return &cli.Command{

@@ -8,11 +8,42 @@ import (
 	"strings"
 	"time"
 
+	"github.com/urfave/cli/v2"
+
 	"github.com/fwcheck/fwcheck/endpoints"
 	"github.com/fwcheck/fwcheck/internal/run"
 	"github.com/fwcheck/fwcheck/probe"
 	"github.com/fwcheck/fwcheck/report"
 )
+
+// checkCommand is one of the check commands (workstation, worker, inbound, probe): its flags
+// read into options, then the run, or, for serve, the options handed to ses.capture.
+func checkCommand(ses session, name string, p endpoints.Profile, usage, usageText, desc string) *cli.Command {
+	return &cli.Command{
+		Name: name, Usage: usage, UsageText: usageText, Description: desc,
+		Flags: flagsFor(name), CustomHelpTemplate: commandHelp(name),
+		Action: func(c *cli.Context) error {
+			for n := range *ses.typed {
+				if ineffective(name)[n] {
+					fmt.Fprintf(ses.stderr, "fwcheck: warning: --%s has no effect on %s; ignored\n", n, name)
+				}
+			}
+			opts, err := optionsFrom(c, p, ses.getenv, *ses.typed)
+			if err != nil {
+				return err
+			}
+			opts.machine = ses.machine
+			if ses.capture != nil {
+				return ses.capture(opts)
+			}
+			code, err := check(c.Context, opts, ses.stdout, ses.stderr)
+			if err != nil {
+				return err
+			}
+			return exited(code)
+		},
+	}
+}
 
 // loadCatalog reads --catalog, or the embedded catalog of an edition ("" for the default).
 // Any problem is bad input; --edition and --catalog together are too.

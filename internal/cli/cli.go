@@ -33,6 +33,18 @@ const (
 	ExitBadInput = 2
 )
 
+// session is what every command reads and writes beyond its flags: the standard streams,
+// the environment, the machine, the flags typed on the command line (the rest came from
+// FWCHECK_*), and capture, where a check command hands its options instead of running (serve
+// parses its check so).
+type session struct {
+	stdout, stderr io.Writer
+	getenv         func(string) string
+	machine        machine
+	typed          *map[string]bool
+	capture        func(*options) error
+}
+
 // machine is what a check takes from the computer beyond its arguments and environment: the
 // operating system's proxy settings, and how long --wait pauses between runs. Tests pass their
 // own to runApp; nothing is a package variable written after start-up.
@@ -97,7 +109,7 @@ func parseCheck(ctx context.Context, args []string, getenv func(string) string) 
 func runApp(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string, m machine, capture func(*options) error) int {
 	var typed map[string]bool
 	notFound := false
-	app := newApp(stdout, stderr, getenv, m, func() { notFound = true }, &typed, capture)
+	app := newApp(session{stdout, stderr, getenv, m, &typed, capture}, func() { notFound = true })
 	if len(args) == 4 && args[1] == completeCommand {
 		complete(app, args[3], stdout) // the shell's question: it has no exit code to read
 		return ExitOK

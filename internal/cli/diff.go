@@ -3,7 +3,6 @@ package cli
 import (
 	"bytes"
 	"fmt"
-	"io"
 	"slices"
 	"strings"
 
@@ -14,7 +13,8 @@ import (
 
 // diffCommand compares two -o json reports: the run before a firewall change and the run
 // after, or yesterday's and today's.
-func diffCommand(stdout, stderr io.Writer) *cli.Command {
+func diffCommand(ses session) *cli.Command {
+	stdout, stderr := ses.stdout, ses.stderr
 	return &cli.Command{
 		Name:      "diff",
 		Usage:     "what changed between two -o json reports (before and after a firewall change)",

@@ -17,7 +17,8 @@ import (
 // maxReportBytes caps a JSON report fwcheck merge reads.
 const maxReportBytes = 64 << 20
 
-func mergeCommand(stdout, stderr io.Writer, getenv func(string) string) *cli.Command {
+func mergeCommand(ses session) *cli.Command {
+	stdout, stderr, getenv := ses.stdout, ses.stderr, ses.getenv
 	return &cli.Command{
 		Name:      "merge",
 		Usage:     "merge -o json reports from several machines into one (a node × opening matrix)",

@@ -24,7 +24,8 @@ import (
 // passthrough are the worker flags `fwcheck nodes` hands on to every pod.
 var passthrough = []string{"region", "location", "edition", "private", "pvc", "sweep", "skip", "timeout", "retries"}
 
-func nodesCommand(stdout, stderr io.Writer, getenv func(string) string) *cli.Command {
+func nodesCommand(ses session) *cli.Command {
+	stdout, stderr, getenv := ses.stdout, ses.stderr, ses.getenv
 	flags := []cli.Flag{
 		&cli.StringFlag{Name: "namespace", Value: "fwcheck", Category: catCheck, EnvVars: envs("namespace"), Usage: "run the Jobs in `NAMESPACE` (created, labeled privileged, if missing)"},
 		proxySecretFlag(),

@@ -38,7 +38,8 @@ const (
 	defaultInterval = 60 * time.Second
 )
 
-func serveCommand(stdout, stderr io.Writer, getenv func(string) string) *cli.Command {
+func serveCommand(ses session) *cli.Command {
+	stdout, stderr, getenv := ses.stdout, ses.stderr, ses.getenv
 	return &cli.Command{
 		Name:      "serve",
 		Usage:     "re-run a check every interval and serve its results to Prometheus",
