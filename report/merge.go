@@ -377,6 +377,19 @@ func zonesOf(vs []Vantage) [][]Vantage {
 	return out
 }
 
+// UnprovenPlan turns a dry run's report into openings nobody proved: each planned one missing
+// (Unproven then says why, and makes an optional one a warning), with no rule of its own. A
+// plan large enough to be spooled is left as it is: `nodes` plans a worker check, a few dozen
+// openings.
+func UnprovenPlan(r *Report) *Report {
+	for i := range r.Openings {
+		if o := &r.Openings[i]; o.Status == Skipped && o.Note == DryRunNote {
+			o.Status, o.Note, o.Rule = Missing, "", ""
+		}
+	}
+	return r
+}
+
 // Unproven fails every checked opening of a merged report through a finding of the given kind:
 // a vantage that should have proven it did not report (a node whose pod never ran). An
 // opening not already failed becomes missing (a warning when optional) with the kind among

@@ -127,7 +127,7 @@ func nodesCommand(ses session) *cli.Command {
 				if err != nil {
 					return nil
 				}
-				return unprovenPlan(out.Report)
+				return report.UnprovenPlan(out.Report)
 			})
 			o, err := reportOptions(c, getenv)
 			if err != nil {
@@ -237,13 +237,3 @@ func runID() string {
 	return hex.EncodeToString(b)
 }
 
-// unprovenPlan turns a dry run's report into openings nobody proved: each planned one missing
-// (Unproven then says why, and makes an optional one a warning), with no rule of its own.
-func unprovenPlan(r *report.Report) *report.Report {
-	for i := range r.Openings {
-		if o := &r.Openings[i]; o.Status == report.Skipped && o.Note == report.DryRunNote {
-			o.Status, o.Note, o.Rule = report.Missing, "", ""
-		}
-	}
-	return r
-}

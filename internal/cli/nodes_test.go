@@ -106,7 +106,7 @@ func TestEveryNodeFailed(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return unprovenPlan(out.Report)
+		return report.UnprovenPlan(out.Report)
 	}
 	merged := mergeNodes([]*kube.Node{{Name: "node-a", Zone: "dal10", Problem: "its image cannot be pulled"},
 		{Name: "node-b", Zone: "dal12", Problem: "its Job passed its deadline"}}, plan)
