@@ -236,4 +236,3 @@ func runID() string {
 	rand.Read(b)
 	return hex.EncodeToString(b)
 }
-
