@@ -364,7 +364,7 @@ func TestReportsStayShort(t *testing.T) {
 		maxLines int
 		want     string
 	}{
-		{[]string{"-o", "text"}, 40, "✗ 2000 openings refused"},
+		{[]string{"-o", "text"}, 40, "✗ 2,000 openings refused"},
 		{[]string{"-o", "text", "-q"}, 40, "allow tcp from 127.0.0.1 to 127.0.0.77 port 20001-22000"},
 		{[]string{"-o", "rules"}, 1, "allow tcp from 127.0.0.1 to 127.0.0.77 port 20001-22000  # probe-1, probe-2, probe-3 and 1997 more"},
 		{[]string{"-o", "text", "-v"}, 1 << 20, "✗ probe-2000"},
@@ -403,7 +403,7 @@ func TestTargetsFileStreamed(t *testing.T) {
 	if err := xml.Unmarshal(data, &suites); err != nil || suites.Tests != 3000 || suites.Fail != 2000 || len(suites.Cases) != 3000 {
 		t.Errorf("JUnit: %d tests, %d failures, %d cases (%v); want 3000, 2000, 3000", suites.Tests, suites.Fail, len(suites.Cases), err)
 	}
-	if !strings.Contains(text, "MISSING (2000)") || !strings.Contains(text, "✗ 2000 openings refused") || !strings.Contains(text, "... and 900 more verified") {
+	if !strings.Contains(text, "MISSING (2,000)") || !strings.Contains(text, "✗ 2,000 openings refused") || !strings.Contains(text, "... and 900 more verified") {
 		t.Errorf("text report: want the 2000 missing as one group and 900 more verified counted:\n%.2000s", text)
 	}
 	if entries, _ := os.ReadDir(tmp); len(entries) != 0 {

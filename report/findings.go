@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/fwcheck/fwcheck/probe"
@@ -213,5 +214,18 @@ func (s *findingSet) list(extra []Finding, resolver string) []Finding {
 
 // plural writes "1 probe", "2 probes".
 func plural(n int, word string) string {
-	return fmt.Sprintf("%d %s%s", n, word, pluralS(n))
+	return Thousands(n) + " " + word + pluralS(n)
+}
+
+// Thousands writes n for people, with thousands separators: 467,215.
+func Thousands(n int) string {
+	s := strconv.Itoa(n)
+	start := 0
+	if n < 0 {
+		start = 1
+	}
+	for i := len(s) - 3; i > start; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }

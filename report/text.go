@@ -178,16 +178,16 @@ var errListed = errors.New("listed enough")
 func (t *textWriter) heading(status string, n int, dryRun bool) string {
 	switch status {
 	case Missing:
-		return t.red.Sprintf("MISSING (%d): request these rules", n)
+		return t.red.Sprintf("MISSING (%s): request these rules", Thousands(n))
 	case Warning:
-		return t.yellow.Sprintf("WARNINGS (%d)", n)
+		return t.yellow.Sprintf("WARNINGS (%s)", Thousands(n))
 	case Verified:
-		return t.green.Sprintf("VERIFIED (%d)", n)
+		return t.green.Sprintf("VERIFIED (%s)", Thousands(n))
 	default:
 		if dryRun {
 			return t.hd.Sprintf("PLAN (%s, nothing dialed)", plural(n, "opening"))
 		}
-		return t.faint.Sprintf("SKIPPED (%d)", n)
+		return t.faint.Sprintf("SKIPPED (%s)", Thousands(n))
 	}
 }
 
@@ -326,7 +326,7 @@ func (t *textWriter) group(b *bufio.Writer, g *failureGroup) {
 	if !o.Required {
 		req = " (optional)"
 	}
-	b.WriteString(wrapAt(fmt.Sprintf("  %s ", t.mark(o.Status)), 4, fmt.Sprintf("%d openings %s%s  [%s]", g.count,
+	b.WriteString(wrapAt(fmt.Sprintf("  %s ", t.mark(o.Status)), 4, fmt.Sprintf("%s openings %s%s  [%s]", Thousands(g.count),
 		terminalSafe(strings.Join(states, ", ")), req, terminalSafe(o.Section)), t.width()))
 	ids := make([]string, len(g.ids))
 	for i, id := range g.ids {

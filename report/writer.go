@@ -124,8 +124,8 @@ var statusOrder = []string{Missing, Warning, Verified, Skipped}
 // SummaryLine is the one-line verdict every human format ends with.
 func SummaryLine(r *Report) string {
 	s := r.Summary
-	line := fmt.Sprintf("%s: %d verified, %d missing, %s, %d skipped; %s",
-		plural(s.Openings, "opening"), s.Verified, s.Missing, plural(s.Warnings, "warning"), s.Skipped, plural(s.Probes, "probe"))
+	line := fmt.Sprintf("%s: %s verified, %s missing, %s, %s skipped; %s",
+		plural(s.Openings, "opening"), Thousands(s.Verified), Thousands(s.Missing), plural(s.Warnings, "warning"), Thousands(s.Skipped), plural(s.Probes, "probe"))
 	if r.DryRun {
 		return line + " planned (dry run: nothing dialed)"
 	}

@@ -3,13 +3,13 @@ package cli
 import (
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/fwcheck/fwcheck/probe"
+	"github.com/fwcheck/fwcheck/report"
 )
 
 // progressDelay: runs shorter than this finish before any progress is shown.
@@ -93,7 +93,7 @@ const bigRun = 10000
 func sizeLine(total, concurrency int) string {
 	rounds := (total + concurrency - 1) / concurrency
 	return fmt.Sprintf("%s probes, %d at a time: up to about %s if a firewall drops them all (about 1s each), far less if they answer",
-		thousands(total), concurrency, roundForPeople(time.Duration(rounds)*time.Second))
+		report.Thousands(total), concurrency, roundForPeople(time.Duration(rounds)*time.Second))
 }
 
 // roundForPeople is a duration as a person says it: 200ms, 2s, 45s, 8m, 1h20m.
@@ -107,13 +107,4 @@ func roundForPeople(d time.Duration) string {
 		return strings.TrimSuffix(d.Round(time.Minute).String(), "0s")
 	}
 	return strings.TrimSuffix(d.Round(10*time.Minute).String(), "0s")
-}
-
-// thousands writes n with thousands separators: 467,215.
-func thousands(n int) string {
-	s := strconv.Itoa(n)
-	for i := len(s) - 3; i > 0; i -= 3 {
-		s = s[:i] + "," + s[i:]
-	}
-	return s
 }
