@@ -38,68 +38,81 @@ func mergeCommand(ses session) *cli.Command {
 				"by default the embedded edition the reports name: which openings are required comes from it, not from the reports"},
 		},
 		Action: func(c *cli.Context) error {
-			if c.NArg() == 0 {
-				return badInput("merge needs at least one REPORT.json (made with -o json)")
-			}
-			// One report in memory at a time: each is judged into the merger's temporary file.
-			var m *report.Merger
-			defer func() {
-				if m != nil {
-					m.Close()
-				}
-			}()
-			seen := map[string]int{}
-			for _, arg := range c.Args().Slice() {
-				file, name, _ := strings.Cut(arg, "=")
-				name, zone, _ := strings.Cut(name, "@")
-				data, err := readCapped(file, maxReportBytes)
-				if err != nil {
-					return badInput("merge: %v", err)
-				}
-				rep, err := report.Read(bytes.NewReader(data))
-				data = nil
-				if err != nil {
-					return badInput("merge: %s: %v", quoteValue(file), err)
-				}
-				if m == nil {
-					cat, err := mergeCatalog(c.String("catalog"), rep.Tool.Catalog, file)
-					if err != nil {
-						return err
-					}
-					m = report.NewMerger(cat, true)
-				}
-				if name == "" {
-					name = rep.Source.Hostname
-				}
-				if name == "" {
-					name = strings.TrimSuffix(filepath.Base(file), filepath.Ext(file))
-				}
-				if seen[name]++; seen[name] > 1 {
-					name = fmt.Sprintf("%s#%d", name, seen[name])
-				}
-				if err := m.Add(rep, report.Vantage{Name: name, Zone: zone, Addresses: rep.Source.Addresses}); err != nil {
-					return badInput("merge: %s: %v", quoteValue(file), err)
-				}
-			}
-			merged, err := m.Report()
-			if err != nil {
-				return badInput("merge: %v", err)
-			}
-			defer merged.Close()
-			for _, w := range m.Warnings() {
-				fmt.Fprintf(stderr, "fwcheck: warning: %s\n", w)
-			}
-			o, err := reportOptions(c, getenv)
+			out, err := reportOptions(c, getenv)
 			if err != nil {
 				return err
 			}
-			code, err := writeReport(o, merged, stdout, stderr)
-			if err != nil {
-				return err
-			}
-			return exited(code)
+			return runMerge(mergeOptions{reports: c.Args().Slice(), catalog: c.String("catalog"), outputOptions: *out}, stdout, stderr)
 		},
 	}
+}
+
+// mergeOptions are merge's flags and arguments: the reports (FILE or FILE=NAME[@ZONE]), the
+// catalog they were made with, and how to write the merged report.
+type mergeOptions struct {
+	reports []string
+	catalog string
+	outputOptions
+}
+
+// runMerge judges each report again into one, a report at a time (each into the merger's
+// temporary file), and writes it; the exit code is a check command's.
+func runMerge(o mergeOptions, stdout, stderr io.Writer) error {
+	if len(o.reports) == 0 {
+		return badInput("merge needs at least one REPORT.json (made with -o json)")
+	}
+	var m *report.Merger
+	defer func() {
+		if m != nil {
+			m.Close()
+		}
+	}()
+	seen := map[string]int{}
+	for _, arg := range o.reports {
+		file, name, _ := strings.Cut(arg, "=")
+		name, zone, _ := strings.Cut(name, "@")
+		data, err := readCapped(file, maxReportBytes)
+		if err != nil {
+			return badInput("merge: %v", err)
+		}
+		rep, err := report.Read(bytes.NewReader(data))
+		data = nil
+		if err != nil {
+			return badInput("merge: %s: %v", quoteValue(file), err)
+		}
+		if m == nil {
+			cat, err := mergeCatalog(o.catalog, rep.Tool.Catalog, file)
+			if err != nil {
+				return err
+			}
+			m = report.NewMerger(cat, true)
+		}
+		if name == "" {
+			name = rep.Source.Hostname
+		}
+		if name == "" {
+			name = strings.TrimSuffix(filepath.Base(file), filepath.Ext(file))
+		}
+		if seen[name]++; seen[name] > 1 {
+			name = fmt.Sprintf("%s#%d", name, seen[name])
+		}
+		if err := m.Add(rep, report.Vantage{Name: name, Zone: zone, Addresses: rep.Source.Addresses}); err != nil {
+			return badInput("merge: %s: %v", quoteValue(file), err)
+		}
+	}
+	merged, err := m.Report()
+	if err != nil {
+		return badInput("merge: %v", err)
+	}
+	defer merged.Close()
+	for _, w := range m.Warnings() {
+		fmt.Fprintf(stderr, "fwcheck: warning: %s\n", w)
+	}
+	code, err := writeReport(&o.outputOptions, merged, stdout, stderr)
+	if err != nil {
+		return err
+	}
+	return exited(code)
 }
 
 // writeReport writes a finished report to the outputs and gives the exit code.
