@@ -52,99 +52,125 @@ func nodesCommand(ses session) *cli.Command {
 		Flags:              flags,
 		CustomHelpTemplate: commandHelp("nodes"),
 		Action: func(c *cli.Context) error {
-			if c.Bool("rbac") {
-				ns := c.String("namespace")
-				subject := rbacv1.Subject{Kind: "User", Name: c.String("rbac-user"), APIGroup: "rbac.authorization.k8s.io"}
-				_, err := io.WriteString(stdout, kube.YAML(kube.RBAC(ns, subject)...))
-				return err
-			}
-			image, err := imageFor(c.String("image"))
-			if err != nil {
-				return err
-			}
-			kc, err := endpoints.LoadKubeconfig(c.String("kubeconfig"), c.String("context"), getenv)
-			switch {
-			case errors.Is(err, endpoints.ErrNoKubeconfig):
-				return badInput("fwcheck nodes needs the cluster's kubeconfig: none in KUBECONFIG or ~/.kube/config: pass --kubeconfig FILE")
-			case err != nil:
-				return usageError{fmt.Errorf("fwcheck nodes needs a kubeconfig: %v", err)}
-			}
-			args := []string{"worker", "--master-url", "https://" + kc.Master.String(), "-o", "frame", "-q"}
+			o := nodesOptions{rbac: c.Bool("rbac"), rbacUser: c.String("rbac-user"), namespace: c.String("namespace"), image: c.String("image"),
+				kubeconfig: c.String("kubeconfig"), context: c.String("context"), selector: c.String("selector"), names: c.StringSlice("node"),
+				deadline: c.Duration("deadline"), proxySecret: c.String("proxy-secret"), dryRun: c.Bool("dry-run")}
 			for _, name := range passthrough {
-				if !c.IsSet(name) {
-					continue
+				if c.IsSet(name) {
+					for _, v := range flagValues(c, name) {
+						o.workerArgs = append(o.workerArgs, "--"+name+"="+v)
+					}
 				}
-				for _, v := range flagValues(c, name) {
-					args = append(args, "--"+name+"="+v)
-				}
 			}
-			args, _, err = kube.ScrubArgs(args)
-			if err != nil {
-				return badInput("nodes: %v", err)
-			}
-			pctx, cancel := context.WithTimeout(c.Context, 30*time.Second)
-			err = run.RunCredentialPlugin(pctx, kc.REST)
-			cancel()
-			if err != nil {
-				return err
-			}
-			cs, err := kube.NewCluster(kc.REST)
-			if err != nil {
-				return err
-			}
-			id := runID()
-			opt := kube.Options{Namespace: c.String("namespace"), Selector: c.String("selector"), Names: c.StringSlice("node"),
-				Image: image, Args: args, Deadline: c.Duration("deadline"), RunID: id, ProxySecret: c.String("proxy-secret")}
-			nodes, err := kube.Nodes(c.Context, cs, opt)
-			if err != nil {
-				return err
-			}
-			if c.Bool("dry-run") {
-				objs := []runtime.Object{kube.Namespace(opt.Namespace)}
-				for i, n := range nodes {
-					objs = append(objs, kube.Job(opt.Namespace, fmt.Sprintf("fwcheck-%s-%d", id, i), id, n.Name, image, args, opt.Deadline, opt.ProxySecret))
-				}
-				_, err := io.WriteString(stdout, kube.YAML(objs...))
-				return err
-			}
-			if err := kube.EnsureNamespace(c.Context, cs, opt.Namespace); err != nil {
-				return err
-			}
-			if bar := newProgress(stderr, c.Bool("quiet")); bar != nil {
-				opt.Progress = func(done, total int) { fmt.Fprintf(stderr, "\r\x1b[Knodes: %d / %d done", done, total) }
-				defer fmt.Fprint(stderr, "\r\x1b[K")
-			}
-			runErr := kube.Run(c.Context, cs, nodes, opt)
-			if refused := (*kube.Refused)(nil); errors.As(runErr, &refused) {
-				return refused // exit 2: no pod ran, so there is nothing to report
-			}
-			merged := mergeNodes(nodes, func() *report.Report {
-				pc, err := parseCheck(c.Context, append(slices.Clone(args), "--dry-run"), getenv)
+			if !o.rbac {
+				out, err := reportOptions(c, getenv)
 				if err != nil {
-					return nil
+					return err
 				}
-				out, err := run.Run(c.Context, pc.input)
-				if err != nil {
-					return nil
-				}
-				return report.UnprovenPlan(out.Report)
-			})
-			o, err := reportOptions(c, getenv)
-			if err != nil {
-				return err
+				o.outputOptions = *out
 			}
-			code, err := writeReport(o, merged, stdout, stderr)
-			if err != nil {
-				return err
-			}
-			if c.Context.Err() != nil {
-				return exited(interruptedCode(c.Context))
-			} else if runErr != nil {
-				fmt.Fprintf(stderr, "fwcheck: %v\n", runErr)
-			}
-			return exited(code)
+			return runNodes(c.Context, o, stdout, stderr, getenv)
 		},
 	}
+}
+
+// nodesOptions are the flags of nodes: what to print instead of running (--rbac, --dry-run),
+// where and how to run the Jobs, the worker flags passed on to the pods, and how to write the
+// merged report.
+type nodesOptions struct {
+	rbac, dryRun               bool
+	rbacUser, namespace, image string
+	kubeconfig, context        string
+	selector                   string
+	names                      []string
+	deadline                   time.Duration
+	proxySecret                string
+	workerArgs                 []string // --region=us-south and the rest, as the pods take them
+	outputOptions
+}
+
+// runNodes runs the worker check on every node as a Job, reads each pod's report from its log,
+// and writes the merged report.
+func runNodes(ctx context.Context, o nodesOptions, stdout, stderr io.Writer, getenv func(string) string) error {
+	if o.rbac {
+		ns := o.namespace
+		subject := rbacv1.Subject{Kind: "User", Name: o.rbacUser, APIGroup: "rbac.authorization.k8s.io"}
+		_, err := io.WriteString(stdout, kube.YAML(kube.RBAC(ns, subject)...))
+		return err
+	}
+	image, err := imageFor(o.image)
+	if err != nil {
+		return err
+	}
+	kc, err := endpoints.LoadKubeconfig(o.kubeconfig, o.context, getenv)
+	switch {
+	case errors.Is(err, endpoints.ErrNoKubeconfig):
+		return badInput("fwcheck nodes needs the cluster's kubeconfig: none in KUBECONFIG or ~/.kube/config: pass --kubeconfig FILE")
+	case err != nil:
+		return usageError{fmt.Errorf("fwcheck nodes needs a kubeconfig: %v", err)}
+	}
+	args := append([]string{"worker", "--master-url", "https://" + kc.Master.String(), "-o", "frame", "-q"}, o.workerArgs...)
+	args, _, err = kube.ScrubArgs(args)
+	if err != nil {
+		return badInput("nodes: %v", err)
+	}
+	pctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	err = run.RunCredentialPlugin(pctx, kc.REST)
+	cancel()
+	if err != nil {
+		return err
+	}
+	cs, err := kube.NewCluster(kc.REST)
+	if err != nil {
+		return err
+	}
+	id := runID()
+	opt := kube.Options{Namespace: o.namespace, Selector: o.selector, Names: o.names,
+		Image: image, Args: args, Deadline: o.deadline, RunID: id, ProxySecret: o.proxySecret}
+	nodes, err := kube.Nodes(ctx, cs, opt)
+	if err != nil {
+		return err
+	}
+	if o.dryRun {
+		objs := []runtime.Object{kube.Namespace(opt.Namespace)}
+		for i, n := range nodes {
+			objs = append(objs, kube.Job(opt.Namespace, fmt.Sprintf("fwcheck-%s-%d", id, i), id, n.Name, image, args, opt.Deadline, opt.ProxySecret))
+		}
+		_, err := io.WriteString(stdout, kube.YAML(objs...))
+		return err
+	}
+	if err := kube.EnsureNamespace(ctx, cs, opt.Namespace); err != nil {
+		return err
+	}
+	if bar := newProgress(stderr, o.quiet); bar != nil {
+		opt.Progress = func(done, total int) { fmt.Fprintf(stderr, "\r\x1b[Knodes: %d / %d done", done, total) }
+		defer fmt.Fprint(stderr, "\r\x1b[K")
+	}
+	runErr := kube.Run(ctx, cs, nodes, opt)
+	if refused := (*kube.Refused)(nil); errors.As(runErr, &refused) {
+		return refused // exit 2: no pod ran, so there is nothing to report
+	}
+	merged := mergeNodes(nodes, func() *report.Report {
+		pc, err := parseCheck(ctx, append(slices.Clone(args), "--dry-run"), getenv)
+		if err != nil {
+			return nil
+		}
+		out, err := run.Run(ctx, pc.input)
+		if err != nil {
+			return nil
+		}
+		return report.UnprovenPlan(out.Report)
+	})
+	code, err := writeReport(&o.outputOptions, merged, stdout, stderr)
+	if err != nil {
+		return err
+	}
+	if ctx.Err() != nil {
+		return exited(interruptedCode(ctx))
+	} else if runErr != nil {
+		fmt.Fprintf(stderr, "fwcheck: %v\n", runErr)
+	}
+	return exited(code)
 }
 
 // flagValues is a flag's value as the pods' command line takes it.
