@@ -61,40 +61,57 @@ func serveCommand(ses session) *cli.Command {
 				"one target dialed on request, as blackbox_exporter's (off by default: whoever reaches the port could make this machine dial anywhere)"},
 		},
 		Action: func(c *cli.Context) error {
-			args := c.Args().Slice()
-			if len(args) == 0 || !slices.Contains(allChecks, args[0]) {
-				return badInput("serve needs a check to re-run: one of %s, then its arguments", strings.Join(allChecks, ", "))
-			}
-			if d := c.Duration("interval"); d < time.Second {
-				return badInput("--interval %s is too short: give at least 1s", d)
-			}
-			if c.Bool("manifest") {
-				image, err := imageFor(c.String("image"))
-				if err != nil {
-					return err
-				}
-				args, readsEtcd, err := withClusterFacts(c, args, getenv, stderr)
-				if err != nil {
-					return err
-				}
-				clean, _, err := kube.ScrubArgs(args)
-				if err != nil {
-					return badInput("serve --manifest: %v", err)
-				}
-				ns := c.String("namespace")
-				objs := []kruntime.Object{kube.Namespace(ns)}
-				account := ""
-				if readsEtcd {
-					objs = append(objs, kube.EtcdReader(ns)...)
-					account = kube.EtcdReaderAccount
-				}
-				objs = append(objs, kube.DaemonSet(ns, image, c.String("listen"), c.Duration("interval"), clean, c.String("proxy-secret"), account))
-				_, err = io.WriteString(stdout, kube.YAML(objs...))
-				return err
-			}
-			return serve(c.Context, c.String("listen"), c.String("web-config"), c.Duration("interval"), c.Bool("probe-endpoint"), args, stderr, getenv)
+			return runServe(c.Context, serveOptions{check: c.Args().Slice(), listen: c.String("listen"), webConfig: c.String("web-config"),
+				interval: c.Duration("interval"), probeEndpoint: c.Bool("probe-endpoint"), manifest: c.Bool("manifest"), image: c.String("image"),
+				namespace: c.String("namespace"), proxySecret: c.String("proxy-secret")}, stdout, stderr, getenv)
 		},
 	}
+}
+
+// serveOptions are serve's flags, and the check it re-runs (COMMAND ARGS, passed on untouched).
+type serveOptions struct {
+	check                         []string
+	listen, webConfig             string
+	interval                      time.Duration
+	probeEndpoint                 bool
+	manifest                      bool // print the DaemonSet instead of serving
+	image, namespace, proxySecret string
+}
+
+// runServe serves the check's results until ctx ends, or prints the DaemonSet that does so on
+// every node.
+func runServe(ctx context.Context, o serveOptions, stdout, stderr io.Writer, getenv func(string) string) error {
+	args := o.check
+	if len(args) == 0 || !slices.Contains(allChecks, args[0]) {
+		return badInput("serve needs a check to re-run: one of %s, then its arguments", strings.Join(allChecks, ", "))
+	}
+	if o.interval < time.Second {
+		return badInput("--interval %s is too short: give at least 1s", o.interval)
+	}
+	if !o.manifest {
+		return serve(ctx, o.listen, o.webConfig, o.interval, o.probeEndpoint, args, stderr, getenv)
+	}
+	image, err := imageFor(o.image)
+	if err != nil {
+		return err
+	}
+	args, readsEtcd, err := withClusterFacts(ctx, args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	clean, _, err := kube.ScrubArgs(args)
+	if err != nil {
+		return badInput("serve --manifest: %v", err)
+	}
+	objs := []kruntime.Object{kube.Namespace(o.namespace)}
+	account := ""
+	if readsEtcd {
+		objs = append(objs, kube.EtcdReader(o.namespace)...)
+		account = kube.EtcdReaderAccount
+	}
+	objs = append(objs, kube.DaemonSet(o.namespace, image, o.listen, o.interval, clean, o.proxySecret, account))
+	_, err = io.WriteString(stdout, kube.YAML(objs...))
+	return err
 }
 
 // watcher runs the check and keeps its latest report, for the handlers.
@@ -433,8 +450,8 @@ func proxySecretFlag() cli.Flag {
 // and without it the master's port is never proven. A check that names its master keeps it.
 // readsEtcd is whether the pods read the etcd endpoint through the API (a worker check not
 // given --etcd-endpoint): they then need the service account of kube.EtcdReader.
-func withClusterFacts(c *cli.Context, args []string, getenv func(string) string, stderr io.Writer) (_ []string, readsEtcd bool, _ error) {
-	check, err := parseCheck(c.Context, args, getenv)
+func withClusterFacts(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) (_ []string, readsEtcd bool, _ error) {
+	check, err := parseCheck(ctx, args, getenv)
 	if err != nil {
 		return nil, false, usageError{err}
 	}
