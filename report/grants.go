@@ -26,7 +26,11 @@ type Grant struct {
 	Sources  []netip.Prefix // nil: unknown, and the rule leaves the source out
 	Dests    []netip.Prefix // all of one family
 	Ports    []endpoints.PortRange
-	AnyPort  bool     // the page opens every port ("any")
+	AnyPort  bool // the page opens every port ("any")
+	// Proxy is the proxy (host:port) the failed connections left from, when they went through
+	// one: a rule in words names it ("from the proxy proxy.corp:3128"), even when its address
+	// is not known (a proxy named by host name leaves Sources empty).
+	Proxy    string
 	Openings []string // the ids of the openings it serves, in plan order
 }
 
@@ -37,6 +41,9 @@ func (g Grant) IPv6() bool { return g.Dests[0].Addr().Is6() }
 // placeholder for a fact not given): a rule cannot name it, a comment says what to pass.
 type Unplaced struct {
 	Opening, Protocol, Destination, Ports, Why string
+	// Source says where the connection left from, in words ("the proxy proxy.corp:3128", the
+	// run's addresses); "" when unknown.
+	Source string
 }
 
 // triple is one destination prefix and port list from one source set, for one opening.
@@ -44,6 +51,7 @@ type triple struct {
 	opening  string
 	protocol string
 	sources  string // the sources' key: prefixes joined, "" when unknown
+	proxy    string // the proxy's host:port, when the connection went through one
 	dest     netip.Prefix
 	ports    []endpoints.PortRange // nil with any
 	any      bool
@@ -108,14 +116,22 @@ func rulesOf(r *Report, o Opening) ([]triple, []Unplaced) {
 			if !p.Dialed && p.Detail != "" {
 				why = p.Detail
 			}
+			source := ""
+			switch addrs, proxy := sourceAddrs(r, p); {
+			case proxy != "":
+				source = "the proxy " + proxy
+			case !r.DryRun:
+				source = strings.Join(addrs, ", ")
+			}
 			unplaced = append(unplaced, Unplaced{Opening: o.ID, Protocol: strings.Join(protocols, "/"),
-				Destination: cmp.Or(p.Address, p.Host, strings.Join(o.Destinations, ", ")), Ports: portText, Why: why})
+				Destination: cmp.Or(p.Address, p.Host, strings.Join(o.Destinations, ", ")), Ports: portText, Why: why, Source: source})
 			continue
 		}
+		_, proxy := sourceAddrs(r, p)
 		for _, dest := range dests {
 			src := sourcesOf(r, p, dest.Addr().Is6())
 			for _, proto := range protocols {
-				out = append(out, triple{opening: o.ID, protocol: strings.TrimSpace(proto), sources: src, dest: dest, ports: ranges, any: any})
+				out = append(out, triple{opening: o.ID, protocol: strings.TrimSpace(proto), sources: src, proxy: proxy, dest: dest, ports: ranges, any: any})
 			}
 		}
 	}
@@ -126,23 +142,7 @@ func rulesOf(r *Report, o Opening) ([]triple, []Unplaced) {
 // dest's family: the proxy's address through a proxy, else the report's (the vantage's, in a
 // merged report) own addresses; "" when unknown.
 func sourcesOf(r *Report, p Probe, six bool) string {
-	var addrs []string
-	switch {
-	case p.Via != "" && p.Via != probe.Direct:
-		host := proxyHost(p.Via)
-		if h, _, err := net.SplitHostPort(host); err == nil {
-			host = h
-		}
-		addrs = []string{host}
-	case p.Vantage != "":
-		for _, v := range r.Vantages {
-			if v.Name == p.Vantage {
-				addrs = v.Addresses
-			}
-		}
-	default:
-		addrs = r.Source.Addresses
-	}
+	addrs, _ := sourceAddrs(r, p)
 	var keep []string
 	for _, a := range addrs {
 		if ip, err := netip.ParseAddr(a); err == nil && ip.Unmap().Is6() == six {
@@ -151,6 +151,28 @@ func sourcesOf(r *Report, p Probe, six bool) string {
 	}
 	slices.Sort(keep)
 	return strings.Join(slices.Compact(keep), " ")
+}
+
+// sourceAddrs is where a probe's connection left from: through a proxy, the proxy's host (and
+// proxy its host:port); else the vantage's addresses in a merged report, the run's otherwise.
+func sourceAddrs(r *Report, p Probe) (addrs []string, proxy string) {
+	switch {
+	case p.Via != "" && p.Via != probe.Direct:
+		proxy = proxyHost(p.Via)
+		host := proxy
+		if h, _, err := net.SplitHostPort(host); err == nil {
+			host = h
+		}
+		return []string{host}, proxy
+	case p.Vantage != "":
+		for _, v := range r.Vantages {
+			if v.Name == p.Vantage {
+				return v.Addresses, ""
+			}
+		}
+		return nil, ""
+	}
+	return r.Source.Addresses, ""
 }
 
 func isAddr(s string) bool { _, err := netip.ParseAddr(s); return err == nil }
@@ -183,7 +205,7 @@ func prefixOf(s string) (netip.Prefix, bool) {
 // merged into ranges, then the destinations with the same ports merged into the fewest CIDRs
 // that cover exactly them.
 func aggregate(ts []triple) []Grant {
-	type group struct{ protocol, sources string }
+	type group struct{ protocol, sources, proxy string }
 	type destPorts struct {
 		ports    map[uint16]bool
 		any      bool
@@ -192,7 +214,7 @@ func aggregate(ts []triple) []Grant {
 	byGroup := map[group]map[netip.Prefix]*destPorts{}
 	var groups []group
 	for _, t := range ts {
-		g := group{t.protocol, t.sources}
+		g := group{t.protocol, t.sources, t.proxy}
 		if byGroup[g] == nil {
 			byGroup[g] = map[netip.Prefix]*destPorts{}
 			groups = append(groups, g)
@@ -251,7 +273,7 @@ func aggregate(ts []triple) []Grant {
 		for _, k := range order {
 			pg := byPorts[k]
 			set, _ := pg.set.IPSet()
-			out = append(out, Grant{Protocol: g.protocol, Sources: sources, Dests: set.Prefixes(), Ports: pg.ports, AnyPort: pg.any, Openings: pg.openings})
+			out = append(out, Grant{Protocol: g.protocol, Sources: sources, Proxy: g.proxy, Dests: set.Prefixes(), Ports: pg.ports, AnyPort: pg.any, Openings: pg.openings})
 		}
 	}
 	slices.SortStableFunc(out, func(a, b Grant) int {

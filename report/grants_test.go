@@ -192,3 +192,24 @@ func TestMarkdownFitsAStepSummary(t *testing.T) {
 		t.Errorf("%d bytes (limit %d); the left-out line: %v", b.Len(), 1<<20, strings.Contains(b.String(), "left out"))
 	}
 }
+
+// TestRulesNameTheProxy: a connection refused through a proxy left from the proxy: -o rules
+// says "from the proxy HOST:PORT", for an address and for a name the proxy resolved, as the
+// opening's own rule does (it once said "from <this host>").
+func TestRulesNameTheProxy(t *testing.T) {
+	via := "http://proxy.corp.example:3128"
+	o := Opening{ID: "probe-1", Status: Missing, Protocol: "tcp", Required: true, Probes: []Probe{
+		{Host: "198.51.100.7", Address: "198.51.100.7", Port: 443, Protocol: "tcp", Dialed: true, Via: via, State: string(probe.Refused), severity: probe.Fail},
+		{Host: "registry.example", Port: 443, Protocol: "tcp", Dialed: true, Via: via, State: string(probe.Refused), severity: probe.Fail},
+	}}
+	var b strings.Builder
+	if err := writeRules(&b, &Report{Source: Source{Addresses: []string{"192.0.2.10"}}, Openings: []Opening{o}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"allow tcp from the proxy proxy.corp.example:3128 to 198.51.100.7 port 443",
+		"allow tcp from the proxy proxy.corp.example:3128 to registry.example port 443"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("no %q in\n%s", want, b.String())
+		}
+	}
+}

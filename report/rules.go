@@ -2,6 +2,7 @@ package report
 
 import (
 	"bufio"
+	"cmp"
 	"fmt"
 	"io"
 	"strings"
@@ -32,8 +33,8 @@ func writeRules(w io.Writer, r *Report) error {
 		fmt.Fprintf(b, "%s  # %s%s\n", grantText(g), idList(g.Openings), planned)
 	}
 	for _, u := range unplaced {
-		fmt.Fprintf(b, "allow %s from <this host> to %s port %s  # %s%s: %s\n", terminalSafe(u.Protocol), terminalSafe(u.Destination),
-			terminalSafe(u.Ports), terminalSafe(u.Opening), planned, terminalSafe(u.Why))
+		fmt.Fprintf(b, "allow %s from %s to %s port %s  # %s%s: %s\n", terminalSafe(u.Protocol), terminalSafe(cmp.Or(u.Source, "<this host>")),
+			terminalSafe(u.Destination), terminalSafe(u.Ports), terminalSafe(u.Opening), planned, terminalSafe(u.Why))
 	}
 	err = r.eachStatus(Warning, func(o Opening) error {
 		if o.Rule != "" {
@@ -53,7 +54,10 @@ func writeRules(w io.Writer, r *Report) error {
 // grantText is a grant in words: "allow tcp from SOURCES to DESTS port PORTS".
 func grantText(g Grant) string {
 	src := "<this host>"
-	if len(g.Sources) > 0 {
+	switch {
+	case g.Proxy != "":
+		src = "the proxy " + g.Proxy // the failed connections left from it
+	case len(g.Sources) > 0:
 		src = prefixesText(g.Sources, ", ")
 	}
 	line := fmt.Sprintf("allow %s from %s to %s", g.Protocol, src, prefixesText(g.Dests, ", "))
