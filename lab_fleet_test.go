@@ -257,7 +257,8 @@ func playFleet(ctx context.Context, t *testing.T, cs kubernetes.Interface, podTi
 
 // podOf is the pod the Job controller makes for j.
 func podOf(j *batchv1.Job) *corev1.Pod {
-	labels := map[string]string{"batch.kubernetes.io/job-name": j.Name, "batch.kubernetes.io/controller-uid": string(j.UID)}
+	labels := map[string]string{"job-name": j.Name, "controller-uid": string(j.UID),
+		"batch.kubernetes.io/job-name": j.Name, "batch.kubernetes.io/controller-uid": string(j.UID)}
 	for k, v := range j.Spec.Template.Labels {
 		labels[k] = v
 	}

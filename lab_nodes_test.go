@@ -213,16 +213,7 @@ func playCluster(ctx context.Context, t *testing.T, l *lab, cs kubernetes.Interf
 				if made[j.Name] {
 					continue
 				}
-				labels := map[string]string{"job-name": j.Name, "controller-uid": string(j.UID),
-					"batch.kubernetes.io/job-name": j.Name, "batch.kubernetes.io/controller-uid": string(j.UID)}
-				for k, v := range j.Spec.Template.Labels {
-					labels[k] = v
-				}
-				tr := true
-				pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{GenerateName: j.Name + "-", Namespace: "fwcheck", Labels: labels,
-					OwnerReferences: []metav1.OwnerReference{{APIVersion: "batch/v1", Kind: "Job", Name: j.Name, UID: j.UID, Controller: &tr, BlockOwnerDeletion: &tr}}},
-					Spec: j.Spec.Template.Spec}
-				if _, err := cs.CoreV1().Pods("fwcheck").Create(ctx, pod, metav1.CreateOptions{}); err == nil {
+				if _, err := cs.CoreV1().Pods("fwcheck").Create(ctx, podOf(&j), metav1.CreateOptions{}); err == nil {
 					made[j.Name] = true
 				} else if ctx.Err() == nil {
 					t.Logf("the Job controller could not make a pod: %v", err)
