@@ -107,3 +107,18 @@ func benchmarkWrite(b *testing.B, r *report.Report) {
 		})
 	}
 }
+
+// BenchmarkTextGrouped10k writes the default text report of bigReport: its failures grouped,
+// their rules aggregated. (A grant's opening ids were once a list searched at every add: a
+// 100,000-probe text report took 21 s, 5 s now.)
+func BenchmarkTextGrouped10k(b *testing.B) {
+	plan, results := bigReport(b)
+	r := report.Build(plan, results, report.Meta{Started: started, Elapsed: time.Second})
+	w, _ := report.New("text", report.Options{})
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := w.Write(io.Discard, r); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -268,9 +268,9 @@ const minGroup = 5
 // group and requirement, and the same states and details on their failed probes.
 type failureGroup struct {
 	count   int
-	ids     []string // the first maxRuleIDs
-	triples []triple // what the members' rules allow, aggregated when printed
-	rules   []string // the first members' rules, where no grant can be made (warnings)
+	ids     []string   // the first maxRuleIDs
+	grants  aggregator // what the members' rules allow, aggregated as they are read
+	rules   []string   // the first members' rules, where no grant can be made (warnings)
 	first   Opening
 	printed bool
 }
@@ -303,7 +303,7 @@ func groupFailures(r *Report, status string) (map[string]*failureGroup, error) {
 			g.ids = append(g.ids, o.ID)
 		}
 		t, _ := rulesOf(r, o)
-		g.triples = append(g.triples, t...)
+		g.grants.add(t...)
 		if len(t) == 0 && o.Rule != "" && len(g.rules) < maxRuleIDs {
 			g.rules = append(g.rules, o.Rule)
 		}
@@ -333,7 +333,7 @@ func (t *textWriter) group(b *bufio.Writer, g *failureGroup) {
 		ids[i] = terminalSafe(id)
 	}
 	b.WriteString(wrapAt("      ", 6, fmt.Sprintf("%s and %d more (-v lists each)", strings.Join(ids, ", "), g.count-len(ids)), t.width()))
-	for _, gr := range aggregate(g.triples) {
+	for _, gr := range g.grants.grants() {
 		b.WriteString(wrapAt("      ", 8, grantText(gr), t.width()))
 	}
 	for _, rule := range g.rules {
