@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/fwcheck/fwcheck/probe"
 )
 
 // TestMatrixGroupsVantages: 200 nodes of which one misses an opening are two columns, the odd
@@ -47,5 +49,30 @@ func TestMatrixGroupsVantages(t *testing.T) {
 	}
 	if out := text(build(3), false); !strings.Contains(out, "node-002") || strings.Contains(out, "groups of the same results") {
 		t.Errorf("3 nodes keep a column each:\n%s", out)
+	}
+}
+
+// TestGroupShowsEachWay: openings that each failed two ways (one address dropped, one reset)
+// are one entry that shows both ways, once each.
+func TestGroupShowsEachWay(t *testing.T) {
+	r := &Report{Profile: "probe", Source: Source{Addresses: []string{"192.0.2.10"}}}
+	for i := range 6 {
+		r.Openings = append(r.Openings, Opening{ID: fmt.Sprintf("probe-%d", i+1), Status: Missing, Required: true, Protocol: "tcp", Section: "adhoc",
+			Probes: []Probe{
+				{Host: "198.51.100.1", Address: "198.51.100.1", Port: 1000 + i, Protocol: "tcp", Dialed: true, Check: "tcp connect", Via: "direct",
+					State: "filtered", Detail: "dropped", severity: probe.Fail},
+				{Host: "198.51.100.2", Address: "198.51.100.2", Port: 1000 + i, Protocol: "tcp", Dialed: true, Check: "tcp connect", Via: "direct",
+					State: "refused", Detail: "reset", severity: probe.Fail},
+			}})
+	}
+	r.Summary = summarize(r.Openings)
+	w, _ := New("text", Options{})
+	var b bytes.Buffer
+	if err := w.Write(&b, r); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	if !strings.Contains(out, "✗ 6 openings filtered, refused") || strings.Count(out, "filtered: dropped") != 1 || strings.Count(out, "refused: reset") != 1 {
+		t.Errorf("the group does not show each way once:\n%s", out)
 	}
 }

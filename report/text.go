@@ -345,16 +345,18 @@ func (t *textWriter) group(b *bufio.Writer, g *failureGroup) {
 	if len(o.Findings) > 0 {
 		fmt.Fprintf(b, "      see the %s finding%s above\n", terminalSafe(strings.Join(o.Findings, ", ")), pluralS(len(o.Findings)))
 	}
-	// The first member's failed probes stand for every member's: the same states and details.
+	// Every member failed the same ways (failureKey): each way once, as the first member shows it.
+	shown := map[string]bool{}
 	for _, p := range o.Probes {
-		if failedOrWarned(p) {
-			tail := terminalSafe(p.Detail)
-			if p.Dialed {
-				tail += fmt.Sprintf(" (%s, %s)", p.Check, viaText(p))
-			}
-			b.WriteString(wrapAt("      ", 6, t.stateColor(p, terminalSafe(p.State)+":")+" "+tail, t.width()))
-			break
+		tail := terminalSafe(p.Detail)
+		if p.Dialed {
+			tail += fmt.Sprintf(" (%s, %s)", p.Check, viaText(p))
 		}
+		if !failedOrWarned(p) || shown[p.State+"\x00"+tail] {
+			continue
+		}
+		shown[p.State+"\x00"+tail] = true
+		b.WriteString(wrapAt("      ", 6, t.stateColor(p, terminalSafe(p.State)+":")+" "+tail, t.width()))
 	}
 }
 
