@@ -23,6 +23,7 @@ import (
 	"github.com/fwcheck/fwcheck/internal/cli"
 	"github.com/fwcheck/fwcheck/internal/testnet"
 	"github.com/fwcheck/fwcheck/probe"
+	"github.com/fwcheck/fwcheck/report"
 )
 
 func TestMain(m *testing.M) {
@@ -528,4 +529,14 @@ func TestHeaderSaysTheWayProbesWent(t *testing.T) {
 	if !strings.Contains(head, "via http://"+proxy+" (of 2 dialed probes, 1 direct)") {
 		t.Errorf("header %q; want it to say one of the two probes went direct", head)
 	}
+}
+
+// openingsOf reads every opening of r, through Each as a writer does.
+func openingsOf(t testing.TB, r *report.Report) []report.Opening {
+	t.Helper()
+	var all []report.Opening
+	if err := r.Each(func(o report.Opening) error { all = append(all, o); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	return all
 }

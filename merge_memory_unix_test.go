@@ -25,7 +25,7 @@ func TestMergeMemoryBounded(t *testing.T) {
 	}
 	// A report of 40,000 openings, each as a real run writes it.
 	big := mutate(t, one, func(r map[string]any) {
-		o := openingsOf(r)[0]
+		o := rawOpenings(r)[0]
 		var many []any
 		for i := range 40000 {
 			c := map[string]any{}

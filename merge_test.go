@@ -87,7 +87,7 @@ func mutate(t *testing.T, file string, edit func(r map[string]any)) string {
 	return writeFile(t, "mutated.json", string(out))
 }
 
-func openingsOf(r map[string]any) []map[string]any {
+func rawOpenings(r map[string]any) []map[string]any {
 	var out []map[string]any
 	for _, o := range r["openings"].([]any) {
 		out = append(out, o.(map[string]any))
@@ -119,7 +119,7 @@ func TestMergeBelievesNothing(t *testing.T) {
 	// "verified", optional ones "required" and required ones not.
 	liar := mutate(t, plan, func(r map[string]any) {
 		r["dry_run"] = false
-		for _, o := range openingsOf(r) {
+		for _, o := range rawOpenings(r) {
 			o["status"], o["required"] = "verified", !o["required"].(bool)
 			for _, p := range o["probes"].([]any) {
 				p := p.(map[string]any)
@@ -128,7 +128,7 @@ func TestMergeBelievesNothing(t *testing.T) {
 		}
 	})
 	verifiedLie := mutate(t, refused, func(r map[string]any) {
-		for _, o := range openingsOf(r) {
+		for _, o := range rawOpenings(r) {
 			o["status"] = "verified"
 			for _, p := range o["probes"].([]any) {
 				p.(map[string]any)["ok"] = true
@@ -171,8 +171,8 @@ func TestMergeBelievesNothing(t *testing.T) {
 		// the first probe of the second machine open so only absence can fail probe-2 there.
 		onlyOpen := mutate(t, both, func(r map[string]any) { r["openings"] = r["openings"].([]any)[:1] })
 		okAlso := mutate(t, both, func(r map[string]any) {
-			o := openingsOf(r)[1]
-			o["probes"] = openingsOf(r)[0]["probes"]
+			o := rawOpenings(r)[1]
+			o["probes"] = rawOpenings(r)[0]["probes"]
 		})
 		code, stdout, stderr := fwcheck(t, nil, "merge", "--no-color", okAlso+"=a", onlyOpen+"=b")
 		if code != 1 || !strings.Contains(stdout, "b did not report 1 opening") || !regexpMatch(`probe-2\s+✓\s+\?`, stdout) {
@@ -184,14 +184,14 @@ func TestMergeBelievesNothing(t *testing.T) {
 		file string
 		want []string
 	}{
-		{"an unknown status", mutate(t, refused, func(r map[string]any) { openingsOf(r)[0]["status"] = "fine" }), []string{"status", `"fine"`}},
+		{"an unknown status", mutate(t, refused, func(r map[string]any) { rawOpenings(r)[0]["status"] = "fine" }), []string{"status", `"fine"`}},
 		{"an unknown state", mutate(t, refused, func(r map[string]any) {
-			openingsOf(r)[0]["probes"].([]any)[0].(map[string]any)["state"] = "ok"
+			rawOpenings(r)[0]["probes"].([]any)[0].(map[string]any)["state"] = "ok"
 		}), []string{"state", `"ok"`}},
 		{"no openings", mutate(t, refused, func(r map[string]any) { r["openings"] = []any{} }), []string{"no openings"}},
 		{"an edition not embedded", mutate(t, refused, func(r map[string]any) { r["tool"] = map[string]any{"catalog": "1999-01-01"} }), []string{"tool.catalog", "--catalog FILE"}},
-		{"an unknown group", mutate(t, plan, func(r map[string]any) { openingsOf(r)[0]["group"] = "\x1b[2Jwho" }), []string{"group", `\x1b[2Jwho`}},
-		{"no probes", mutate(t, refused, func(r map[string]any) { openingsOf(r)[0]["probes"] = []any{} }), []string{"no probes"}},
+		{"an unknown group", mutate(t, plan, func(r map[string]any) { rawOpenings(r)[0]["group"] = "\x1b[2Jwho" }), []string{"group", `\x1b[2Jwho`}},
+		{"no probes", mutate(t, refused, func(r map[string]any) { rawOpenings(r)[0]["probes"] = []any{} }), []string{"no probes"}},
 	}
 	for _, tc := range bad {
 		t.Run(tc.name, func(t *testing.T) {

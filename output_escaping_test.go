@@ -25,7 +25,7 @@ func TestOutputsEscapeOtherProgramsText(t *testing.T) {
 	}
 	const esc = "\x1b[2J\x1b]0;pwned\x07"
 	hostile := mutate(t, base, func(r map[string]any) {
-		o := openingsOf(r)[0]
+		o := rawOpenings(r)[0]
 		o["id"] = "probe-1" + esc + "\n::error::pwned-id"
 		o["section"] = "::add-mask::pwned-section"
 		o["title"] = "x\r\n::stop-commands::pwned-title"
@@ -116,7 +116,7 @@ func TestCSVReadBack(t *testing.T) {
 	base := filepath.Join(dir, "base.json")
 	fwcheck(t, nil, "probe", "-o", "json="+base, closedAddr(t), closedAddr(t))
 	hostile := mutate(t, base, func(r map[string]any) {
-		o := openingsOf(r)[0]
+		o := rawOpenings(r)[0]
 		o["id"], o["section"] = "=HYPERLINK(\"http://x\")", "+cmd|' /C calc'!A0"
 	})
 	csvFile := filepath.Join(dir, "out.csv")

@@ -3,6 +3,7 @@ package report
 import (
 	"cmp"
 	"fmt"
+	"net/netip"
 	"slices"
 	"strings"
 	"sync"
@@ -11,6 +12,46 @@ import (
 	"github.com/fwcheck/fwcheck/endpoints"
 	"github.com/fwcheck/fwcheck/probe"
 )
+
+// Meta is what the report needs besides the plan and the results.
+type Meta struct {
+	Version  string
+	Started  time.Time
+	Elapsed  time.Duration
+	Via      string
+	Hostname string
+	DryRun   bool
+	// ViaFor, if non-nil, names the way a planned target would go (a dry run dials nothing,
+	// so no result says it).
+	ViaFor func(probe.Target) string
+	// Sweeps are the tallies of the plan's sweeps (NewTallies): Sweeps[i] for opening i.
+	Sweeps Tallies
+	// Spool keeps the judged openings in a temporary file rather than in memory, for runs of
+	// many thousand openings; the report must then be closed (Close).
+	Spool bool
+	// SourceIP, if valid, is the address every probe left from (--source-ip).
+	SourceIP netip.Addr
+	// Resolver names the DNS servers the run used, for a dns finding.
+	Resolver string
+	// Findings are the run's own findings (discovery), listed before the probes'.
+	Findings []Finding
+}
+
+// Build judges every opening of plan from results, where results[i][j] holds the results of
+// target j of opening i (nil for an opening not run), holding the report in memory.
+func Build(plan *endpoints.Plan, results [][][]probe.Result, m Meta) *Report {
+	m.Spool = false
+	b, _ := NewBuilder(plan, m) // a builder in memory cannot fail
+	for i := range plan.Len() {
+		var res [][]probe.Result
+		if i < len(results) {
+			res = results[i]
+		}
+		b.Add(i, res)
+	}
+	r, _ := b.Report(m.Elapsed)
+	return r
+}
 
 // Builder judges a plan's openings one at a time, as their probes finish, and makes the report
 // when the run is over. Only what the report's head needs (counts, source addresses, findings)
@@ -30,9 +71,10 @@ type Builder struct {
 }
 
 // openingStore holds judged openings by their index in the plan, and hands them to the report
-// at the end, where src stands for unknownSource in their rules.
+// at the end. An opening put pending waits for the run's source addresses (src) to have its
+// rule (ruleOf); the others are kept as they are.
 type openingStore interface {
-	put(i int, o *Opening) error
+	put(i int, o *Opening, pending bool) error
 	finish(r *Report, src string) error
 	close() error
 	// warning says what went wrong keeping the openings without changing any ("" if nothing).
@@ -40,17 +82,23 @@ type openingStore interface {
 }
 
 // memoryStore holds the openings in the report itself.
-type memoryStore struct{ openings []Opening }
+type memoryStore struct {
+	openings []Opening
+	pending  []int
+}
 
-func (s *memoryStore) put(i int, o *Opening) error {
+func (s *memoryStore) put(i int, o *Opening, pending bool) error {
 	s.openings[i] = *o
+	if pending {
+		s.pending = append(s.pending, i)
+	}
 	return nil
 }
 
 func (s *memoryStore) finish(r *Report, src string) error {
-	r.Openings = s.openings
-	for i := range r.Openings {
-		r.Openings[i].Rule = strings.ReplaceAll(r.Openings[i].Rule, unknownSource, src)
+	r.openings = s.openings
+	for _, i := range s.pending {
+		r.openings[i].Rule, _ = ruleOf(&r.openings[i], src)
 	}
 	return nil
 }
@@ -78,7 +126,7 @@ func NewBuilder(plan *endpoints.Plan, m Meta) (*Builder, error) {
 // not run) and its sweeps' tallies (Meta.Sweeps). It is safe to call from many goroutines;
 // an opening added twice keeps its first verdict.
 func (b *Builder) Add(i int, res [][]probe.Result) {
-	o := judge(b.plan.At(i), res, b.m.Sweeps[i], b.m) // a nil map has no tallies
+	o, pending := judge(b.plan.At(i), res, b.m.Sweeps[i], b.m) // a nil map has no tallies
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.added[i] {
@@ -86,14 +134,14 @@ func (b *Builder) Add(i int, res [][]probe.Result) {
 	}
 	b.added[i] = true
 	for j, p := range o.Probes {
-		if p.source != "" && !slices.Contains(b.sources, p.source) {
-			b.sources = append(b.sources, p.source)
+		if p.Source != "" && !slices.Contains(b.sources, p.Source) {
+			b.sources = append(b.sources, p.Source)
 		}
 		b.findings.add(p, seenAt{i, j})
 	}
 	b.summary.add(&o)
 	if b.err == nil {
-		b.err = b.store.put(i, &o)
+		b.err = b.store.put(i, &o, pending)
 	}
 }
 

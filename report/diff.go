@@ -122,7 +122,7 @@ func cellsOf(r *Report, cat *endpoints.Catalog) (map[[2]string]cell, []string, e
 func whyOf(o Opening) string {
 	var out []string
 	for _, p := range o.Probes {
-		if p.severity == probe.Fail || p.severity == probe.Warn {
+		if s := severityOf(p); s == probe.Fail || s == probe.Warn {
 			out = appendNew(out, p.State+":"+p.Reason)
 		}
 	}

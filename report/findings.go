@@ -7,8 +7,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-
-	"github.com/fwcheck/fwcheck/probe"
 )
 
 // Finding kinds: causes of a failed probe that are not the firewall. The list is closed and
@@ -27,50 +25,8 @@ const (
 // FindingKinds lists every kind, in the order reports print them.
 var FindingKinds = []string{FindingInterrupted, FindingNode, FindingLocal, FindingDiscovery, FindingPAC, FindingDNS, FindingProxy, FindingTLSInspection}
 
-// Finding is a root cause the network team's firewall cannot fix: a resolver, a proxy, this
-// machine, an interrupted run.
-type Finding struct {
-	Kind    string   `json:"kind"`
-	Summary string   `json:"summary"`
-	Detail  string   `json:"detail"`
-	Targets []string `json:"targets"`
-}
-
 // maxFindingTargets bounds the targets a finding lists; its summary gives the full count.
 const maxFindingTargets = 50
-
-// findingKind names the non-firewall cause of a probe that did not pass, or "" when the
-// firewall (or the path it guards) is the cause and a rule is the fix.
-func findingKind(state probe.State, reason string) string {
-	switch state {
-	case probe.DNSError:
-		return FindingDNS
-	case probe.ProxyError:
-		if reason == probe.ReasonPAC {
-			return FindingPAC
-		}
-		return FindingProxy
-	case probe.ProxyDenied:
-		// A proxy's policy refusing a destination is an opening to request (on the proxy);
-		// a proxy that wants credentials is not.
-		if reason == "proxy-denied:policy" {
-			return ""
-		}
-		return FindingProxy
-	case probe.LocalError:
-		return FindingLocal
-	case probe.TLSIntercepted:
-		return FindingTLSInspection
-	case probe.Skipped:
-		switch reason {
-		case probe.ReasonInterrupted:
-			return FindingInterrupted
-		case probe.ReasonSourceFamily:
-			return FindingLocal
-		}
-	}
-	return ""
-}
 
 // findingSet groups the probes that failed for non-firewall reasons into one finding per kind
 // (per proxy for proxy findings), as they are judged. Openings may come in any order; every
@@ -145,11 +101,12 @@ func sortedText(list []seen) []string {
 }
 
 func (s *findingSet) add(p Probe, at seenAt) {
-	if p.finding == "" {
+	kind := findingOf(p)
+	if kind == "" {
 		return
 	}
-	k := findingKey{p.finding, ""}
-	if p.finding == FindingProxy {
+	k := findingKey{kind, ""}
+	if kind == FindingProxy {
 		k.via = p.Via
 	}
 	g := s.groups[k]
@@ -165,7 +122,7 @@ func (s *findingSet) add(p Probe, at seenAt) {
 	g.probes++
 	g.reasons = note(g.reasons, p.Reason, at, 0)
 	name := probeTarget(p)
-	if p.finding == FindingDNS {
+	if kind == FindingDNS {
 		name = p.Host
 	}
 	g.targets = note(g.targets, name, at, maxFindingTargets)

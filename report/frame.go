@@ -21,14 +21,14 @@ func writeFrame(w io.Writer, r *Report) error {
 	if r.spool != nil {
 		// Read the openings back, as far as a frame could hold them.
 		whole := *r
-		whole.spool, whole.Openings = nil, nil
+		whole.spool, whole.openings = nil, nil
 		size := 0
 		err := r.Each(func(o Opening) error {
 			if size > MaxFrame {
 				return tooBig(size)
 			}
-			size += int(r.spool.length[len(whole.Openings)]) // Each goes in plan order: this is o's record
-			whole.Openings = append(whole.Openings, o)
+			size += int(r.spool.length[len(whole.openings)]) // Each goes in plan order: this is o's record
+			whole.openings = append(whole.openings, o)
 			return nil
 		})
 		if err != nil {

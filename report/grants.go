@@ -14,9 +14,6 @@ import (
 	"github.com/fwcheck/fwcheck/probe"
 )
 
-// DryRunNote is the note of an opening a dry run planned and did not dial.
-const DryRunNote = "dry run: nothing dialed"
-
 // Grant is one accept rule, in any firewall's syntax: traffic of one protocol from Sources to
 // Dests on Ports. Grants are aggregated exactly: together they allow exactly the (source,
 // destination, port) triples that failed at the firewall (in a dry run, that the plan lists),
@@ -102,7 +99,7 @@ func rulesOf(r *Report, o Opening) ([]triple, []Unplaced) {
 	var out []triple
 	var unplaced []Unplaced
 	for _, p := range o.Probes {
-		if !r.DryRun && (p.severity == probe.Pass || p.severity == probe.NotRun || p.finding != "") {
+		if s := severityOf(p); !r.DryRun && (s == probe.Pass || s == probe.NotRun || findingOf(p) != "") {
 			continue
 		}
 		protocols := []string{p.Protocol}

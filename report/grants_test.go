@@ -20,12 +20,12 @@ func failedReport(failed, passed map[string]bool) *Report {
 		for ap := range set {
 			a := netip.MustParseAddrPort(ap)
 			o.Probes = append(o.Probes, Probe{Address: a.Addr().String(), Host: a.Addr().String(), Port: int(a.Port()), Protocol: "tcp",
-				Dialed: true, State: string(state), Via: probe.Direct, severity: state.Severity()})
+				Dialed: true, State: string(state), Via: probe.Direct})
 		}
 	}
 	add(failed, probe.Refused)
 	add(passed, probe.Open)
-	return &Report{Source: Source{Addresses: []string{"192.0.2.10"}}, Openings: []Opening{o}}
+	return &Report{Source: Source{Addresses: []string{"192.0.2.10"}}, openings: []Opening{o}}
 }
 
 // expand lists every address:port a set of grants allows, within the test's small space.
@@ -180,7 +180,7 @@ func TestMarkdownFitsAStepSummary(t *testing.T) {
 	r := &Report{Summary: Summary{Openings: 8000, Missing: 8000}}
 	for i := range 8000 {
 		a := netip.AddrFrom4([4]byte{198, 18, byte(i >> 8), byte(i)})
-		r.Openings = append(r.Openings, Opening{ID: fmt.Sprintf("probe-%d", i+1), Status: Missing, Protocol: "tcp", Ports: "443", Section: "adhoc",
+		r.openings = append(r.openings, Opening{ID: fmt.Sprintf("probe-%d", i+1), Status: Missing, Protocol: "tcp", Ports: "443", Section: "adhoc",
 			Destinations: []string{a.String()}, Rule: fmt.Sprintf("allow tcp from 198.51.100.5 to %s port 443", a),
 			Probes: []Probe{{Address: a.String(), Host: a.String(), Port: 443, Protocol: "tcp", Dialed: true, State: "filtered", Detail: strings.Repeat("no answer ", 8)}}})
 	}
@@ -199,11 +199,11 @@ func TestMarkdownFitsAStepSummary(t *testing.T) {
 func TestRulesNameTheProxy(t *testing.T) {
 	via := "http://proxy.corp.example:3128"
 	o := Opening{ID: "probe-1", Status: Missing, Protocol: "tcp", Required: true, Probes: []Probe{
-		{Host: "198.51.100.7", Address: "198.51.100.7", Port: 443, Protocol: "tcp", Dialed: true, Via: via, State: string(probe.Refused), severity: probe.Fail},
-		{Host: "registry.example", Port: 443, Protocol: "tcp", Dialed: true, Via: via, State: string(probe.Refused), severity: probe.Fail},
+		{Host: "198.51.100.7", Address: "198.51.100.7", Port: 443, Protocol: "tcp", Dialed: true, Via: via, State: string(probe.Refused)},
+		{Host: "registry.example", Port: 443, Protocol: "tcp", Dialed: true, Via: via, State: string(probe.Refused)},
 	}}
 	var b strings.Builder
-	if err := writeRules(&b, &Report{Source: Source{Addresses: []string{"192.0.2.10"}}, Openings: []Opening{o}}); err != nil {
+	if err := writeRules(&b, &Report{Source: Source{Addresses: []string{"192.0.2.10"}}, openings: []Opening{o}}); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"allow tcp from the proxy proxy.corp.example:3128 to 198.51.100.7 port 443",

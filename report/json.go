@@ -14,11 +14,7 @@ func writeJSON(w io.Writer, r *Report) error {
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")
-	// The head is the report without its openings: the outer field shadows the embedded one.
-	if err := enc.Encode(struct {
-		*Report
-		Openings *struct{} `json:"openings,omitempty"`
-	}{Report: r}); err != nil {
+	if err := enc.Encode((*reportHead)(r)); err != nil {
 		return err
 	}
 	bw := bufio.NewWriterSize(w, 64<<10)
@@ -56,7 +52,7 @@ func writeJSON(w io.Writer, r *Report) error {
 		// The spool holds each opening in the compact form of this very encoding: indenting it
 		// is encoding it, without decoding it first.
 		err = r.spool.eachRaw("", func(raw []byte, flags byte) error {
-			if flags&needsSource != 0 {
+			if flags&pendingRule != 0 {
 				o, err := r.spool.decode(raw, flags)
 				if err != nil {
 					return err

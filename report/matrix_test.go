@@ -6,8 +6,6 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-
-	"github.com/fwcheck/fwcheck/probe"
 )
 
 // TestMatrixGroupsVantages: 200 nodes of which one misses an opening are two columns, the odd
@@ -23,10 +21,10 @@ func TestMatrixGroupsVantages(t *testing.T) {
 			for _, v := range r.Vantages {
 				o.Cells[v.Name] = Verified
 			}
-			r.Openings = append(r.Openings, o)
+			r.openings = append(r.openings, o)
 		}
 		odd := r.Vantages[min(7, nodes-1)].Name
-		r.Openings[0].Cells[odd], r.Openings[0].Status = Missing, Missing
+		r.openings[0].Cells[odd], r.openings[0].Status = Missing, Missing
 		return r
 	}
 	text := func(r *Report, verbose bool) string {
@@ -57,15 +55,15 @@ func TestMatrixGroupsVantages(t *testing.T) {
 func TestGroupShowsEachWay(t *testing.T) {
 	r := &Report{Profile: "probe", Source: Source{Addresses: []string{"192.0.2.10"}}}
 	for i := range 6 {
-		r.Openings = append(r.Openings, Opening{ID: fmt.Sprintf("probe-%d", i+1), Status: Missing, Required: true, Protocol: "tcp", Section: "adhoc",
+		r.openings = append(r.openings, Opening{ID: fmt.Sprintf("probe-%d", i+1), Status: Missing, Required: true, Protocol: "tcp", Section: "adhoc",
 			Probes: []Probe{
 				{Host: "198.51.100.1", Address: "198.51.100.1", Port: 1000 + i, Protocol: "tcp", Dialed: true, Check: "tcp connect", Via: "direct",
-					State: "filtered", Detail: "dropped", severity: probe.Fail},
+					State: "filtered", Detail: "dropped"},
 				{Host: "198.51.100.2", Address: "198.51.100.2", Port: 1000 + i, Protocol: "tcp", Dialed: true, Check: "tcp connect", Via: "direct",
-					State: "refused", Detail: "reset", severity: probe.Fail},
+					State: "refused", Detail: "reset"},
 			}})
 	}
-	r.Summary = summarize(r.Openings)
+	r.Summary = summarize(r.openings)
 	w, _ := New("text", Options{})
 	var b bytes.Buffer
 	if err := w.Write(&b, r); err != nil {

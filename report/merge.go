@@ -11,18 +11,7 @@ import (
 
 	"github.com/fwcheck/fwcheck/endpoints"
 	"github.com/fwcheck/fwcheck/internal/quote"
-	"github.com/fwcheck/fwcheck/probe"
 )
-
-// Vantage is a machine a report was made from: a node, a CI runner, a workstation.
-type Vantage struct {
-	Name      string   `json:"name"`
-	Zone      string   `json:"zone,omitempty"`
-	Addresses []string `json:"addresses,omitempty"`
-	// Problem says why a vantage that should have reported did not (a node whose pod never
-	// ran): it has no results, and the openings it should have proven are unproven.
-	Problem string `json:"problem,omitempty"`
-}
 
 // Read decodes a JSON report (schema fwcheck.report/v1) and checks its schema.
 func Read(r io.Reader) (*Report, error) {
@@ -33,10 +22,6 @@ func Read(r io.Reader) (*Report, error) {
 	}
 	if rep.Schema != Schema {
 		return nil, fmt.Errorf("schema %q is not %s", rep.Schema, Schema)
-	}
-	for i := range rep.Openings {
-		rep.Openings[i].planned = rep.Openings[i].Status != Skipped
-		restoreSeverities(&rep.Openings[i])
 	}
 	return &rep, nil
 }
@@ -240,7 +225,7 @@ func (m *Merger) Report() (*Report, error) {
 			absentFrom[name] = append(absentFrom[name], merged.ID)
 		}
 		sum.add(&merged)
-		if err := store.put(i, &merged); err != nil {
+		if err := store.put(i, &merged, false); err != nil {
 			store.close()
 			return nil, err
 		}
@@ -266,12 +251,6 @@ func (m *Merger) Report() (*Report, error) {
 	return out, nil
 }
 
-// statusRank orders statuses from best to worst, for the merged verdict of an opening.
-var statusRank = map[string]int{Skipped: 0, Verified: 1, Warning: 2, Missing: 3}
-
-// NotRun is the cell of an opening a vantage did not report: it did not run there.
-const NotRun = "not-run"
-
 // sameRun says why rep cannot be merged with first: another command, region or catalog.
 func sameRun(rep, first *Report, name, firstName string) error {
 	for _, f := range []struct{ field, got, want string }{
@@ -286,45 +265,6 @@ func sameRun(rep, first *Report, name, firstName string) error {
 	}
 	if rep.DryRun != first.DryRun {
 		return fmt.Errorf("%s: dry_run is %t, and %t in %s: merge runs with runs, plans with plans", quote.Value(name), rep.DryRun, first.DryRun, quote.Value(firstName))
-	}
-	return nil
-}
-
-// rejudge judges a decoded opening again from its probes, as a live run does: its status,
-// required flag (the catalog's), findings and rule. src is the vantage's own addresses, for a
-// rule's source. What the report said of the opening's verdict is checked and ignored.
-func rejudge(o *Opening, cat *endpoints.Catalog, src string) error {
-	if _, known := statusRank[o.Status]; !known {
-		return fmt.Errorf("status %s is not one of verified, missing, warning, skipped", quote.Value(o.Status))
-	}
-	required, ok := cat.Required(o.ID, o.Group)
-	if !ok {
-		return fmt.Errorf("group %s is not in catalog edition %s", quote.Value(o.Group), quote.Value(cat.Edition))
-	}
-	if len(o.Probes) == 0 {
-		return fmt.Errorf("no probes: nothing proves it")
-	}
-	for k := range o.Probes {
-		p := &o.Probes[k]
-		if !slices.Contains(probe.States, probe.State(p.State)) {
-			return fmt.Errorf("probe %d: state %s is not a state fwcheck knows", k+1, quote.Value(p.State))
-		}
-		p.OK = probe.State(p.State).Severity() == probe.Pass
-		if p.Dialed && p.State != string(probe.Skipped) && p.Via == probe.Direct {
-			p.source = src
-		}
-	}
-	restoreSeverities(o)
-	o.Required, o.Findings, o.Rule = required, nil, ""
-	o.Status = status(*o)
-	o.planned = o.Status != Skipped || o.Note == DryRunNote
-	for _, p := range o.Probes {
-		if p.severity != probe.Pass && p.finding != "" {
-			o.Findings = appendNew(o.Findings, p.finding)
-		}
-	}
-	if o.Status == Missing || o.Status == Warning {
-		o.Rule = strings.ReplaceAll(failedRule(*o), unknownSource, src)
 	}
 	return nil
 }
@@ -382,8 +322,8 @@ func zonesOf(vs []Vantage) [][]Vantage {
 // plan large enough to be spooled is left as it is: `nodes` plans a worker check, a few dozen
 // openings.
 func UnprovenPlan(r *Report) *Report {
-	for i := range r.Openings {
-		if o := &r.Openings[i]; o.Status == Skipped && o.Note == DryRunNote {
+	for i := range r.openings {
+		if o := &r.openings[i]; o.Status == Skipped && o.Note == DryRunNote {
 			o.Status, o.Note, o.Rule = Missing, "", ""
 		}
 	}
@@ -396,8 +336,8 @@ func UnprovenPlan(r *Report) *Report {
 // its findings and no rule of its own, as any opening that failed only through findings; one
 // skipped everywhere (left out by --skip) stays skipped.
 func Unproven(r *Report, kind string) {
-	for i := range r.Openings {
-		o := &r.Openings[i]
+	for i := range r.openings {
+		o := &r.openings[i]
 		if o.Status == Skipped {
 			continue
 		}
@@ -411,6 +351,6 @@ func Unproven(r *Report, kind string) {
 		}
 	}
 	probes := r.Summary.Probes
-	r.Summary = summarize(r.Openings)
+	r.Summary = summarize(r.openings)
 	r.Summary.Probes = probes
 }

@@ -182,7 +182,7 @@ func TestVerdicts(t *testing.T) {
 	if r.ExitCode(false) != 1 || r.ExitCode(true) != 1 {
 		t.Errorf("exit codes = %d, %d; want 1, 1", r.ExitCode(false), r.ExitCode(true))
 	}
-	for _, o := range r.Openings {
+	for _, o := range openingsOf(t, r) {
 		switch o.ID {
 		case "region-us-south-dal10":
 			if o.Status != report.Missing || o.Rule != "allow tcp from 198.51.100.5 to 169.47.234.18, 169.46.7.238 port 443" {
@@ -309,4 +309,14 @@ func TestVerboseTextSpooled(t *testing.T) {
 	if out[0].String() != out[1].String() {
 		t.Errorf("spooled verbose text differs from memory:\n%s\n---\n%s", out[1].String(), out[0].String())
 	}
+}
+
+// openingsOf reads every opening of r, through Each as a writer does.
+func openingsOf(t testing.TB, r *report.Report) []report.Opening {
+	t.Helper()
+	var all []report.Opening
+	if err := r.Each(func(o report.Opening) error { all = append(all, o); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	return all
 }

@@ -7,15 +7,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
-
-	"github.com/fwcheck/fwcheck/probe"
 )
 
 // spool keeps judged openings in a temporary file, each as its compact JSON form, in the order
-// they were judged; an index in memory (15 bytes an opening) finds opening i, its status, its
-// text column widths and what the JSON leaves out without reading the file, so a writer reads
-// only the openings it prints, and the JSON writer copies them without decoding.
+// they were judged; an index in memory (13 bytes an opening) finds opening i and its status
+// without reading the file, so a writer reads only the openings of the statuses it prints, and
+// the JSON writer copies them without decoding.
 //
 // Records are written in batches. A batch the file refuses (a full disk) stays in memory, and so
 // does every record after it: the run goes on and its report is whole, only no longer bounded.
@@ -34,12 +31,9 @@ type spool struct {
 	inTail   int
 	at       []int64
 	length   []int32
-	flags    []byte // statusCode | planned | needsSource
-	// widths are the text report's target column for opening i without decoding it: the
-	// widest of all its probes, and of the ones that failed or warned.
-	widths [][2]uint8
-	// ruleSource replaces unknownSource in rules as they are read: the run's source addresses
-	// are known only at its end.
+	flags    []byte // statusCode | pendingRule
+	// ruleSource is the run's source addresses, known only at its end: the rule of an opening
+	// put pending is made from them as it is read (ruleOf).
 	ruleSource string
 	// name is the file to remove on close, where the system could not unlink it while open.
 	name string
@@ -52,8 +46,7 @@ var statusCode = map[string]byte{Verified: 1, Missing: 2, Warning: 3, Skipped: 4
 
 const (
 	statusBits  = 0x7
-	planned     = 0x8
-	needsSource = 0x10 // the rule names unknownSource, to be replaced as it is read
+	pendingRule = 0x8 // the rule waits for the run's source addresses
 )
 
 func newSpool(n int) (*spool, error) {
@@ -75,33 +68,23 @@ func newSpool(n int) (*spool, error) {
 
 // spoolOn keeps n openings in f.
 func spoolOn(f *os.File, n int) *spool {
-	s := &spool{f: f, tail: make([]byte, 0, 2*spoolBatch), at: make([]int64, n), length: make([]int32, n), flags: make([]byte, n), widths: make([][2]uint8, n)}
+	s := &spool{f: f, tail: make([]byte, 0, 2*spoolBatch), at: make([]int64, n), length: make([]int32, n), flags: make([]byte, n)}
 	s.enc = json.NewEncoder(&s.rec)
 	s.enc.SetEscapeHTML(false) // as the JSON writer encodes, so that its records copy as they are
 	return s
 }
 
-func (s *spool) put(i int, o *Opening) error {
+func (s *spool) put(i int, o *Opening, pending bool) error {
 	s.rec.Reset()
 	if err := s.enc.Encode(o); err != nil {
 		return err
 	}
 	b := bytes.TrimSuffix(s.rec.Bytes(), []byte("\n"))
 	flags := statusCode[o.Status]
-	if o.planned {
-		flags |= planned
-	}
-	if strings.Contains(o.Rule, unknownSource) {
-		flags |= needsSource
+	if pending {
+		flags |= pendingRule
 	}
 	s.at[i], s.length[i], s.flags[i] = s.onDisk+int64(len(s.tail)), int32(len(b)), flags
-	for _, p := range o.Probes {
-		w := uint8(min(targetWidth(p), maxTargetColumn))
-		s.widths[i][0] = max(s.widths[i][0], w)
-		if failedOrWarned(p) {
-			s.widths[i][1] = max(s.widths[i][1], w)
-		}
-	}
 	s.tail = append(s.tail, b...)
 	s.stored++
 	s.inTail++
@@ -148,23 +131,6 @@ func (s *spool) warning() string {
 
 func (s *spool) len() int { return len(s.at) }
 
-// targetColumn is the widest target among the openings of status (skipped ones only when
-// planned): of every probe when all, else of the probes that failed or warned.
-func (s *spool) targetColumn(status string, all bool) int {
-	want, w := statusCode[status], 0
-	for i, f := range s.flags {
-		if f&statusBits != want || status == Skipped && f&planned == 0 {
-			continue
-		}
-		if all {
-			w = max(w, int(s.widths[i][0]))
-		} else {
-			w = max(w, int(s.widths[i][1]))
-		}
-	}
-	return w
-}
-
 // each calls fn with every opening of the given status ("" for all), in plan order.
 func (s *spool) each(status string, fn func(Opening) error) error {
 	return s.eachRaw(status, func(raw []byte, flags byte) error {
@@ -205,8 +171,8 @@ func (s *spool) eachRaw(status string, fn func(raw []byte, flags byte) error) er
 // (merge's), whose length is not known in advance.
 func (s *spool) add(o *Opening) (int, error) {
 	i := len(s.at)
-	s.at, s.length, s.flags, s.widths = append(s.at, 0), append(s.length, 0), append(s.flags, 0), append(s.widths, [2]uint8{})
-	return i, s.put(i, o)
+	s.at, s.length, s.flags = append(s.at, 0), append(s.length, 0), append(s.flags, 0)
+	return i, s.put(i, o, false)
 }
 
 // get reads opening i back.
@@ -225,11 +191,9 @@ func (s *spool) decode(raw []byte, flags byte) (Opening, error) {
 	if err := json.Unmarshal(raw, &o); err != nil {
 		return o, fmt.Errorf("reading the report back from its temporary file: %w", err)
 	}
-	o.planned = flags&planned != 0
-	if flags&needsSource != 0 {
-		o.Rule = strings.ReplaceAll(o.Rule, unknownSource, s.ruleSource)
+	if flags&pendingRule != 0 {
+		o.Rule, _ = ruleOf(&o, s.ruleSource)
 	}
-	restoreSeverities(&o)
 	return o, nil
 }
 
@@ -241,27 +205,12 @@ func (s *spool) close() error {
 	return err
 }
 
-// restoreSeverities gives a decoded opening's probes what their JSON form leaves out: how each
-// counts, from its state and drift warning, as judgeProbe had it.
-func restoreSeverities(o *Opening) {
-	for k := range o.Probes {
-		p := &o.Probes[k]
-		p.severity = probe.State(p.State).Severity()
-		if p.Warning != "" && p.severity == probe.Pass {
-			p.severity = probe.Warn
-		}
-		if p.severity != probe.Pass {
-			p.finding = findingKind(probe.State(p.State), p.Reason)
-		}
-	}
-}
-
 // Len is the number of openings in the report.
 func (r *Report) Len() int {
 	if r.spool != nil {
 		return r.spool.len()
 	}
-	return len(r.Openings)
+	return len(r.openings)
 }
 
 // Each calls fn with every opening in plan order, until fn returns an error, which Each
@@ -273,7 +222,7 @@ func (r *Report) eachStatus(status string, fn func(Opening) error) error {
 	if r.spool != nil {
 		return r.spool.each(status, fn)
 	}
-	for _, o := range r.Openings {
+	for _, o := range r.openings {
 		if status != "" && o.Status != status {
 			continue
 		}

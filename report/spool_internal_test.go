@@ -38,10 +38,13 @@ func TestSpoolOutgrowsItsFile(t *testing.T) {
 					f.Close()
 					s.f = readOnly
 				}
-				want[i] = Opening{ID: fmt.Sprintf("probe-%d", i+1), Status: []string{Verified, Missing}[i%2],
-					Rule:   fmt.Sprintf("allow tcp from %s to 198.18.0.%d port 443", unknownSource, i%250),
-					Probes: []Probe{{Host: "198.18.0.1", State: "open", Detail: strings.Repeat("x", i%97)}}}
-				if err := s.put(i, &want[i]); err != nil {
+				// A missing opening's rule waits for the run's source, as one whose probes
+				// named none does.
+				dest := fmt.Sprintf("198.18.0.%d", i%250)
+				want[i] = Opening{ID: fmt.Sprintf("probe-%d", i+1), Status: []string{Verified, Missing}[i%2], Protocol: "tcp",
+					Probes: []Probe{{Host: dest, Address: dest, Port: 443, Dialed: true, Via: "direct",
+						State: []string{"open", "refused"}[i%2], Detail: strings.Repeat("x", i%97)}}}
+				if err := s.put(i, &want[i], want[i].Status == Missing); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -63,7 +66,9 @@ func TestSpoolOutgrowsItsFile(t *testing.T) {
 			k := 0
 			err = r.Each(func(o Opening) error {
 				exp := want[k]
-				exp.Rule = strings.ReplaceAll(exp.Rule, unknownSource, "198.51.100.5")
+				if exp.Status == Missing {
+					exp.Rule = "allow tcp from 198.51.100.5 to " + exp.Probes[0].Address + " port 443"
+				}
 				if o.ID != exp.ID || o.Status != exp.Status || o.Rule != exp.Rule || o.Probes[0].Detail != exp.Probes[0].Detail {
 					return fmt.Errorf("opening %d read back as %s %s %q; want %s %s %q", k, o.ID, o.Status, o.Rule, exp.ID, exp.Status, exp.Rule)
 				}

@@ -58,18 +58,10 @@ func (t *Tally) Add(rs ...probe.Result) {
 	}
 }
 
-// SweepStats is a swept range's entry in the report: how many addresses were dialed on the
-// port, how many ended in each state, and a few of them.
-type SweepStats struct {
-	Addresses int            `json:"addresses"`
-	States    map[string]int `json:"states"`
-	Samples   []string       `json:"samples"`
-}
-
-// verdict judges the range: a completed handshake to any address proves the path open; resets
+// fold sums the range up as one result: a completed handshake to any address proves the path open; resets
 // alone prove nothing (a firewall that rejects sends them too); otherwise the commonest
 // failure speaks for the range.
-func (t *Tally) verdict() (probe.Result, *SweepStats) {
+func (t *Tally) fold() (probe.Result, *SweepStats) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	target := probe.Target{Host: t.Range.String(), Port: t.Port, Check: probe.CheckTCP, Range: t.Range}

@@ -45,11 +45,11 @@ const maxListed = 100
 
 func (t *textWriter) Write(w io.Writer, r *Report) error {
 	t.init()
-	col, err := t.targetColumn(r)
+	lay, err := t.layout(r)
 	if err != nil {
 		return err
 	}
-	t.col = col
+	t.col = lay.column
 	b := bufio.NewWriterSize(w, 64<<10)
 	head := fmt.Sprintf("fwcheck %s", terminalSafe(r.Profile))
 	if r.Region != "" {
@@ -86,15 +86,7 @@ func (t *textWriter) Write(w io.Writer, r *Report) error {
 		if !t.opts.Verbose && (status == Verified || status == Skipped && !r.DryRun) {
 			limit = min(n, maxListed)
 		}
-		// Without -v, openings that failed the same way are one entry: 2,000 closed ports are
-		// a few lines, as nmap's "Not shown: 1999 closed ports".
-		var groups map[string]*failureGroup
-		if !t.opts.Verbose && (status == Missing || status == Warning) {
-			var err error
-			if groups, err = groupFailures(r, status); err != nil {
-				return err
-			}
-		}
+		groups := lay.groups[status]
 		listed := 0
 		err := r.eachStatus(status, func(o Opening) error {
 			if listed == limit {
@@ -223,7 +215,7 @@ func (t *textWriter) opening(b *bufio.Writer, o Opening, dryRun bool) {
 	if o.Status == Verified && restsOnProxy(o) {
 		b.WriteString(wrapAt("      ", 6, t.faint.Sprint("on the proxy's word: it reported the tunnel open and nothing beyond it spoke (a TCP-only check)"), t.width()))
 	}
-	if o.Status == Skipped && (!dryRun || !o.planned) {
+	if o.Status == Skipped && (!dryRun || !planned(&o)) {
 		fmt.Fprintf(b, "      %s\n", t.faint.Sprint(terminalSafe(o.Note)))
 		return
 	}
@@ -288,28 +280,23 @@ func failureKey(o Opening) string {
 	return strings.Join(append([]string{o.Status, o.Section, o.Group, fmt.Sprint(o.Required), strings.Join(o.Findings, ",")}, parts...), "\x01")
 }
 
-// groupFailures reads the openings of a status once and groups them by failureKey.
-func groupFailures(r *Report, status string) (map[string]*failureGroup, error) {
-	groups := map[string]*failureGroup{}
-	err := r.eachStatus(status, func(o Opening) error {
-		k := failureKey(o)
-		g := groups[k]
-		if g == nil {
-			g = &failureGroup{first: o}
-			groups[k] = g
-		}
-		g.count++
-		if len(g.ids) < maxRuleIDs {
-			g.ids = append(g.ids, o.ID)
-		}
-		t, _ := rulesOf(r, o)
-		g.grants.add(t...)
-		if len(t) == 0 && o.Rule != "" && len(g.rules) < maxRuleIDs {
-			g.rules = append(g.rules, o.Rule)
-		}
-		return nil
-	})
-	return groups, err
+// addToGroup puts o in the group of its failureKey.
+func addToGroup(groups map[string]*failureGroup, r *Report, o Opening) {
+	k := failureKey(o)
+	g := groups[k]
+	if g == nil {
+		g = &failureGroup{first: o}
+		groups[k] = g
+	}
+	g.count++
+	if len(g.ids) < maxRuleIDs {
+		g.ids = append(g.ids, o.ID)
+	}
+	t, _ := rulesOf(r, o)
+	g.grants.add(t...)
+	if len(t) == 0 && o.Rule != "" && len(g.rules) < maxRuleIDs {
+		g.rules = append(g.rules, o.Rule)
+	}
 }
 
 // group writes a group of openings as one entry: how many and how they failed, the first ids,
@@ -379,7 +366,7 @@ func (t *textWriter) stateWord(p Probe, state string) string {
 
 // stateColor colours text by what the probe counts as.
 func (t *textWriter) stateColor(p Probe, text string) string {
-	switch p.severity {
+	switch severityOf(p) {
 	case probe.Fail:
 		return t.red.Sprint(text)
 	case probe.Warn:
@@ -398,34 +385,48 @@ func (t *textWriter) width() int {
 	return 80
 }
 
-// targetColumn is the width of the widest target label that will be printed, within bounds.
-// Only the openings whose probes get lines are read.
-func (t *textWriter) targetColumn(r *Report) (int, error) {
-	w := 20
+// textLayout is what the text report must know before it prints a line: the width of its
+// target column, and (without -v) the groups of openings that failed the same way.
+type textLayout struct {
+	column int
+	groups map[string]map[string]*failureGroup // by status, then failureKey
+}
+
+// layout reads, once, the openings whose probes get lines: for the widest target label that
+// will be printed (within bounds) and, without -v, the failure groups of missing openings and
+// warnings, so that 2,000 closed ports are a few lines, as nmap's "Not shown: 1999 closed
+// ports". A spooled report is read twice in all (here, and to print).
+func (t *textWriter) layout(r *Report) (textLayout, error) {
+	lay := textLayout{column: 20, groups: map[string]map[string]*failureGroup{}}
 	for _, status := range statusOrder {
-		if status == Verified && !t.opts.Verbose && !r.DryRun || status == Skipped && !r.DryRun {
+		grouped := !t.opts.Verbose && (status == Missing || status == Warning)
+		lines := !(status == Verified && !t.opts.Verbose && !r.DryRun || status == Skipped && !r.DryRun)
+		if !grouped && !lines {
 			continue // no probe lines (a skipped opening shows its note)
 		}
-		if r.spool != nil { // from the spool's index: no opening read twice
-			w = max(w, r.spool.targetColumn(status, t.opts.Verbose || r.DryRun))
-			continue
+		if grouped {
+			lay.groups[status] = map[string]*failureGroup{}
 		}
 		err := r.eachStatus(status, func(o Opening) error {
-			if o.Status == Skipped && !o.planned {
+			if grouped {
+				addToGroup(lay.groups[status], r, o)
+			}
+			if !lines || o.Status == Skipped && !planned(&o) {
 				return nil
 			}
 			for _, p := range o.Probes {
 				if t.shown(o, p, r.DryRun) {
-					w = max(w, targetWidth(p))
+					lay.column = max(lay.column, targetWidth(p))
 				}
 			}
 			return nil
 		})
 		if err != nil {
-			return 0, err
+			return lay, err
 		}
 	}
-	return min(w, maxTargetColumn), nil
+	lay.column = min(lay.column, maxTargetColumn)
+	return lay, nil
 }
 
 // maxTargetColumn bounds the text report's target column; a longer target pushes its line.

@@ -43,7 +43,7 @@ func TestSweepVerdicts(t *testing.T) {
 				tallies[0][0].Add(probe.Result{Target: tg, Address: tg.Addr, Source: src, Via: probe.Direct, State: st, Reason: string(st)})
 			}
 			r := report.Build(plan, [][][]probe.Result{{}}, report.Meta{Sweeps: tallies})
-			o := r.Openings[0]
+			o := openingsOf(t, r)[0]
 			if len(o.Probes) != 1 {
 				t.Fatalf("%d entries; want one per swept range and port", len(o.Probes))
 			}
@@ -70,7 +70,7 @@ func TestNoVerdictFromAbsence(t *testing.T) {
 	}...)
 	for _, results := range [][][][]probe.Result{nil, {{nil}, {}}, {{{}}, nil}} {
 		r := report.Build(plan, results, report.Meta{})
-		for _, o := range r.Openings {
+		for _, o := range openingsOf(t, r) {
 			if o.Status != report.Missing || o.Probes[0].State != "local-error" {
 				t.Errorf("%s with results %v: %s / %s; want missing with a local-error", o.ID, results, o.Status, o.Probes[0].State)
 			}
@@ -117,16 +117,16 @@ func TestFindingsGrouped(t *testing.T) {
 	if f := r.Findings[2]; len(f.Targets) != 2 || !strings.Contains(f.Summary, "the test resolver") {
 		t.Errorf("dns finding = %+v; want both names and the resolver", f)
 	}
-	for _, o := range r.Openings {
+	for _, o := range openingsOf(t, r) {
 		wantRule := o.ID == "198.18.0.9"
 		if (o.Rule != "") != wantRule {
 			t.Errorf("%s: rule %q", o.ID, o.Rule)
 		}
 	}
-	if o := r.Openings[5]; o.Rule != "allow tcp from 198.51.100.5 to 198.18.0.9 port 443" {
+	if o := openingsOf(t, r)[5]; o.Rule != "allow tcp from 198.51.100.5 to 198.18.0.9 port 443" {
 		t.Errorf("rule = %q", o.Rule)
 	}
-	if o := r.Openings[4]; o.Status != report.Skipped {
+	if o := openingsOf(t, r)[4]; o.Status != report.Skipped {
 		t.Errorf("interrupted opening = %s; want skipped", o.Status)
 	}
 }

@@ -3,12 +3,15 @@ package cli
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"flag"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/fwcheck/fwcheck/report"
 )
 
 var update = flag.Bool("update", false, "rewrite the help golden files")
@@ -196,4 +199,34 @@ func TestDryRunGolden(t *testing.T) {
 			golden(t, filepath.Join("testdata", "dryrun", name+".txt"), stdout, "the plan")
 		})
 	}
+}
+
+// openingsOf reads every opening of r, through Each as a writer does.
+func openingsOf(t testing.TB, r *report.Report) []report.Opening {
+	t.Helper()
+	var all []report.Opening
+	if err := r.Each(func(o report.Opening) error { all = append(all, o); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	return all
+}
+
+// reportWith is head with the given openings, made as a reader of the JSON form makes one.
+func reportWith(t testing.TB, head report.Report, openings ...report.Opening) *report.Report {
+	t.Helper()
+	b, err := json.Marshal(&head)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fields map[string]any
+	json.Unmarshal(b, &fields)
+	fields["openings"] = openings
+	if b, err = json.Marshal(fields); err != nil {
+		t.Fatal(err)
+	}
+	var r report.Report
+	if err := json.Unmarshal(b, &r); err != nil {
+		t.Fatal(err)
+	}
+	return &r
 }

@@ -234,7 +234,7 @@ func mergeNodes(nodes []*kube.Node, plan func() *report.Report) *report.Report {
 	switch {
 	case merged == nil:
 		merged = &report.Report{Schema: report.Schema, Profile: "worker", Started: time.Now().UTC(), Source: report.Source{Hostname: "(merged)", Addresses: []string{}},
-			Findings: []report.Finding{}, Openings: []report.Opening{}}
+			Findings: []report.Finding{}}
 		// Nothing proved, and no opening to say so: the run fails, it does not pass by absence.
 		merged.Summary.Missing = 1
 		merged.Vantages = problemVantages(nodes)

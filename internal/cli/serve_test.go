@@ -401,12 +401,12 @@ func TestServeFailingRound(t *testing.T) {
 func TestOpeningUpIsTheExitCodes(t *testing.T) {
 	for _, strict := range []bool{false, true} {
 		w := &watcher{strict: strict, interval: time.Second}
-		rep := &report.Report{Summary: report.Summary{Missing: 1}, Openings: []report.Opening{
-			{ID: "a", Group: "region", Required: true, Status: report.Missing},
-			{ID: "b", Group: "monitoring", Status: report.Warning},
-			{ID: "c", Group: "registry", Required: true, Status: report.Verified},
-			{ID: "d", Group: "master", Required: true, Status: report.Warning}, // a range that cannot be verified
-		}}
+		rep := reportWith(t, report.Report{Summary: report.Summary{Missing: 1}},
+			report.Opening{ID: "a", Group: "region", Required: true, Status: report.Missing},
+			report.Opening{ID: "b", Group: "monitoring", Status: report.Warning},
+			report.Opening{ID: "c", Group: "registry", Required: true, Status: report.Verified},
+			report.Opening{ID: "d", Group: "master", Required: true, Status: report.Warning}, // a range that cannot be verified
+		)
 		w.latest, w.runs, w.lastRun, w.lastGood = rep, 1, time.Now(), time.Now()
 		reg := prometheus.NewRegistry()
 		reg.MustRegister(w)
@@ -428,7 +428,7 @@ func TestOpeningUpIsTheExitCodes(t *testing.T) {
 			}
 			for _, st := range []string{"verified", "missing", "warning", "skipped"} {
 				v, ok := gauge(byName, "fwcheck_opening_status", map[string]string{"opening": id, "status": st})
-				if !ok || (v == 1) != (st == statusOf(rep, id)) {
+				if !ok || (v == 1) != (st == statusOf(t, rep, id)) {
 					t.Errorf("fwcheck_opening_status{opening=%s,status=%s} = %v (%v)", id, st, v, ok)
 				}
 			}
@@ -436,8 +436,8 @@ func TestOpeningUpIsTheExitCodes(t *testing.T) {
 	}
 }
 
-func statusOf(r *report.Report, id string) string {
-	for _, o := range r.Openings {
+func statusOf(t testing.TB, r *report.Report, id string) string {
+	for _, o := range openingsOf(t, r) {
 		if o.ID == id {
 			return o.Status
 		}
