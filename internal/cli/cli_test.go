@@ -14,6 +14,9 @@ import (
 	"github.com/fwcheck/fwcheck/report"
 )
 
+// repoRoot is the repository's root, where the docs and the shared testdata are.
+const repoRoot = "../.."
+
 var update = flag.Bool("update", false, "rewrite the help golden files")
 
 // golden compares got, what the test made, with the golden file (rewritten under -update).

@@ -473,6 +473,7 @@ func TestServeWebConfig(t *testing.T) {
 	pool := x509.NewCertPool()
 	pool.AddCert(srv.Certificate())
 	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	defer client.CloseIdleConnections()
 	get := func(user, pw string) int {
 		req, _ := http.NewRequest("GET", "https://"+addr+"/metrics", nil)
 		if user != "" {
@@ -496,8 +497,11 @@ func TestServeWebConfig(t *testing.T) {
 	if code := get("prom", "wrong"); code != http.StatusUnauthorized {
 		t.Errorf("a wrong password: %d; want 401", code)
 	}
-	if resp, err := http.Get("http://" + addr + "/metrics"); err == nil && resp.StatusCode == http.StatusOK {
-		t.Error("plain HTTP answered")
+	if resp, err := http.Get("http://" + addr + "/metrics"); err == nil {
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusOK {
+			t.Error("plain HTTP answered")
+		}
 	}
 
 	bad := filepath.Join(dir, "bad.yml")
