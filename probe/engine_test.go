@@ -305,3 +305,21 @@ func TestConnectEngineIPv6(t *testing.T) {
 		t.Errorf("source = %s; want ::1", rs[0][0].Source)
 	}
 }
+
+// TestSYNsResent: a dropped port is filtered after maxSYNs SYNs on the prober's clock, in the
+// connect engine (a plain TCP connect) and on the general path (a TLS check), and the result
+// says how many SYNs went unanswered.
+func TestSYNsResent(t *testing.T) {
+	dropped := blackholePort(t, syscall.AF_INET)
+	for _, check := range []probe.Check{probe.CheckTCP, probe.CheckTLS} {
+		r := one(t, probe.Config{Timeout: 5 * time.Second}, probe.Target{Host: "127.0.0.1", Port: dropped, Check: check})
+		if r.State != probe.Filtered || r.SYNs != 3 || !strings.Contains(r.Detail, "3 SYNs over") {
+			t.Errorf("%s: %s with %d SYNs (%s); want filtered after 3 SYNs", check, r.State, r.SYNs, r.Detail)
+		}
+	}
+	// A budget shorter than the adaptive wait still bounds it: fewer SYNs, filtered.
+	r := one(t, probe.Config{Timeout: 200 * time.Millisecond}, probe.Target{Host: "127.0.0.1", Port: dropped, Check: probe.CheckTCP})
+	if r.State != probe.Filtered || r.SYNs < 1 || r.SYNs > 3 {
+		t.Errorf("short budget: %s with %d SYNs", r.State, r.SYNs)
+	}
+}

@@ -75,3 +75,12 @@ func dedent(s string) string {
 	}
 	return out
 }
+
+// TestEndlessHeaders: an answer whose headers never end is not the service, and not a server
+// that "closed without an answer".
+func TestEndlessHeaders(t *testing.T) {
+	ln := newLocalListener(t, "tcp")
+	serve(t, ln, endlessHeaders)
+	r := one(t, probe.Config{Timeout: 2 * time.Second}, probe.Target{Host: "127.0.0.1", Port: port(ln), Check: probe.CheckHTTP})
+	checkResult(t, r, probe.UnexpectedResponse, "unexpected-response:oversized", "did not end")
+}

@@ -143,3 +143,11 @@ func TestStates(t *testing.T) {
 		})
 	}
 }
+
+// TestResetsAreNotProof: a refused probe never passes, whatever it stands for.
+func TestResetsAreNotProof(t *testing.T) {
+	r := one(t, probe.Config{Timeout: time.Second}, probe.Target{Host: "127.0.0.1", Port: closedPort(t), Check: probe.CheckTCP})
+	if r.State != probe.Refused || r.OK() {
+		t.Fatalf("state = %s ok = %v; want refused, not ok", r.State, r.OK())
+	}
+}

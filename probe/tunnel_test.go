@@ -126,3 +126,28 @@ func TestProxyTunnelIsNotTheDestination(t *testing.T) {
 		}
 	})
 }
+
+// TestSlowProxy: a proxy that dribbles its CONNECT answer a byte at a time past the budget is
+// a proxy timeout, every time, never a protocol error.
+func TestSlowProxy(t *testing.T) {
+	ln := newLocalListener(t, "tcp")
+	serve(t, ln, func(c net.Conn) {
+		bufio.NewReader(c).ReadString('\n')
+		for _, b := range []byte("HTTP/1.1 200 Connection established\r\n\r\n") {
+			if _, err := c.Write([]byte{b}); err != nil {
+				return
+			}
+			time.Sleep(15 * time.Millisecond)
+		}
+	})
+	cfg := probe.Config{Timeout: 150 * time.Millisecond, Proxy: proxyFor(t, "http://"+ln.Addr().String())}
+	targets := make([]probe.Target, 40)
+	for i := range targets {
+		targets[i] = probe.Target{Host: "name.fwcheck.test", Port: 443, Check: probe.CheckTCP}
+	}
+	for _, rs := range probe.New(cfg).Run(t.Context(), targets) {
+		if r := rs[0]; r.State != probe.ProxyError || r.Reason != "proxy-timeout" {
+			t.Fatalf("state = %s (%s: %s); want proxy-error:proxy-timeout", r.State, r.Reason, r.Detail)
+		}
+	}
+}

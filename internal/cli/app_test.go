@@ -3,7 +3,6 @@ package cli
 import (
 	"bytes"
 	"fmt"
-	"github.com/fwcheck/fwcheck/report"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/fwcheck/fwcheck/internal/testnet"
+	"github.com/fwcheck/fwcheck/report"
 )
 
 // sparse makes a file of size bytes that takes no disk (all zeros).

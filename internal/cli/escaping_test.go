@@ -8,10 +8,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/fwcheck/fwcheck/internal/testnet"
 	"github.com/fwcheck/fwcheck/internal/testtier"
 	"github.com/fwcheck/fwcheck/report"
-
-	"github.com/fwcheck/fwcheck/internal/testnet"
 )
 
 // TestOutputsEscapeOtherProgramsText: strings a merged report brings from other machines

@@ -1,11 +1,12 @@
 package cli
 
 import (
-	"github.com/fwcheck/fwcheck/internal/testtier"
 	"os"
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/fwcheck/fwcheck/internal/testtier"
 )
 
 // TestReportOutgrowsFullDisk: a run whose TMPDIR fills up while it probes (a tmpfs of 128 KiB,

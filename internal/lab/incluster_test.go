@@ -24,13 +24,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fwcheck/fwcheck/internal/testtier"
 	"golang.org/x/sys/unix"
 	authv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
+
+	"github.com/fwcheck/fwcheck/internal/testtier"
 )
 
 // inNetns runs fn on an OS thread moved into the network namespace ns: the sockets fn opens

@@ -2,12 +2,13 @@ package lab
 
 import (
 	"encoding/json"
-	"github.com/fwcheck/fwcheck/internal/testnet"
-	"github.com/fwcheck/fwcheck/internal/testtier"
 	"net"
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/fwcheck/fwcheck/internal/testnet"
+	"github.com/fwcheck/fwcheck/internal/testtier"
 )
 
 // junitparserScript prints, per suite of a JUnit file, what python3-junitparser reads: the

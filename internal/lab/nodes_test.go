@@ -29,13 +29,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fwcheck/fwcheck/internal/testtier"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
+
+	"github.com/fwcheck/fwcheck/internal/testtier"
 )
 
 // apiServerBin is where build.sh caches the kube-apiserver (FWCHECK_KUBE_APISERVER overrides).

@@ -8,14 +8,15 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/fwcheck/fwcheck/internal/testnet"
-	"github.com/fwcheck/fwcheck/internal/testtier"
 	calico "github.com/projectcalico/api/pkg/apis/projectcalico/v3"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
 	"sigs.k8s.io/yaml"
+
+	"github.com/fwcheck/fwcheck/internal/testnet"
+	"github.com/fwcheck/fwcheck/internal/testtier"
 )
 
 // policyReports are the reports the policy formats are read from: a dry run's plan (every

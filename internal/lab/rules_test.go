@@ -2,13 +2,14 @@ package lab
 
 import (
 	"fmt"
-	"github.com/fwcheck/fwcheck/internal/testtier"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/fwcheck/fwcheck/internal/testtier"
 )
 
 // labLoop is the loop a network team runs: a check finds the required openings missing at a
