@@ -37,22 +37,6 @@ type Meta struct {
 	Findings []Finding
 }
 
-// Build judges every opening of plan from results, where results[i][j] holds the results of
-// target j of opening i (nil for an opening not run), holding the report in memory.
-func Build(plan *endpoints.Plan, results [][][]probe.Result, m Meta) *Report {
-	m.Spool = false
-	b, _ := NewBuilder(plan, m) // a builder in memory cannot fail
-	for i := range plan.Len() {
-		var res [][]probe.Result
-		if i < len(results) {
-			res = results[i]
-		}
-		b.Add(i, res)
-	}
-	r, _ := b.Report(m.Elapsed)
-	return r
-}
-
 // Builder judges a plan's openings one at a time, as their probes finish, and makes the report
 // when the run is over. Only what the report's head needs (counts, source addresses, findings)
 // is kept as it goes; with Meta.Spool the judged openings go to a temporary file, so that a run

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/fwcheck/fwcheck/endpoints"
 	"github.com/fwcheck/fwcheck/internal/kube"
@@ -29,7 +30,14 @@ func nodeReport(t *testing.T) *report.Report {
 	)
 	var b bytes.Buffer
 	w, _ := report.New("json", report.Options{})
-	if err := w.Write(&b, report.Build(plan, [][][]probe.Result{{open}, {open}, nil}, report.Meta{})); err != nil {
+	bl, _ := report.NewBuilder(plan, report.Meta{})
+	bl.Add(0, [][]probe.Result{open})
+	bl.Add(1, [][]probe.Result{open})
+	built, err := bl.Report(time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Write(&b, built); err != nil {
 		t.Fatal(err)
 	}
 	r, err := report.Read(&b) // as it comes back from a pod's log
