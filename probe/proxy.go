@@ -39,6 +39,9 @@ type ProxyConfig struct {
 
 	pick func(*url.URL) (*url.URL, error)
 	all  func(*url.URL) (*url.URL, error)
+	// parsed are the configured proxies as ParseProxyURL reads them, by the URL httpproxy
+	// hands back for them: For returns one without parsing it again for every target.
+	parsed map[string]*url.URL
 }
 
 // supportedProxySchemes are the proxy kinds fwcheck can speak.
@@ -83,9 +86,14 @@ func ParseProxyURL(s string) (*url.URL, error) {
 // Validate parses every proxy URL the config holds, so bad input fails before any dial, and
 // prepares For. Call it once before the config is shared between goroutines.
 func (c *ProxyConfig) Validate() error {
+	c.parsed = map[string]*url.URL{}
 	for _, s := range []string{c.HTTP.HTTPSProxy, c.HTTP.HTTPProxy, c.All} {
-		if _, err := ParseProxyURL(s); err != nil {
+		u, err := ParseProxyURL(s)
+		if err != nil {
 			return err
+		}
+		if u != nil {
+			c.parsed[asHTTPProxyReads(s)] = u
 		}
 	}
 	c.pick = c.HTTP.ProxyFunc()
@@ -130,7 +138,22 @@ func (c *ProxyConfig) For(t Target) (*url.URL, error) {
 	if u == nil {
 		return nil, nil
 	}
+	if p, ok := c.parsed[u.String()]; ok {
+		return p, nil
+	}
 	return ParseProxyURL(u.String())
+}
+
+// asHTTPProxyReads is a proxy setting as httpproxy's ProxyFunc hands it back: a value that is
+// not a URL with a scheme and host is read as http://VALUE.
+func asHTTPProxyReads(s string) string {
+	if u, err := url.Parse(s); err == nil && u.Scheme != "" && u.Host != "" {
+		return u.String()
+	}
+	if u, err := url.Parse("http://" + s); err == nil {
+		return u.String()
+	}
+	return s
 }
 
 // ReasonPAC is the reason of a target whose PAC evaluation failed: never a silent DIRECT.

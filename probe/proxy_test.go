@@ -381,3 +381,27 @@ func TestRedact(t *testing.T) {
 		t.Error("RedactURL leaks the password")
 	}
 }
+
+// TestProxyParsedOnce: a validated config hands every target the proxy it parsed at
+// validation (the same URL, not one parsed again per target), as ParseProxyURL reads it: a bare
+// host:port is http, a SOCKS proxy without a port gets 1080.
+func TestProxyParsedOnce(t *testing.T) {
+	for _, tc := range []struct {
+		cfg  probe.ProxyConfig
+		want string
+	}{
+		{probe.ProxyConfig{HTTP: httpproxy.Config{HTTPSProxy: "proxy.example:3128"}}, "http://proxy.example:3128"},
+		{probe.ProxyConfig{HTTP: httpproxy.Config{HTTPSProxy: "https://alice:pw@proxy.example"}}, "https://alice:pw@proxy.example"},
+		{probe.ProxyConfig{All: "socks5://proxy.example"}, "socks5://proxy.example:1080"},
+	} {
+		cfg := tc.cfg
+		if err := cfg.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		a, errA := cfg.For(probe.Target{Host: "a.example", Port: 443, Check: probe.CheckTCP})
+		b, errB := cfg.For(probe.Target{Host: "b.example", Port: 8443, Check: probe.CheckTLS})
+		if errA != nil || errB != nil || a == nil || a.String() != tc.want || a != b {
+			t.Errorf("%+v: %v and %v (%v, %v); want the one URL %s for both", tc.cfg, a, b, errA, errB, tc.want)
+		}
+	}
+}
