@@ -2,9 +2,6 @@ package probe
 
 import "net/netip"
 
-// launchHook, if set (by tests only), is called as the engine launches each probe.
-var launchHook func(Target)
-
 // maxBurstWorkers bounds the connect engine's loops: past a few cores the kernel's own
 // locking, not the launch rate, limits a sweep.
 const maxBurstWorkers = 4

@@ -163,8 +163,8 @@ func (p *Prober) runBurst(ctx context.Context, in <-chan *burstJob, slots *slotP
 	// launch starts j's attempt on a slot the caller acquired for it: its first SYN.
 	launch := func(j *burstJob) {
 		j.holdsSlot = true
-		if launchHook != nil {
-			launchHook(j.target)
+		if p.launchHook != nil {
+			p.launchHook(j.target)
 		}
 		j.attempts++
 		now := time.Now()

@@ -7,14 +7,13 @@ import (
 	"net/url"
 )
 
-// SecurityContext and SetSystemAuth let the external tests play the operating system's
-// security provider (SSPI), which only Windows has.
+// SecurityContext and WithSystemAuth let the external tests play the operating system's
+// security provider (SSPI), which only Windows has: f stands for it in a (nil: none).
 type SecurityContext = securityContext
 
-func SetSystemAuth(f func(scheme, spn string) (SecurityContext, error)) (restore func()) {
-	old := systemAuth
-	systemAuth = f
-	return func() { systemAuth = old }
+func WithSystemAuth(a ProxyAuth, f func(scheme, spn string) (SecurityContext, error)) ProxyAuth {
+	a.provider, a.providerSet = f, true
+	return a
 }
 
 // Run probes every target in parallel and returns, for each target in order, one result per

@@ -137,7 +137,6 @@ func ntlmProxy(t *testing.T, password string) (addr string, authenticated func()
 // with the right and a wrong password, credentials from the configuration (a PAC file's or
 // the system's proxy has none in its URL) or the URL; the classes of failure by reason.
 func TestProxyAuthentication(t *testing.T) {
-	defer probe.SetSystemAuth(nil)() // the same answers on Windows, without its SSPI
 	proxyAddr, authenticated := ntlmProxy(t, "s3cret")
 	digestOnly := newLocalListener(t, "tcp")
 	serve(t, digestOnly, func(c net.Conn) {
@@ -168,7 +167,7 @@ func TestProxyAuthentication(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			px := proxyFor(t, tc.proxy)
-			px.Auth = tc.auth
+			px.Auth = probe.WithSystemAuth(tc.auth, nil) // the same answers on Windows, without its SSPI
 			r := one(t, probe.Config{Timeout: 2 * time.Second, Proxy: px}, target)
 			checkResult(t, r, tc.state, tc.reason, tc.hint)
 			if strings.Contains(r.Detail+r.Via, "s3cret") || strings.Contains(r.Detail, "wrong") || strings.Contains(r.Detail, "TlRMTVNT") {
@@ -232,9 +231,8 @@ func TestSystemProxyAuthentication(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			defer probe.SetSystemAuth(tc.provider)()
 			px := proxyFor(t, "http://"+proxyAddr)
-			px.Auth = tc.auth
+			px.Auth = probe.WithSystemAuth(tc.auth, tc.provider)
 			r := one(t, probe.Config{Timeout: 2 * time.Second, Proxy: px}, target)
 			checkResult(t, r, tc.state, tc.reason, tc.hint)
 			if strings.Contains(r.Detail, "s3cret") || strings.Contains(r.Detail, "stale") {

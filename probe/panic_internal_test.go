@@ -22,19 +22,19 @@ func TestEnginePanicIsAResult(t *testing.T) {
 		ln.Close()
 	}
 	boom := ports[2]
-	launchHook = func(tg Target) {
+	prober := New(Config{Timeout: time.Second, Concurrency: 1})
+	prober.launchHook = func(tg Target) {
 		if tg.Port == boom {
 			panic("injected")
 		}
 	}
-	defer func() { launchHook = nil }()
 	var targets []Target
 	for _, p := range ports {
 		targets = append(targets, Target{Host: "127.0.0.1", Port: p, Check: CheckTCP})
 	}
 	// One slot: a slot the panicking loop failed to give back would hang the rest.
 	done := make(chan [][]Result)
-	go func() { done <- New(Config{Timeout: time.Second, Concurrency: 1}).Run(t.Context(), targets) }()
+	go func() { done <- prober.Run(t.Context(), targets) }()
 	var rs [][]Result
 	select {
 	case rs = <-done:

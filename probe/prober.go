@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -80,6 +81,12 @@ type Prober struct {
 	// sources caches the local address the kernel picks towards each destination, so that a
 	// sweep of failures costs one route look-up per address, not one per probe.
 	sources sync.Map // netip.Addr -> netip.Addr
+
+	// synOff turns the system's SYN retransmissions off on a socket, where it can (Windows;
+	// nil elsewhere). launchHook, if set, is called as the connect engine launches each probe.
+	// Both are the platform's or, in tests, a fake: fields, so that tests run in parallel.
+	synOff     func(syscall.RawConn)
+	launchHook func(Target)
 }
 
 // New returns a Prober for cfg.
@@ -90,9 +97,10 @@ func New(cfg Config) *Prober {
 	if cfg.Concurrency <= 0 {
 		cfg.Concurrency = DefaultConcurrency()
 	}
-	p := &Prober{cfg: cfg, lookup: cfg.Lookup, dial: cfg.Dial, extra: poolOf(cfg.ExtraRoots), rtt: newRTTEstimator()}
+	p := &Prober{cfg: cfg, lookup: cfg.Lookup, dial: cfg.Dial, extra: poolOf(cfg.ExtraRoots), rtt: newRTTEstimator(),
+		synOff: systemSYNRetransmissionsOff}
 	if p.dial == nil {
-		p.dial = sourceDialer(cfg.SourceIP)
+		p.dial = sourceDialer(cfg.SourceIP, p.dialControl)
 	} else {
 		p.dial = bounded(p.dial)
 	}
@@ -516,12 +524,12 @@ func (p *Prober) routeSource(addr netip.Addr, port uint16) netip.Addr {
 //
 // Keep-alive is off: a probe closes its connection within seconds, and the four setsockopt
 // calls per connection it costs are a tenth of a sweep's syscalls.
-func sourceDialer(src netip.Addr) DialFunc {
+func sourceDialer(src netip.Addr, control func(context.Context, string, string, syscall.RawConn) error) DialFunc {
 	if !src.IsValid() {
-		d := &net.Dialer{KeepAlive: -1, ControlContext: dialControl}
+		d := &net.Dialer{KeepAlive: -1, ControlContext: control}
 		return d.DialContext
 	}
-	tcp := &net.Dialer{KeepAlive: -1, LocalAddr: &net.TCPAddr{IP: src.AsSlice()}, ControlContext: dialControl}
+	tcp := &net.Dialer{KeepAlive: -1, LocalAddr: &net.TCPAddr{IP: src.AsSlice()}, ControlContext: control}
 	udp := &net.Dialer{LocalAddr: &net.UDPAddr{IP: src.AsSlice()}}
 	return func(ctx context.Context, network, address string) (net.Conn, error) {
 		if len(network) >= 3 && network[:3] == "udp" {

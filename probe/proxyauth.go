@@ -34,6 +34,20 @@ type ProxyAuth struct {
 	Krb5Conf string
 	// CCache is the ticket cache (KRB5CCNAME); gokrb5 reads FILE: caches only.
 	CCache string
+
+	// provider, when providerSet, stands for the system's security provider (systemAuth): a
+	// test's fake, or nil for none.
+	provider    func(scheme, spn string) (securityContext, error)
+	providerSet bool
+}
+
+// systemProvider is the security provider a handshake uses: the system's, unless a stands
+// in another.
+func (a *ProxyAuth) systemProvider() func(scheme, spn string) (securityContext, error) {
+	if a != nil && a.providerSet {
+		return a.provider
+	}
+	return systemAuth
 }
 
 // Reasons of a proxy's refusal to authenticate.
@@ -165,13 +179,14 @@ func authenticate(s *connectSession, first *http.Response, proxyURL *url.URL, a 
 
 	// The operating system's own provider (SSPI on Windows) authenticates as the logged-on
 	// user, with no password in fwcheck's hands: first, unless credentials were given.
-	if systemAuth != nil && !haveCreds {
+	system := a.systemProvider()
+	if system != nil && !haveCreds {
 		for _, scheme := range []string{"Negotiate", "NTLM"} {
 			if _, ok := offered[strings.ToLower(scheme)]; !ok {
 				continue
 			}
 			tried = true
-			r, err := systemHandshake(s, scheme, "HTTP/"+proxyURL.Hostname())
+			r, err := systemHandshake(s, system, scheme, "HTTP/"+proxyURL.Hostname())
 			if err != nil {
 				return nil, err
 			}
@@ -187,7 +202,7 @@ func authenticate(s *connectSession, first *http.Response, proxyURL *url.URL, a 
 				s.name, scheme, offeredList(first)))
 		}
 	}
-	if _, ok := offered["negotiate"]; ok && systemAuth == nil {
+	if _, ok := offered["negotiate"]; ok && system == nil {
 		tried = true
 		token, err := negotiateToken(a, proxyURL.Hostname())
 		if err == nil {
@@ -258,14 +273,14 @@ type securityContext interface {
 }
 
 // systemAuth opens a security context for a scheme (Negotiate or NTLM) and the proxy's SPN;
-// nil where the system has no such provider (every OS but Windows), and in tests a fake.
+// nil where the system has no such provider (every OS but Windows). Set at start-up only.
 var systemAuth func(scheme, spn string) (securityContext, error)
 
 // systemHandshake runs a scheme's handshake through the system's provider on one connection:
 // its token, the proxy's answer, until the proxy stops answering 407 with a token. A provider
 // that cannot start (no logon session, the scheme unavailable) returns a nil response.
-func systemHandshake(s *connectSession, scheme, spn string) (*http.Response, error) {
-	sc, err := systemAuth(scheme, spn)
+func systemHandshake(s *connectSession, system func(scheme, spn string) (securityContext, error), scheme, spn string) (*http.Response, error) {
+	sc, err := system(scheme, spn)
 	if err != nil {
 		return nil, nil
 	}

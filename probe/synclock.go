@@ -20,15 +20,13 @@ func withOwnSYNClock(ctx context.Context) context.Context {
 	return context.WithValue(ctx, ownSYNClockKey{}, true)
 }
 
-// disableSYNRetransmissions, where the system has it (Windows), makes a socket send one SYN and
-// report its answer, a reset included, as it comes.
-var disableSYNRetransmissions = systemSYNRetransmissionsOff
-
-// dialControl is the prober's dialers' hook between making a socket and connecting it.
-func dialControl(ctx context.Context, network, _ string, c syscall.RawConn) error {
-	if disableSYNRetransmissions == nil || !strings.HasPrefix(network, "tcp") || ctx.Value(ownSYNClockKey{}) == nil {
+// dialControl is the prober's dialers' hook between making a socket and connecting it: where
+// the system can (Windows: p.synOff), a socket of an attempt on the prober's own SYN clock
+// sends one SYN and reports its answer, a reset included, as it comes.
+func (p *Prober) dialControl(ctx context.Context, network, _ string, c syscall.RawConn) error {
+	if p.synOff == nil || !strings.HasPrefix(network, "tcp") || ctx.Value(ownSYNClockKey{}) == nil {
 		return nil
 	}
-	disableSYNRetransmissions(c)
+	p.synOff(c)
 	return nil
 }

@@ -20,9 +20,11 @@ import (
 // a proxy's connection keeps the system's own retries.
 func TestOwnSYNClockOnDirectAttempts(t *testing.T) {
 	var asked atomic.Int32
-	saved := disableSYNRetransmissions
-	disableSYNRetransmissions = func(syscall.RawConn) { asked.Add(1) }
-	defer func() { disableSYNRetransmissions = saved }()
+	counted := func(cfg Config) *Prober {
+		p := New(cfg)
+		p.synOff = func(syscall.RawConn) { asked.Add(1) }
+		return p
+	}
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -48,7 +50,7 @@ func TestOwnSYNClockOnDirectAttempts(t *testing.T) {
 	addr := ln.Addr().(*net.TCPAddr).AddrPort()
 
 	// Direct, on the general path (a TLS check): the attempt's connects.
-	direct := New(Config{Timeout: 100 * time.Millisecond}).Run(t.Context(), []Target{{Host: addr.Addr().String(), Addr: addr.Addr(), Port: addr.Port(), Check: CheckTLS}})
+	direct := counted(Config{Timeout: 100 * time.Millisecond}).Run(t.Context(), []Target{{Host: addr.Addr().String(), Addr: addr.Addr(), Port: addr.Port(), Check: CheckTLS}})
 	if n := asked.Load(); n < 1 || direct[0][0].Reason != "tls-stall" {
 		t.Fatalf("direct attempt: asked %d times, result %s; want at least once, tls-stall", n, direct[0][0].Reason)
 	}
@@ -59,7 +61,7 @@ func TestOwnSYNClockOnDirectAttempts(t *testing.T) {
 	if err := px.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	proxied := New(Config{Timeout: time.Second, Proxy: px}).Run(t.Context(), []Target{{Host: "name.fwcheck.test", Port: 443, Check: CheckTCP}})
+	proxied := counted(Config{Timeout: time.Second, Proxy: px}).Run(t.Context(), []Target{{Host: "name.fwcheck.test", Port: 443, Check: CheckTCP}})
 	if n := asked.Load(); n != 0 || proxied[0][0].State != Open {
 		t.Errorf("through a proxy: asked %d times, state %s; want none, open", n, proxied[0][0].State)
 	}

@@ -28,11 +28,10 @@ func checkCommand(ses session, name string, p endpoints.Profile, usage, usageTex
 					fmt.Fprintf(ses.stderr, "fwcheck: warning: --%s has no effect on %s; ignored\n", n, name)
 				}
 			}
-			opts, err := optionsFrom(c, p, ses.getenv, *ses.typed)
+			opts, err := optionsFrom(c, p, ses)
 			if err != nil {
 				return err
 			}
-			opts.machine = ses.machine
 			if ses.capture != nil {
 				return ses.capture(opts)
 			}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"regexp"
 	"runtime/debug"
 	"strconv"
@@ -46,15 +47,17 @@ type session struct {
 }
 
 // machine is what a check takes from the computer beyond its arguments and environment: the
-// operating system's proxy settings, and how long --wait pauses between runs. Tests pass their
-// own to runApp; nothing is a package variable written after start-up.
+// operating system's proxy settings, how long --wait pauses between runs, and the standard
+// input `--targets-file -` reads. Tests pass their own to runApp; nothing is a package
+// variable written after start-up.
 type machine struct {
 	proxySettings func() (sysproxy.Settings, error)
 	waitPause     time.Duration
+	stdin         io.Reader
 }
 
-// theMachine is the real one: the system's settings (Windows, macOS), a 5 s pause.
-var theMachine = machine{proxySettings: sysproxy.Read, waitPause: 5 * time.Second}
+// theMachine is the real one: the system's settings (Windows, macOS), a 5 s pause, os.Stdin.
+var theMachine = machine{proxySettings: sysproxy.Read, waitPause: 5 * time.Second, stdin: os.Stdin}
 
 // exited is a command's result when it is not bad input: the exit code of a run (0, 1, 130,
 // 143), or 2 after the command has said why itself. It is urfave's cli.ExitCoder with nothing

@@ -25,15 +25,12 @@ func readCapped(file string, limit int64) ([]byte, error) { return boundedfile.R
 
 func sizeText(n int64) string { return boundedfile.SizeText(n) }
 
-// stdin is what `--targets-file -` reads.
-var stdin io.Reader = os.Stdin
-
 // readTargetsFile reads one target a line, streaming: blank lines and # comments are skipped;
 // the file is capped at maxTargetsFileBytes and each line at maxTargetsLineBytes.
 // The targets are kept as the text they were given in (the plan parses them again as they are
 // dialed): a parsed target is 224 bytes, its text about 20.
-func readTargetsFile(file string) ([]string, error) {
-	var in io.Reader = stdin
+func readTargetsFile(file string, stdin io.Reader) ([]string, error) {
+	in := stdin
 	if file == "-" { // standard input, as nmap's -iL -
 		file = "(stdin)"
 	} else {

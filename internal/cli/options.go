@@ -61,8 +61,9 @@ type outputSpec struct {
 }
 
 // optionsFrom reads the flags into options and rejects bad input (exit 2) naming the flag.
-func optionsFrom(c *cli.Context, p endpoints.Profile, getenv func(string) string, typed map[string]bool) (*options, error) {
-	o := &options{typed: typed, edition: c.String("edition"), catalogFile: c.String("catalog"), exportCA: c.String("export-ca"), kubeconfig: c.String("kubeconfig"), kubeContext: c.String("context"), dryRun: c.Bool("dry-run"),
+func optionsFrom(c *cli.Context, p endpoints.Profile, ses session) (*options, error) {
+	getenv := ses.getenv
+	o := &options{typed: *ses.typed, machine: ses.machine, edition: c.String("edition"), catalogFile: c.String("catalog"), exportCA: c.String("export-ca"), kubeconfig: c.String("kubeconfig"), kubeContext: c.String("context"), dryRun: c.Bool("dry-run"),
 		outputOptions: outputOptions{getenv: getenv, strict: c.Bool("strict"), noColor: c.Bool("no-color"), quiet: c.Bool("quiet"), verbose: c.Bool("verbose"), rulesChain: c.String("rules-chain"), policy: policyOptions(c)}}
 	f := &o.facts
 	f.Profile = p
@@ -122,7 +123,7 @@ func optionsFrom(c *cli.Context, p endpoints.Profile, getenv func(string) string
 			f.Probes = append(f.Probes, a)
 		}
 		if file := c.String("targets-file"); file != "" {
-			more, err := readTargetsFile(file)
+			more, err := readTargetsFile(file, ses.machine.stdin)
 			if err != nil {
 				return nil, err
 			}
