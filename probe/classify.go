@@ -25,8 +25,9 @@ const (
 	PhaseUDP     Phase = "udp"
 )
 
-// verdict is a state with its finer reason and the sentence behind it.
-type verdict struct {
+// outcome is what classify makes of a probe: a state with its finer reason and the sentence
+// behind it. (A verdict is the report's word, for an opening.)
+type outcome struct {
 	state  State
 	reason string
 	detail string
@@ -35,7 +36,7 @@ type verdict struct {
 	proxyUnusable bool
 }
 
-func (v verdict) result(r *Result) {
+func (v outcome) result(r *Result) {
 	r.State, r.Reason, r.Detail, r.proxyUnusable = v.state, v.reason, v.detail, v.proxyUnusable
 }
 
@@ -109,8 +110,8 @@ func isTimeout(err error) bool {
 // isCanceled reports whether the run itself was canceled.
 func isCanceled(err error) bool { return errors.Is(err, context.Canceled) }
 
-// classify maps an error in a phase to a verdict. It is total: every error gets a state.
-func classify(err error, phase Phase, t Target) verdict {
+// classify maps an error in a phase to an outcome. It is total: every error gets a state.
+func classify(err error, phase Phase, t Target) outcome {
 	var (
 		dnsErr    *net.DNSError
 		proxyErr  *ProxyFailure
@@ -124,88 +125,88 @@ func classify(err error, phase Phase, t Target) verdict {
 	)
 	switch {
 	case err == nil:
-		return verdict{Open, "open", "", false}
+		return outcome{Open, "open", "", false}
 	case errors.As(err, &panicked):
-		return verdict{LocalError, "local-error:panic", panicked.Error(), false}
+		return outcome{LocalError, "local-error:panic", panicked.Error(), false}
 	case errors.As(err, &proxyErr):
-		return proxyErr.verdict()
+		return proxyErr.outcome()
 	case isLocalResource(err):
-		return verdict{LocalError, "local-error", fmt.Sprintf("this machine could not make the probe: %v", errnoText(err)), false}
+		return outcome{LocalError, "local-error", fmt.Sprintf("this machine could not make the probe: %v", errnoText(err)), false}
 	case isCanceled(err):
-		return verdict{Skipped, ReasonInterrupted, "the run was interrupted before this probe finished", false}
+		return outcome{Skipped, ReasonInterrupted, "the run was interrupted before this probe finished", false}
 	case errors.As(err, &sinkErr):
-		return verdict{DNSError, "dns-sinkholed", sinkErr.Error(), false}
+		return outcome{DNSError, "dns-sinkholed", sinkErr.Error(), false}
 	case errors.As(err, &dnsErr):
 		return classifyDNS(dnsErr)
 	case phase == PhaseResolve && isTimeout(err):
-		return verdict{DNSError, "dns-timeout", "no DNS answer within the timeout", false}
+		return outcome{DNSError, "dns-timeout", "no DNS answer within the timeout", false}
 	case isTimeout(err):
 		return timeoutVerdict(phase)
 	case (isRefused(err) || isReset(err)) && phase == PhaseUDP:
 		// Linux reports an ICMP port unreachable on a UDP socket as ECONNREFUSED, Windows as
 		// WSAECONNRESET.
-		return verdict{Refused, "closed", "ICMP port unreachable: the datagram reached the host and nothing listens on the port", false}
+		return outcome{Refused, "closed", "ICMP port unreachable: the datagram reached the host and nothing listens on the port", false}
 	case isRefused(err) && phase == PhaseConnect:
-		return verdict{Refused, "refused", "connection refused (TCP reset or ICMP port unreachable): nothing listens, or a firewall rejects with a reset", false}
+		return outcome{Refused, "refused", "connection refused (TCP reset or ICMP port unreachable): nothing listens, or a firewall rejects with a reset", false}
 	case isReset(err) && phase == PhaseConnect:
-		return verdict{Refused, "reset", "the connection was reset as it opened: something answered, then refused it", false}
+		return outcome{Refused, "reset", "the connection was reset as it opened: something answered, then refused it", false}
 	case isHostUnreachable(err):
-		return verdict{Unreachable, "unreachable:host", "host unreachable (ICMP host unreachable or administratively prohibited): a firewall or router rejects the path", false}
+		return outcome{Unreachable, "unreachable:host", "host unreachable (ICMP host unreachable or administratively prohibited): a firewall or router rejects the path", false}
 	case isNetUnreachable(err):
-		return verdict{Unreachable, "unreachable:net", "network unreachable: no route to the destination, or a router rejects it with ICMP net unreachable", false}
+		return outcome{Unreachable, "unreachable:net", "network unreachable: no route to the destination, or a router rejects it with ICMP net unreachable", false}
 	case isLocalPolicy(err):
-		return verdict{Unreachable, "unreachable:local-policy", fmt.Sprintf("this machine's own firewall refused the packet (%v)", errnoText(err)), false}
+		return outcome{Unreachable, "unreachable:local-policy", fmt.Sprintf("this machine's own firewall refused the packet (%v)", errnoText(err)), false}
 	case errors.As(err, &recErr) && phase == PhaseTLS:
-		return verdict{UnexpectedResponse, "unexpected-response:not-tls", "the port answered, but not with TLS (a plain-text service, or a proxy block page)", false}
+		return outcome{UnexpectedResponse, "unexpected-response:not-tls", "the port answered, but not with TLS (a plain-text service, or a proxy block page)", false}
 	case errors.As(err, &unknownCA):
-		return verdict{TLSIntercepted, "tls-intercepted", fmt.Sprintf("certificate issued by %q, which no trusted root vouches for", issuerName(unknownCA.Cert)), false}
+		return outcome{TLSIntercepted, "tls-intercepted", fmt.Sprintf("certificate issued by %q, which no trusted root vouches for", issuerName(unknownCA.Cert)), false}
 	case errors.As(err, &hostErr):
-		return verdict{TLSError, "tls-name-mismatch", fmt.Sprintf("the certificate is not for %s: %v", t.Name(), hostErr), false}
+		return outcome{TLSError, "tls-name-mismatch", fmt.Sprintf("the certificate is not for %s: %v", t.Name(), hostErr), false}
 	case errors.As(err, &certErr):
-		return verdict{TLSError, "tls-bad-certificate", fmt.Sprintf("certificate rejected: %v", certErr), false}
+		return outcome{TLSError, "tls-bad-certificate", fmt.Sprintf("certificate rejected: %v", certErr), false}
 	case errors.As(err, &alertErr):
-		return verdict{TLSError, "tls-alert", fmt.Sprintf("the server aborted the TLS handshake: %v", alertErr), false}
+		return outcome{TLSError, "tls-alert", fmt.Sprintf("the server aborted the TLS handshake: %v", alertErr), false}
 	case (isReset(err) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)) && phase == PhaseTLS:
-		return verdict{TLSError, "tls-reset", fmt.Sprintf("the connection closed during the TLS handshake (%v)", errnoText(err)), false}
+		return outcome{TLSError, "tls-reset", fmt.Sprintf("the connection closed during the TLS handshake (%v)", errnoText(err)), false}
 	case isReset(err) && phase == PhaseHTTP:
-		return verdict{UnexpectedResponse, "unexpected-response:reset", "the connection was reset before an answer came", false}
+		return outcome{UnexpectedResponse, "unexpected-response:reset", "the connection was reset before an answer came", false}
 	case phase == PhaseTLS:
-		return verdict{TLSError, "tls-error", fmt.Sprintf("TLS handshake failed: %v", err), false}
+		return outcome{TLSError, "tls-error", fmt.Sprintf("TLS handshake failed: %v", err), false}
 	default:
-		return verdict{LocalError, "local-error:unclassified", fmt.Sprintf("unclassified error in the %s phase: %v", phase, err), false}
+		return outcome{LocalError, "local-error:unclassified", fmt.Sprintf("unclassified error in the %s phase: %v", phase, err), false}
 	}
 }
 
 // timeoutVerdict names what a deadline means in each phase.
-func timeoutVerdict(phase Phase) verdict {
+func timeoutVerdict(phase Phase) outcome {
 	switch phase {
 	case PhaseResolve:
-		return verdict{DNSError, "dns-timeout", "no DNS answer within the timeout", false}
+		return outcome{DNSError, "dns-timeout", "no DNS answer within the timeout", false}
 	case PhaseProxy:
-		return verdict{ProxyError, "proxy-timeout", "the proxy did not answer within the timeout", true}
+		return outcome{ProxyError, "proxy-timeout", "the proxy did not answer within the timeout", true}
 	case PhaseTLS:
-		return verdict{TLSError, "tls-stall", "connected, but the TLS handshake did not finish within the timeout", false}
+		return outcome{TLSError, "tls-stall", "connected, but the TLS handshake did not finish within the timeout", false}
 	case PhaseHTTP:
-		return verdict{Stalled, "app-timeout", "connected, but the service sent no complete answer within the timeout", false}
+		return outcome{Stalled, "app-timeout", "connected, but the service sent no complete answer within the timeout", false}
 	case PhaseUDP:
-		return verdict{Unverified, "open|filtered", "no reply and no ICMP error: the port is open and silent, or a firewall drops the datagram", false}
+		return outcome{Unverified, "open|filtered", "no reply and no ICMP error: the port is open and silent, or a firewall drops the datagram", false}
 	default:
 		d := "no answer to the connection attempt within the timeout: a firewall drops the packets"
 		if runtime.GOOS == "windows" {
 			d += " (Windows ignores ICMP errors while connecting, so a reject looks like a drop here)"
 		}
-		return verdict{Filtered, "filtered-timeout", d, false}
+		return outcome{Filtered, "filtered-timeout", d, false}
 	}
 }
 
-func classifyDNS(e *net.DNSError) verdict {
+func classifyDNS(e *net.DNSError) outcome {
 	switch {
 	case e.IsNotFound:
-		return verdict{DNSError, "dns-nxdomain", fmt.Sprintf("%s does not resolve (no such host)", e.Name), false}
+		return outcome{DNSError, "dns-nxdomain", fmt.Sprintf("%s does not resolve (no such host)", e.Name), false}
 	case e.IsTimeout:
-		return verdict{DNSError, "dns-timeout", fmt.Sprintf("no DNS answer for %s within the timeout", e.Name), false}
+		return outcome{DNSError, "dns-timeout", fmt.Sprintf("no DNS answer for %s within the timeout", e.Name), false}
 	default:
-		return verdict{DNSError, "dns-error", fmt.Sprintf("DNS lookup of %s failed: %s", e.Name, e.Err), false}
+		return outcome{DNSError, "dns-error", fmt.Sprintf("DNS lookup of %s failed: %s", e.Name, e.Err), false}
 	}
 }
 

@@ -259,12 +259,12 @@ func (e *ProxyFailure) Error() string {
 
 func (e *ProxyFailure) Unwrap() error { return e.Err }
 
-func (e *ProxyFailure) verdict() verdict {
+func (e *ProxyFailure) outcome() outcome {
 	state := ProxyError
 	if strings.HasPrefix(e.Reason, "proxy-denied") {
 		state = ProxyDenied
 	}
-	return verdict{state, e.Reason, e.Detail, e.Unusable}
+	return outcome{state, e.Reason, e.Detail, e.Unusable}
 }
 
 // proxyUnreachable wraps a failure to reach the proxy itself.

@@ -77,7 +77,7 @@ func (p *Prober) checkTLS(ctx context.Context, conn net.Conn, r *Result) *tls.Co
 	if t.RootCAs != nil {
 		v := classify(verr, PhaseTLS, t)
 		if v.state == TLSIntercepted {
-			v = verdict{TLSError, "tls-unknown-ca", fmt.Sprintf("the certificate (issuer %q) is not signed by the cluster's CA from the kubeconfig: the wrong kubeconfig, or a TLS-inspecting proxy", r.Issuer), false}
+			v = outcome{TLSError, "tls-unknown-ca", fmt.Sprintf("the certificate (issuer %q) is not signed by the cluster's CA from the kubeconfig: the wrong kubeconfig, or a TLS-inspecting proxy", r.Issuer), false}
 		}
 		v.result(r)
 		return nil
