@@ -194,11 +194,7 @@ func serve(ctx context.Context, listen, webConfig string, interval time.Duration
 	})
 	paths := "/metrics, /healthz, /livez, /report.json"
 	if probeEndpoint {
-		h, err := probeHandler(ctx, getenv)
-		if err != nil {
-			return usageError{err}
-		}
-		mux.Handle("/probe", h)
+		mux.Handle("/probe", probeHandler(check.input))
 		paths += ", /probe"
 	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}

@@ -268,10 +268,11 @@ func TestServeProbeEndpoint(t *testing.T) {
 func TestServeProbeConcurrently(t *testing.T) {
 	open := openPort(t)
 	closed := testnet.Closed(t, "127.0.0.1")
-	h, err := probeHandler(context.Background(), func(string) string { return "" })
+	check, err := parseCheck(t.Context(), []string{"probe", open.Addr().String()}, func(string) string { return "" })
 	if err != nil {
 		t.Fatal(err)
 	}
+	h := probeHandler(check.input)
 	var wg sync.WaitGroup
 	for i := range 16 {
 		wg.Add(1)
@@ -511,6 +512,35 @@ func TestServeWebConfig(t *testing.T) {
 		if code := Run(context.Background(), []string{"fwcheck", "serve", "--listen", "127.0.0.1:0", "--web-config", f, "probe", "127.0.0.1:1"},
 			io.Discard, &errb, func(string) string { return "" }); code != ExitBadInput || !strings.Contains(errb.String(), "--web-config") {
 			t.Errorf("--web-config %s: exit %d %q; want 2", f, code, errb.String())
+		}
+	}
+}
+
+// TestServeProbeDialsAsTheCheck: /probe dials the way serve's own check does: with its --resolve
+// pins, and through its --proxy (here one that refuses every CONNECT), not around it.
+func TestServeProbeDialsAsTheCheck(t *testing.T) {
+	open := openPort(t)
+	name := "svc.fwcheck.test:" + portOf(open)
+	pin := "--resolve=" + name + ":127.0.0.1" // a name, so that the proxy is not bypassed as loopback
+	refusing := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		http.Error(w, "not by policy", http.StatusForbidden)
+	}))
+	defer refusing.Close()
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"probe", pin, name}, `state="open"`},
+		{[]string{"probe", pin, "--proxy", refusing.URL, name}, `state="proxy-denied"`},
+	} {
+		check, err := parseCheck(t.Context(), tc.args, func(string) string { return "" })
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec := httptest.NewRecorder()
+		probeHandler(check.input).ServeHTTP(rec, httptest.NewRequest("GET", "/probe?timeout=2s&target="+name, nil))
+		if rec.Code != 200 || !strings.Contains(rec.Body.String(), tc.want) {
+			t.Errorf("serve %v: /probe %d %s; want %s", tc.args, rec.Code, rec.Body.String(), tc.want)
 		}
 	}
 }

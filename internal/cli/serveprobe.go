@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"net/http"
 	"strconv"
 	"strings"
@@ -34,16 +33,12 @@ var (
 )
 
 // probeHandler is blackbox_exporter's /probe: GET /probe?target=HOST:PORT|URL[&timeout=D]
-// dials the target now, as `fwcheck probe TARGET` would (the process's proxy settings
-// included), and answers with its series. It is off unless --probe-endpoint is given: whoever
+// dials the target now, the way serve's own check dials (check: its proxy, CA file, source
+// address, DNS server and pins, the environment), as `fwcheck probe TARGET` with those flags
+// would, and answers with its series. It is off unless --probe-endpoint is given: whoever
 // reaches the port can make the node dial anywhere.
-func probeHandler(ctx context.Context, getenv func(string) string) (http.Handler, error) {
-	// The process's settings for `fwcheck probe` (its proxy, its environment), parsed once;
-	// each request is that run with its own target and timeout, through run.Run.
-	template, err := parseCheck(ctx, []string{"probe", "127.0.0.1:1"}, getenv)
-	if err != nil {
-		return nil, err
-	}
+func probeHandler(check run.Input) http.Handler {
+	template := probeTemplate(check)
 	slots := make(chan struct{}, maxProbeRequests)
 	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
@@ -71,7 +66,7 @@ func probeHandler(ctx context.Context, getenv func(string) string) (http.Handler
 			http.Error(rw, err.Error(), http.StatusBadRequest)
 			return
 		}
-		in := template.input
+		in := template
 		in.Facts.Probes = []string{target}
 		in.Probe.Timeout = timeout
 		start := time.Now()
@@ -90,7 +85,19 @@ func probeHandler(ctx context.Context, getenv func(string) string) (http.Handler
 		reg := prometheus.NewRegistry()
 		reg.MustRegister(probeCollector{opening, elapsed, timeout})
 		promhttp.HandlerFor(reg, promhttp.HandlerOpts{}).ServeHTTP(rw, r)
-	}), nil
+	})
+}
+
+// probeTemplate is a check's run with what chooses its targets taken out: what a /probe
+// request fills in (one ad-hoc target, its timeout) on the check's way of dialing.
+func probeTemplate(check run.Input) run.Input {
+	in := check
+	in.Facts = endpoints.Facts{Profile: endpoints.Adhoc}
+	in.Catalog, in.Edition = nil, ""
+	in.Kubeconfig, in.KubeContext, in.ServiceAccountDir = "", "", ""
+	in.Findings, in.OnStart, in.SpoolAbove = nil, nil, 0
+	in.Probe.OnTargetDone = nil
+	return in
 }
 
 // probeTimeout is the request's timeout: its own parameter, else Prometheus's scrape timeout
