@@ -55,7 +55,7 @@ func (t *textWriter) Write(w io.Writer, r *Report) error {
 	if r.Region != "" {
 		head += " · region " + terminalSafe(r.Region)
 	}
-	head += " · via " + terminalSafe(r.Via) + t.otherWays(r)
+	head += " · via " + terminalSafe(r.Via) + lay.ways.text()
 	if len(r.Source.Addresses) > 0 {
 		head += " · from " + terminalSafe(strings.Join(r.Source.Addresses, ", "))
 	}
@@ -122,46 +122,50 @@ func (t *textWriter) Write(w io.Writer, r *Report) error {
 	return b.Flush()
 }
 
-// otherWays says, after the header's "via", how many dialed probes went another way than the
-// run's (a loopback target goes direct past --proxy, as NO_PROXY's rule says; a PAC file
-// chooses per target): the header must not claim a path a probe did not take.
-func (t *textWriter) otherWays(r *Report) string {
-	if r.DryRun {
-		return ""
-	}
-	dialed := 0
-	others := map[string]int{}
-	var order []string
-	r.Each(func(o Opening) error {
-		for _, p := range o.Probes {
-			if !p.Dialed || p.Via == "" || p.State == string(probe.Skipped) {
-				continue
-			}
-			dialed++
-			if p.Via != r.Via && !strings.HasPrefix(r.Via, "pac ") {
-				if others[p.Via] == 0 {
-					order = append(order, p.Via)
-				}
-				others[p.Via]++
-			}
+// ways counts the dialed probes by the way they went, for the header: "via X (of N dialed
+// probes, M direct)" when some went another way than the run's (a loopback target goes direct
+// past --proxy, as NO_PROXY's rule says): the header must not claim a path a probe did not take.
+type ways struct {
+	dialed int
+	others map[string]int
+	order  []string
+}
+
+func (w *ways) add(r *Report, o Opening) {
+	for _, p := range o.Probes {
+		if !p.Dialed || p.Via == "" || p.State == string(probe.Skipped) {
+			continue
 		}
-		return nil
-	})
-	if len(order) == 0 {
+		w.dialed++
+		if p.Via != r.Via && !strings.HasPrefix(r.Via, "pac ") {
+			if w.others == nil {
+				w.others = map[string]int{}
+			}
+			if w.others[p.Via] == 0 {
+				w.order = append(w.order, p.Via)
+			}
+			w.others[p.Via]++
+		}
+	}
+}
+
+// text is the header's note on the other ways ("" when every probe went the run's way).
+func (w *ways) text() string {
+	if len(w.order) == 0 {
 		return ""
 	}
 	var parts []string
-	for _, via := range order[:min(len(order), 2)] {
+	for _, via := range w.order[:min(len(w.order), 2)] {
 		if via == probe.Direct {
-			parts = append(parts, fmt.Sprintf("%d direct", others[via]))
+			parts = append(parts, fmt.Sprintf("%d direct", w.others[via]))
 		} else {
-			parts = append(parts, fmt.Sprintf("%d via %s", others[via], terminalSafe(via)))
+			parts = append(parts, fmt.Sprintf("%d via %s", w.others[via], terminalSafe(via)))
 		}
 	}
-	if len(order) > 2 {
+	if len(w.order) > 2 {
 		parts = append(parts, "others")
 	}
-	return fmt.Sprintf(" (of %d dialed probe%s, %s)", dialed, pluralS(dialed), strings.Join(parts, ", "))
+	return fmt.Sprintf(" (of %d dialed probe%s, %s)", w.dialed, pluralS(w.dialed), strings.Join(parts, ", "))
 }
 
 // errListed ends a listing that reached its limit.
@@ -386,47 +390,48 @@ func (t *textWriter) width() int {
 }
 
 // textLayout is what the text report must know before it prints a line: the width of its
-// target column, and (without -v) the groups of openings that failed the same way.
+// target column, (without -v) the groups of openings that failed the same way, and the ways
+// the probes went.
 type textLayout struct {
 	column int
 	groups map[string]map[string]*failureGroup // by status, then failureKey
+	ways   ways
 }
 
-// layout reads, once, the openings whose probes get lines: for the widest target label that
-// will be printed (within bounds) and, without -v, the failure groups of missing openings and
-// warnings, so that 2,000 closed ports are a few lines, as nmap's "Not shown: 1999 closed
-// ports". A spooled report is read twice in all (here, and to print).
+// layout reads the report once, before the first line: for the widest target label that will
+// be printed (within bounds), the failure groups of missing openings and warnings without -v
+// (so that 2,000 closed ports are a few lines, as nmap's "Not shown: 1999 closed ports"), and
+// the ways the probes went. A spooled report is read twice in all: here, and to print.
 func (t *textWriter) layout(r *Report) (textLayout, error) {
 	lay := textLayout{column: 20, groups: map[string]map[string]*failureGroup{}}
-	for _, status := range statusOrder {
-		grouped := !t.opts.Verbose && (status == Missing || status == Warning)
-		lines := !(status == Verified && !t.opts.Verbose && !r.DryRun || status == Skipped && !r.DryRun)
-		if !grouped && !lines {
-			continue // no probe lines (a skipped opening shows its note)
-		}
-		if grouped {
-			lay.groups[status] = map[string]*failureGroup{}
-		}
-		err := r.eachStatus(status, func(o Opening) error {
-			if grouped {
-				addToGroup(lay.groups[status], r, o)
-			}
-			if !lines || o.Status == Skipped && !planned(&o) {
-				return nil
-			}
-			for _, p := range o.Probes {
-				if t.shown(o, p, r.DryRun) {
-					lay.column = max(lay.column, targetWidth(p))
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			return lay, err
-		}
+	grouped := func(status string) bool { return !t.opts.Verbose && (status == Missing || status == Warning) }
+	// Verified openings get probe lines only with -v, skipped ones only in a dry run (else
+	// their note).
+	lines := func(status string) bool {
+		return !(status == Verified && !t.opts.Verbose && !r.DryRun || status == Skipped && !r.DryRun)
 	}
+	err := r.Each(func(o Opening) error {
+		if !r.DryRun {
+			lay.ways.add(r, o)
+		}
+		if grouped(o.Status) {
+			if lay.groups[o.Status] == nil {
+				lay.groups[o.Status] = map[string]*failureGroup{}
+			}
+			addToGroup(lay.groups[o.Status], r, o)
+		}
+		if !lines(o.Status) || o.Status == Skipped && !planned(&o) {
+			return nil
+		}
+		for _, p := range o.Probes {
+			if t.shown(o, p, r.DryRun) {
+				lay.column = max(lay.column, targetWidth(p))
+			}
+		}
+		return nil
+	})
 	lay.column = min(lay.column, maxTargetColumn)
-	return lay, nil
+	return lay, err
 }
 
 // maxTargetColumn bounds the text report's target column; a longer target pushes its line.
