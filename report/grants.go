@@ -159,7 +159,8 @@ func sourcesOf(r *Report, p Probe, six bool) string {
 }
 
 // sourceAddrs is where a probe's connection left from: through a proxy, the proxy's host (and
-// proxy its host:port); else the vantage's addresses in a merged report, the run's otherwise.
+// proxy its host:port); else the address the probe itself names; else the vantage's addresses
+// in a merged report, the run's otherwise (a range not dialed names none).
 func sourceAddrs(r *Report, p Probe) (addrs []string, proxy string) {
 	switch {
 	case p.Via != "" && p.Via != probe.Direct:
@@ -169,6 +170,8 @@ func sourceAddrs(r *Report, p Probe) (addrs []string, proxy string) {
 			host = h
 		}
 		return []string{host}, proxy
+	case p.Source != "":
+		return []string{p.Source}, ""
 	case p.Vantage != "":
 		for _, v := range r.Vantages {
 			if v.Name == p.Vantage {

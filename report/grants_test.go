@@ -213,3 +213,24 @@ func TestRulesNameTheProxy(t *testing.T) {
 		}
 	}
 }
+
+// TestRulesNameTheProbesSource: on a machine with two addresses, a failed probe that says which
+// one it left from is granted from that one only, as its opening's rule says; one that does not
+// say (an old report's) is granted from the run's addresses.
+func TestRulesNameTheProbesSource(t *testing.T) {
+	failed := func(id, dest, source string) Opening {
+		return Opening{ID: id, Status: Missing, Protocol: "tcp", Required: true, Probes: []Probe{
+			{Host: dest, Address: dest, Port: 443, Protocol: "tcp", Dialed: true, Via: probe.Direct, State: string(probe.Filtered), Source: source}}}
+	}
+	r := &Report{Source: Source{Addresses: []string{"192.0.2.10", "192.0.2.11"}},
+		openings: []Opening{failed("probe-1", "198.51.100.7", "192.0.2.11"), failed("probe-2", "198.51.100.8", "")}}
+	var b strings.Builder
+	if err := writeRules(&b, r); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"allow tcp from 192.0.2.11 to 198.51.100.7 port 443  # probe-1", "allow tcp from 192.0.2.10, 192.0.2.11 to 198.51.100.8 port 443  # probe-2"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("no %q in\n%s", want, b.String())
+		}
+	}
+}
