@@ -3,14 +3,14 @@ package run
 import (
 	"context"
 	"fmt"
-
-	"golang.org/x/net/http/httpproxy"
 	"io"
 	"net"
 	"net/http"
 	"net/netip"
 	"strings"
 	"time"
+
+	"golang.org/x/net/http/httpproxy"
 
 	"github.com/fwcheck/fwcheck/endpoints"
 	"github.com/fwcheck/fwcheck/internal/boundedfile"

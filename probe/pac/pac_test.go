@@ -4,12 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/fwcheck/fwcheck/internal/testtier"
 	"net/netip"
 	"os/exec"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/fwcheck/fwcheck/internal/testtier"
 )
 
 // testEnv resolves a few names from a fixed table; nothing else resolves.
