@@ -39,9 +39,9 @@ type ProxyConfig struct {
 
 	pick func(*url.URL) (*url.URL, error)
 	all  func(*url.URL) (*url.URL, error)
-	// parsed are the configured proxies as ParseProxyURL reads them, by the URL httpproxy
-	// hands back for them: For returns one without parsing it again for every target.
-	parsed map[string]*url.URL
+	// The settings as ParseProxyURL reads them, once (Validate): For hands every target one of
+	// these, never a URL parsed again.
+	httpsProxy, httpProxy, allProxy *url.URL
 }
 
 // supportedProxySchemes are the proxy kinds fwcheck can speak.
@@ -86,15 +86,15 @@ func ParseProxyURL(s string) (*url.URL, error) {
 // Validate parses every proxy URL the config holds, so bad input fails before any dial, and
 // prepares For. Call it once before the config is shared between goroutines.
 func (c *ProxyConfig) Validate() error {
-	c.parsed = map[string]*url.URL{}
-	for _, s := range []string{c.HTTP.HTTPSProxy, c.HTTP.HTTPProxy, c.All} {
-		u, err := ParseProxyURL(s)
-		if err != nil {
-			return err
-		}
-		if u != nil {
-			c.parsed[asHTTPProxyReads(s)] = u
-		}
+	var err error
+	if c.httpsProxy, err = ParseProxyURL(c.HTTP.HTTPSProxy); err != nil {
+		return err
+	}
+	if c.httpProxy, err = ParseProxyURL(c.HTTP.HTTPProxy); err != nil {
+		return err
+	}
+	if c.allProxy, err = ParseProxyURL(c.All); err != nil {
+		return err
 	}
 	c.pick = c.HTTP.ProxyFunc()
 	c.all = (&httpproxy.Config{HTTPSProxy: c.All, HTTPProxy: c.All, NoProxy: c.HTTP.NoProxy}).ProxyFunc()
@@ -108,14 +108,13 @@ func (c *ProxyConfig) For(t Target) (*url.URL, error) {
 	if c == nil || c.Direct || t.Check == CheckUDP || t.Check == CheckNone {
 		return nil, nil
 	}
-	pick, all := c.pick, c.all
-	if pick == nil {
-		// Not validated: build the functions for this call only, never racing other callers.
+	if c.pick == nil {
+		// Not validated: validate a copy for this call only, never racing other callers.
 		v := *c
 		if err := v.Validate(); err != nil {
 			return nil, err
 		}
-		pick, all = v.pick, v.all
+		c = &v
 	}
 	scheme := "https"
 	if t.Check == CheckHTTP {
@@ -126,34 +125,23 @@ func (c *ProxyConfig) For(t Target) (*url.URL, error) {
 		// A named service dialed at a documented IP: NO_PROXY may name either.
 		req.Host = net.JoinHostPort(t.Host, fmt.Sprint(t.Port))
 	}
-	u, err := pick(req)
-	if err != nil {
+	// httpproxy says whether a target goes through a proxy (NO_PROXY) and picks the setting by
+	// the request's scheme; the URL returned is the one Validate parsed from that setting.
+	u, err := c.pick(req)
+	switch {
+	case err != nil:
 		return nil, err
-	}
-	if u == nil && c.All != "" {
-		if u, err = all(req); err != nil {
-			return nil, err
-		}
-	}
-	if u == nil {
+	case u != nil && scheme == "http":
+		return c.httpProxy, nil
+	case u != nil:
+		return c.httpsProxy, nil
+	case c.All == "":
 		return nil, nil
 	}
-	if p, ok := c.parsed[u.String()]; ok {
-		return p, nil
+	if u, err = c.all(req); err != nil || u == nil {
+		return nil, err
 	}
-	return ParseProxyURL(u.String())
-}
-
-// asHTTPProxyReads is a proxy setting as httpproxy's ProxyFunc hands it back: a value that is
-// not a URL with a scheme and host is read as http://VALUE.
-func asHTTPProxyReads(s string) string {
-	if u, err := url.Parse(s); err == nil && u.Scheme != "" && u.Host != "" {
-		return u.String()
-	}
-	if u, err := url.Parse("http://" + s); err == nil {
-		return u.String()
-	}
-	return s
+	return c.allProxy, nil
 }
 
 // ReasonPAC is the reason of a target whose PAC evaluation failed: never a silent DIRECT.
