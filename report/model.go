@@ -199,9 +199,15 @@ type reportJSON struct {
 // MarshalJSON writes the report as schema fwcheck.report/v1, reading a spooled report's
 // openings back into memory: the JSON writer streams them instead.
 func (r *Report) MarshalJSON() ([]byte, error) {
-	all := make([]Opening, 0, r.Len())
-	if err := r.Each(func(o Opening) error { all = append(all, o); return nil }); err != nil {
-		return nil, err
+	all := r.openings
+	if r.spool != nil {
+		all = make([]Opening, 0, r.Len())
+		if err := r.Each(func(o Opening) error { all = append(all, o); return nil }); err != nil {
+			return nil, err
+		}
+	}
+	if all == nil {
+		all = []Opening{} // "openings": [], never null
 	}
 	return json.Marshal(reportJSON{(*reportHead)(r), all})
 }

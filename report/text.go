@@ -527,11 +527,7 @@ func groupVantages(r *Report) ([]*vantageGroup, error) {
 	cols := make([][]string, len(r.Vantages))
 	err := r.Each(func(o Opening) error {
 		for i, v := range r.Vantages {
-			st, ok := o.Cells[v.Name]
-			if !ok {
-				st = ""
-			}
-			cols[i] = append(cols[i], st)
+			cols[i] = append(cols[i], o.Cells[v.Name]) // "" where the vantage has no cell
 		}
 		return nil
 	})

@@ -201,11 +201,7 @@ func playFleet(ctx context.Context, t *testing.T, cs kubernetes.Interface, podTi
 	jobsSeen := map[string]bool{}
 	for ctx.Err() == nil {
 		time.Sleep(50 * time.Millisecond)
-		if _, err := cs.CoreV1().Namespaces().Get(ctx, "fwcheck", metav1.GetOptions{}); err != nil {
-			continue
-		}
-		sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "default"}}
-		if _, err := cs.CoreV1().ServiceAccounts("fwcheck").Create(ctx, sa, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+		if !namespaceReady(ctx, cs) {
 			continue
 		}
 		jobs, err := cs.BatchV1().Jobs("fwcheck").List(ctx, metav1.ListOptions{})

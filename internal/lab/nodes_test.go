@@ -193,6 +193,17 @@ func (n *fakeNode) serve(t *testing.T) {
 	t.Cleanup(n.srv.Close)
 }
 
+// namespaceReady says whether fwcheck's namespace exists, giving it the default ServiceAccount
+// pod admission wants (there is no controller-manager to make it).
+func namespaceReady(ctx context.Context, cs kubernetes.Interface) bool {
+	if _, err := cs.CoreV1().Namespaces().Get(ctx, "fwcheck", metav1.GetOptions{}); err != nil {
+		return false
+	}
+	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "default"}}
+	_, err := cs.CoreV1().ServiceAccounts("fwcheck").Create(ctx, sa, metav1.CreateOptions{})
+	return err == nil || apierrors.IsAlreadyExists(err)
+}
+
 // playCluster plays the Job controller and the kubelets until ctx ends.
 func playCluster(ctx context.Context, t *testing.T, l *lab, cs kubernetes.Interface, nodes []*fakeNode) *sync.WaitGroup {
 	var wg sync.WaitGroup
@@ -202,12 +213,7 @@ func playCluster(ctx context.Context, t *testing.T, l *lab, cs kubernetes.Interf
 		made, started := map[string]bool{}, map[string]bool{}
 		for ctx.Err() == nil {
 			time.Sleep(100 * time.Millisecond)
-			if _, err := cs.CoreV1().Namespaces().Get(ctx, "fwcheck", metav1.GetOptions{}); err != nil {
-				continue
-			}
-			// No controller-manager: pod admission wants the default ServiceAccount.
-			sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "default"}}
-			if _, err := cs.CoreV1().ServiceAccounts("fwcheck").Create(ctx, sa, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+			if !namespaceReady(ctx, cs) {
 				continue
 			}
 			jobs, _ := cs.BatchV1().Jobs("fwcheck").List(ctx, metav1.ListOptions{})
