@@ -93,7 +93,7 @@ type parsedCheck struct {
 // parseCheck reads a check command's arguments (`COMMAND ARGS`, as `fwcheck COMMAND ARGS`
 // takes them) into the run they describe, without running it: serve parses its check once at
 // start-up and then calls run.Run itself. Its error is the one line the command would print.
-func parseCheck(ctx context.Context, args []string, getenv func(string) string) (*parsedCheck, error) {
+func parseCheck(ctx context.Context, args []string, getenv func(string) string, m machine) (*parsedCheck, error) {
 	var parsed *parsedCheck
 	var errb strings.Builder
 	capture := func(o *options) error {
@@ -101,7 +101,7 @@ func parseCheck(ctx context.Context, args []string, getenv func(string) string) 
 		parsed = &parsedCheck{o, in}
 		return err
 	}
-	if code := runApp(ctx, append([]string{"fwcheck"}, args...), io.Discard, &errb, getenv, theMachine, capture); code != ExitOK || parsed == nil {
+	if code := runApp(ctx, append([]string{"fwcheck"}, args...), io.Discard, &errb, getenv, m, capture); code != ExitOK || parsed == nil {
 		return nil, errors.New(strings.TrimSpace(strings.TrimPrefix(firstLine(errb.String()), "fwcheck: ")))
 	}
 	return parsed, nil

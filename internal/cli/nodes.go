@@ -69,7 +69,7 @@ func nodesCommand(ses session) *cli.Command {
 				}
 				o.outputOptions = *out
 			}
-			return runNodes(c.Context, o, stdout, stderr, getenv)
+			return runNodes(c.Context, o, stdout, stderr, getenv, ses.machine)
 		},
 	}
 }
@@ -91,7 +91,7 @@ type nodesOptions struct {
 
 // runNodes runs the worker check on every node as a Job, reads each pod's report from its log,
 // and writes the merged report.
-func runNodes(ctx context.Context, o nodesOptions, stdout, stderr io.Writer, getenv func(string) string) error {
+func runNodes(ctx context.Context, o nodesOptions, stdout, stderr io.Writer, getenv func(string) string, m machine) error {
 	if o.rbac {
 		ns := o.namespace
 		subject := rbacv1.Subject{Kind: "User", Name: o.rbacUser, APIGroup: "rbac.authorization.k8s.io"}
@@ -151,7 +151,7 @@ func runNodes(ctx context.Context, o nodesOptions, stdout, stderr io.Writer, get
 		return refused // exit 2: no pod ran, so there is nothing to report
 	}
 	merged := mergeNodes(nodes, func() *report.Report {
-		pc, err := parseCheck(ctx, append(slices.Clone(args), "--dry-run"), getenv)
+		pc, err := parseCheck(ctx, append(slices.Clone(args), "--dry-run"), getenv, m)
 		if err != nil {
 			return nil
 		}

@@ -106,7 +106,7 @@ func TestMergeNodesNeverPassesByAbsence(t *testing.T) {
 // cases (the JSON had openings: [] with missing: 1, JUnit tests="0" failures="1").
 func TestEveryNodeFailed(t *testing.T) {
 	plan := func() *report.Report {
-		pc, err := parseCheck(t.Context(), []string{"worker", "--region", "us-south", "--dry-run"}, func(string) string { return "" })
+		pc, err := parseCheck(t.Context(), []string{"worker", "--region", "us-south", "--dry-run"}, func(string) string { return "" }, theMachine)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -63,7 +63,7 @@ func serveCommand(ses session) *cli.Command {
 		Action: func(c *cli.Context) error {
 			return runServe(c.Context, serveOptions{check: c.Args().Slice(), listen: c.String("listen"), webConfig: c.String("web-config"),
 				interval: c.Duration("interval"), probeEndpoint: c.Bool("probe-endpoint"), manifest: c.Bool("manifest"), image: c.String("image"),
-				namespace: c.String("namespace"), proxySecret: c.String("proxy-secret")}, stdout, stderr, getenv)
+				namespace: c.String("namespace"), proxySecret: c.String("proxy-secret")}, stdout, stderr, getenv, ses.machine)
 		},
 	}
 }
@@ -80,7 +80,7 @@ type serveOptions struct {
 
 // runServe serves the check's results until ctx ends, or prints the DaemonSet that does so on
 // every node.
-func runServe(ctx context.Context, o serveOptions, stdout, stderr io.Writer, getenv func(string) string) error {
+func runServe(ctx context.Context, o serveOptions, stdout, stderr io.Writer, getenv func(string) string, m machine) error {
 	args := o.check
 	if len(args) == 0 || !slices.Contains(allChecks, args[0]) {
 		return badInput("serve needs a check to re-run: one of %s, then its arguments", strings.Join(allChecks, ", "))
@@ -89,13 +89,13 @@ func runServe(ctx context.Context, o serveOptions, stdout, stderr io.Writer, get
 		return badInput("--interval %s is too short: give at least 1s", o.interval)
 	}
 	if !o.manifest {
-		return serve(ctx, o.listen, o.webConfig, o.interval, o.probeEndpoint, args, stderr, getenv)
+		return serve(ctx, o.listen, o.webConfig, o.interval, o.probeEndpoint, args, stderr, getenv, m)
 	}
 	image, err := imageFor(o.image)
 	if err != nil {
 		return err
 	}
-	args, readsEtcd, err := withClusterFacts(ctx, args, getenv, stderr)
+	args, readsEtcd, err := withClusterFacts(ctx, args, getenv, stderr, m)
 	if err != nil {
 		return err
 	}
@@ -156,8 +156,8 @@ func (w *watcher) noteStatuses(rep *report.Report, now time.Time) {
 }
 
 // serve re-runs the check every interval until ctx ends (SIGINT, SIGTERM), serving its results.
-func serve(ctx context.Context, listen, webConfig string, interval time.Duration, probeEndpoint bool, args []string, stderr io.Writer, getenv func(string) string) error {
-	check, err := parseCheck(ctx, args, getenv)
+func serve(ctx context.Context, listen, webConfig string, interval time.Duration, probeEndpoint bool, args []string, stderr io.Writer, getenv func(string) string, m machine) error {
+	check, err := parseCheck(ctx, args, getenv, m)
 	if err != nil {
 		return usageError{err}
 	}
@@ -446,8 +446,8 @@ func proxySecretFlag() cli.Flag {
 // and without it the master's port is never proven. A check that names its master keeps it.
 // readsEtcd is whether the pods read the etcd endpoint through the API (a worker check not
 // given --etcd-endpoint): they then need the service account of kube.EtcdReader.
-func withClusterFacts(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) (_ []string, readsEtcd bool, _ error) {
-	check, err := parseCheck(ctx, args, getenv)
+func withClusterFacts(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer, m machine) (_ []string, readsEtcd bool, _ error) {
+	check, err := parseCheck(ctx, args, getenv, m)
 	if err != nil {
 		return nil, false, usageError{err}
 	}

@@ -268,7 +268,7 @@ func TestServeProbeEndpoint(t *testing.T) {
 func TestServeProbeConcurrently(t *testing.T) {
 	open := openPort(t)
 	closed := testnet.Closed(t, "127.0.0.1")
-	check, err := parseCheck(t.Context(), []string{"probe", open.Addr().String()}, func(string) string { return "" })
+	check, err := parseCheck(t.Context(), []string{"probe", open.Addr().String()}, func(string) string { return "" }, theMachine)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -533,7 +533,7 @@ func TestServeProbeDialsAsTheCheck(t *testing.T) {
 		{[]string{"probe", pin, name}, `state="open"`},
 		{[]string{"probe", pin, "--proxy", refusing.URL, name}, `state="proxy-denied"`},
 	} {
-		check, err := parseCheck(t.Context(), tc.args, func(string) string { return "" })
+		check, err := parseCheck(t.Context(), tc.args, func(string) string { return "" }, theMachine)
 		if err != nil {
 			t.Fatal(err)
 		}
